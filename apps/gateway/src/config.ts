@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { bool, logLevel, loadConfig, port, positiveInt, secret } from '@docflow/config';
+
+export const gatewayConfigSchema = z.object({
+  HTTP_HOST: z.string().default('127.0.0.1'),
+  HTTP_PORT: port(8080),
+  PRIVATE_HTTP_HOST: z.string().default('127.0.0.1'),
+  PRIVATE_HTTP_PORT: port(8081),
+  NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+  /** How long a request waits for a service before answering 503. */
+  RPC_TIMEOUT_MS: positiveInt(2_000),
+  /** Deletes that remove many objects get longer. */
+  RPC_LONG_TIMEOUT_MS: positiveInt(30_000),
+  /** Bearer token the object store's webhook target sends (MinIO `auth_token`). */
+  STORAGE_WEBHOOK_TOKEN: secret(z.string().min(16, 'must be at least 16 characters')),
+  TRUST_PROXY: bool(false),
+  LOG_LEVEL: logLevel,
+});
+
+export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
+
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
+
+export function loadGatewayConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
+  return loadConfig('gateway', gatewayConfigSchema, env);
+}

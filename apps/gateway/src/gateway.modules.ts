@@ -1,0 +1,48 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { AnonymousAuthenticator, AuthenticationGuard, Authenticator } from './auth/authentication.guard';
+import { GATEWAY_CONFIG, type GatewayConfig } from './config';
+import { DocumentsController } from './documents/documents.controller';
+import { HealthController } from './health/health.controller';
+import { HttpErrorFilter } from './http/error.filter';
+import { RequestContextInterceptor } from './http/request-context.interceptor';
+import { ServiceClient } from './rpc/service-client';
+import { UsersController } from './users/users.controller';
+import { StorageWebhookController } from './webhooks/storage-webhook.controller';
+
+function common(config: GatewayConfig, services: ServiceClient) {
+  return [
+    { provide: GATEWAY_CONFIG, useValue: config },
+    { provide: ServiceClient, useValue: services },
+    { provide: APP_FILTER, useClass: HttpErrorFilter },
+    { provide: APP_INTERCEPTOR, useClass: RequestContextInterceptor },
+  ];
+}
+
+/** The public API (`/api/v1`): every route passes the authentication guard unless marked `@Public()`. */
+@Module({})
+export class PublicApiModule {
+  static forRoot(config: GatewayConfig, services: ServiceClient): DynamicModule {
+    return {
+      module: PublicApiModule,
+      controllers: [UsersController, DocumentsController, HealthController],
+      providers: [
+        ...common(config, services),
+        { provide: Authenticator, useClass: AnonymousAuthenticator },
+        { provide: APP_GUARD, useClass: AuthenticationGuard },
+      ],
+    };
+  }
+}
+
+/** The private API (`/api/private`): on its own listener, never routed publicly; each route has its own guard. */
+@Module({})
+export class PrivateApiModule {
+  static forRoot(config: GatewayConfig, services: ServiceClient): DynamicModule {
+    return {
+      module: PrivateApiModule,
+      controllers: [StorageWebhookController, HealthController],
+      providers: common(config, services),
+    };
+  }
+}

@@ -1,0 +1,54 @@
+import { Controller, Get, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { UsersDocsSubjects, type HealthReport } from '@docflow/contracts';
+import { Public } from '../auth/public.decorator';
+import { ServiceClient } from '../rpc/service-client';
+
+type Check = { status: 'ok' | 'fail'; detail?: string };
+
+/** The services the gateway needs, and the subject each answers health checks on. */
+const DOWNSTREAM: Record<string, string> = {
+  'users-docs': UsersDocsSubjects.healthCheck,
+};
+
+@ApiTags('health')
+@Public()
+@Controller('health')
+export class HealthController {
+  constructor(private readonly services: ServiceClient) {}
+
+  @Get('live')
+  @ApiOperation({ summary: 'The process is up' })
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  @ApiOperation({ summary: 'NATS is connected and every downstream service answers (503 otherwise)' })
+  async ready(
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ status: 'ok' | 'unavailable'; checks: Record<string, Check> }> {
+    const checks: Record<string, Check> = {
+      nats: this.services.isConnected() ? { status: 'ok' } : { status: 'fail', detail: 'not connected' },
+    };
+    await Promise.all(
+      Object.entries(DOWNSTREAM).map(async ([service, subject]) => {
+        try {
+          const report = await this.services.send<HealthReport>(subject, {}, { timeoutMs: 1_500 });
+          const failed = Object.entries(report.checks)
+            .filter(([, c]) => c.status !== 'ok')
+            .map(([name]) => name);
+          checks[service] = failed.length
+            ? { status: 'fail', detail: `failing: ${failed.join(', ')}` }
+            : { status: 'ok' };
+        } catch (error) {
+          checks[service] = { status: 'fail', detail: (error as Error).message };
+        }
+      }),
+    );
+    const ok = Object.values(checks).every((c) => c.status === 'ok');
+    void reply.status(ok ? 200 : 503);
+    return { status: ok ? 'ok' : 'unavailable', checks };
+  }
+}

@@ -1,0 +1,86 @@
+// Response shapes for the OpenAPI description. They mirror the types in @docflow/contracts.
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { DOCUMENT_KINDS, DOCUMENT_STATUSES, ErrorCode } from '@docflow/contracts';
+
+export class UserModel {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ format: 'email' }) email!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+}
+
+export class UserPageModel {
+  @ApiProperty({ type: [UserModel] }) items!: UserModel[];
+  @ApiPropertyOptional({ description: 'Pass as `cursor` for the next page; absent on the last page' })
+  nextCursor?: string;
+}
+
+export class DocumentModel {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid' }) userId!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: DOCUMENT_KINDS }) kind!: string;
+  @ApiProperty() contentType!: string;
+  @ApiProperty({ description: 'Declared size in bytes' }) size!: number;
+  @ApiProperty({ enum: DOCUMENT_STATUSES }) status!: string;
+  @ApiPropertyOptional({ description: 'Why the document was rejected or deleted' }) statusReason?: string;
+  @ApiPropertyOptional() etag?: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiPropertyOptional({ format: 'date-time' }) uploadedAt?: string;
+}
+
+export class PresignedUploadModel {
+  @ApiProperty({ description: 'Presigned PUT URL straight to the bucket' }) url!: string;
+  @ApiProperty({ enum: ['PUT'] }) method!: 'PUT';
+  @ApiProperty({
+    description: 'Headers to send with the PUT; they are signed',
+    type: 'object',
+    additionalProperties: { type: 'string' },
+  })
+  headers!: Record<string, string>;
+  @ApiProperty({ format: 'date-time' }) expiresAt!: string;
+}
+
+export class PresignedDownloadModel {
+  @ApiProperty() url!: string;
+  @ApiProperty({ format: 'date-time' }) expiresAt!: string;
+}
+
+export class DocumentWithUploadModel extends DocumentModel {
+  @ApiProperty({ type: PresignedUploadModel }) upload!: PresignedUploadModel;
+}
+
+export class DocumentDetailModel extends DocumentModel {
+  @ApiPropertyOptional({ type: PresignedDownloadModel, description: 'Present once the document is uploaded' })
+  download?: PresignedDownloadModel;
+}
+
+export class DocumentPageModel {
+  @ApiProperty({ type: [DocumentModel] }) items!: DocumentModel[];
+  @ApiPropertyOptional() nextCursor?: string;
+}
+
+export class ErrorBodyModel {
+  @ApiProperty({ enum: ErrorCode }) code!: ErrorCode;
+  @ApiProperty() message!: string;
+  @ApiPropertyOptional({ description: 'For validation errors: `[{ field, message }]`' }) details?: unknown;
+  @ApiProperty() requestId!: string;
+}
+
+export class ErrorModel {
+  @ApiProperty({ type: ErrorBodyModel }) error!: ErrorBodyModel;
+}
+
+export class StorageEventResultModel {
+  @ApiProperty() key!: string;
+  @ApiProperty() eventName!: string;
+  @ApiProperty({ enum: ['uploaded', 'rejected', 'deleted', 'unchanged', 'orphan_removed', 'ignored'] })
+  outcome!: string;
+  @ApiPropertyOptional({ format: 'uuid' }) documentId?: string;
+}
+
+export class StorageEventsResultModel {
+  @ApiProperty({ type: [StorageEventResultModel] }) results!: StorageEventResultModel[];
+}

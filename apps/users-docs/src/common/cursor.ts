@@ -1,0 +1,31 @@
+import { DomainError } from '@docflow/contracts';
+
+/** Keyset pagination position: rows are ordered by (createdAt DESC, id DESC). */
+export interface CursorPosition {
+  createdAt: Date;
+  id: string;
+}
+
+export function encodeCursor(position: CursorPosition): string {
+  return Buffer.from(JSON.stringify([position.createdAt.toISOString(), position.id])).toString('base64url');
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function decodeCursor(cursor: string): CursorPosition {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    const date = new Date(String(createdAt));
+    if (
+      typeof createdAt !== 'string' ||
+      Number.isNaN(date.getTime()) ||
+      typeof id !== 'string' ||
+      !UUID.test(id)
+    ) {
+      throw new Error('bad cursor');
+    }
+    return { createdAt: date, id };
+  } catch {
+    throw DomainError.validation('cursor', 'is not a cursor returned by this API');
+  }
+}

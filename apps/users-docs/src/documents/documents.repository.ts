@@ -1,0 +1,53 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, In, Not, type Repository } from 'typeorm';
+import type { DocumentStatus } from '@docflow/contracts';
+import type { CursorPosition } from '../common/cursor';
+import { DocumentEntity } from './document.entity';
+
+export type DocumentPatch = Partial<
+  Pick<DocumentEntity, 'status' | 'statusReason' | 'etag' | 'uploadedAt' | 'deletedAt' | 'updatedAt'>
+>;
+
+@Injectable()
+export class DocumentsRepository {
+  private readonly repo: Repository<DocumentEntity>;
+
+  constructor(dataSource: DataSource) {
+    this.repo = dataSource.getRepository(DocumentEntity);
+  }
+
+  async insert(document: DocumentEntity): Promise<void> {
+    await this.repo.insert(document);
+  }
+
+  /** A document of this user that has not been deleted. */
+  findVisible(userId: string, id: string): Promise<DocumentEntity | null> {
+    return this.repo.findOneBy({ id, userId, status: Not('deleted') });
+  }
+
+  findByObjectKey(objectKey: string): Promise<DocumentEntity | null> {
+    return this.repo.findOneBy({ objectKey });
+  }
+
+  /** Newest first, deleted documents left out; `limit` rows after `after`. */
+  listVisible(userId: string, limit: number, after?: CursorPosition): Promise<DocumentEntity[]> {
+    const query = this.repo
+      .createQueryBuilder('d')
+      .where('d.user_id = :userId', { userId })
+      .andWhere("d.status <> 'deleted'")
+      .orderBy('d.created_at', 'DESC')
+      .addOrderBy('d.id', 'DESC')
+      .limit(limit);
+    if (after) query.andWhere('(d.created_at, d.id) < (:createdAt, :id)', after);
+    return query.getMany();
+  }
+
+  /**
+   * Applies `patch` only while the document is in one of `from`. The condition makes concurrent and
+   * repeated events safe: the second of two identical transitions changes nothing. True when applied.
+   */
+  async transition(id: string, from: DocumentStatus[], patch: DocumentPatch): Promise<boolean> {
+    const result = await this.repo.update({ id, status: In(from) }, patch);
+    return (result.affected ?? 0) > 0;
+  }
+}

@@ -1,0 +1,40 @@
+import { documentObjectKey, parseDocumentObjectKey, sanitizeName } from './object-keys';
+
+describe(sanitizeName.name, () => {
+  it.each([
+    ['report.pdf', 'report.pdf'],
+    ['Quarterly report (final).docx', 'Quarterly_report_final_.docx'],
+    ['../../etc/passwd', 'etc_passwd'],
+    ['résumé.txt', 'resume.txt'],
+    ['文档.md', 'md'],
+    ['...', 'document'],
+    ['', 'document'],
+    ['a/b\\c?d#e%f', 'a_b_c_d_e_f'],
+  ])('%p becomes %p', (input, expected) => {
+    expect(sanitizeName(input)).toBe(expected);
+  });
+
+  it('caps long names and keeps the extension', () => {
+    const sut = sanitizeName('x'.repeat(300) + '.pdf');
+    expect(sut).toHaveLength(128);
+    expect(sut.endsWith('.pdf')).toBe(true);
+  });
+});
+
+describe(parseDocumentObjectKey.name, () => {
+  const userId = '11111111-2222-4333-8444-555555555555';
+  const docId = '66666666-7777-4888-9999-aaaaaaaaaaaa';
+
+  it('reads the ids back from a key it made', () => {
+    expect(parseDocumentObjectKey(documentObjectKey(userId, docId, 'a b.txt'))).toEqual({ userId, docId });
+  });
+
+  it.each([
+    ['other/key.txt'],
+    [`users/${userId}/docs/${docId}`],
+    [`users/${userId}/docs/${docId}/a/b`],
+    [`users/x/docs/${docId}/a`],
+  ])('ignores %p', (key) => {
+    expect(parseDocumentObjectKey(key)).toBeUndefined();
+  });
+});

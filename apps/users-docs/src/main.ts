@@ -1,0 +1,37 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { QueueGroups } from '@docflow/contracts';
+import { ConfigError, redactConfig } from '@docflow/config';
+import { PinoNestLogger, createLogger } from '@docflow/observability';
+import { loadUsersDocsConfig, usersDocsConfigSchema } from './config';
+import { RequestContextInterceptor } from './common/request-context.interceptor';
+import { RpcErrorFilter } from './common/rpc-error.filter';
+import { UsersDocsModule } from './users-docs.module';
+
+async function bootstrap(): Promise<void> {
+  const config = loadUsersDocsConfig();
+  const logger = createLogger({ service: 'users-docs', level: config.LOG_LEVEL });
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(UsersDocsModule.forRoot(config), {
+    transport: Transport.NATS,
+    options: {
+      servers: config.NATS_URL.split(','),
+      queue: QueueGroups.usersDocs,
+      name: 'users-docs',
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      waitOnFirstConnect: true,
+    },
+    logger: new PinoNestLogger(logger),
+  });
+  app.useGlobalFilters(new RpcErrorFilter());
+  app.useGlobalInterceptors(new RequestContextInterceptor());
+  app.enableShutdownHooks();
+  await app.listen();
+  logger.info({ config: redactConfig(usersDocsConfigSchema, config) }, 'users-docs listening on NATS');
+}
+
+bootstrap().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,4 @@
+// Every migration of the users-docs schema, in order. A new migration is added here as well.
+import { Init1795434386844 } from './1795434386844-Init';
+
+export const migrations = [Init1795434386844];

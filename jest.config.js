@@ -1,0 +1,41 @@
+// One jest run, three kinds of tests: unit (*.spec.ts beside the code), integration (*.int-spec.ts, real
+// PostgreSQL, NATS and S3 server) and end-to-end (e2e/*.e2e-spec.ts, the platform started as `npm start` does).
+const fs = require('node:fs');
+const path = require('node:path');
+
+const swcrc = JSON.parse(fs.readFileSync(path.join(__dirname, '.swcrc'), 'utf8'));
+delete swcrc.$schema;
+const transform = { '^.+\\.ts$': ['@swc/jest', { ...swcrc, swcrc: false }] };
+const moduleNameMapper = { '^@docflow/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts' };
+const common = {
+  rootDir: __dirname,
+  transform,
+  moduleNameMapper,
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
+
+module.exports = {
+  reporters: ['default', '<rootDir>/tools/jest/summary-reporter.js'],
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{apps,libs,tools}/**/src/**/*.spec.ts', '<rootDir>/tools/**/*.spec.ts'],
+    },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/{apps,libs}/**/src/**/*.int-spec.ts'],
+      globalSetup: '<rootDir>/tools/jest/services-setup.js',
+      testTimeout: 30_000,
+    },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/e2e/**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/tools/jest/services-setup.js',
+      testTimeout: 60_000,
+    },
+  ],
+};

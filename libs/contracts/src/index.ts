@@ -1,0 +1,4 @@
+export * from './errors';
+export * from './subjects';
+export * from './pagination';
+export * from './users-docs';

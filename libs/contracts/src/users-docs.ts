@@ -1,0 +1,111 @@
+import type { Page, PageQuery } from './pagination';
+
+export interface User {
+  id: string;
+  name: string;
+  email: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const DOCUMENT_STATUSES = ['pending_upload', 'uploaded', 'rejected', 'deleted'] as const;
+export type DocumentStatus = (typeof DOCUMENT_STATUSES)[number];
+
+export const DOCUMENT_KINDS = ['upload', 'output'] as const;
+export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
+
+export interface DocumentSummary {
+  id: string;
+  userId: string;
+  name: string;
+  kind: DocumentKind;
+  contentType: string;
+  /** Declared size in bytes. */
+  size: number;
+  status: DocumentStatus;
+  /** Why the document was rejected or deleted, when it was. */
+  statusReason?: string;
+  etag?: string;
+  createdAt: string;
+  updatedAt: string;
+  uploadedAt?: string;
+}
+
+export interface PresignedUpload {
+  url: string;
+  method: 'PUT';
+  /** Headers the client must send with the PUT; they are part of the signature. */
+  headers: Record<string, string>;
+  expiresAt: string;
+}
+
+export interface PresignedDownload {
+  url: string;
+  expiresAt: string;
+}
+
+export interface DocumentWithUpload extends DocumentSummary {
+  upload: PresignedUpload;
+}
+
+export interface DocumentDetail extends DocumentSummary {
+  /** Present once the document is uploaded. */
+  download?: PresignedDownload;
+}
+
+// ---- request payloads (what the gateway sends over NATS) ----
+
+export interface CreateUserRequest {
+  name: string;
+  email: string;
+}
+
+export interface UserRef {
+  userId: string;
+}
+
+export interface ListUsersRequest extends PageQuery {}
+
+export interface CreateDocumentRequest extends UserRef {
+  name: string;
+  contentType: string;
+  size: number;
+}
+
+export interface ListDocumentsRequest extends UserRef, PageQuery {}
+
+export interface DocumentRef extends UserRef {
+  docId: string;
+}
+
+/** One storage notification record, normalised from the S3 / MinIO event format. */
+export interface StorageEventRecord {
+  /** `s3:ObjectCreated:Put`, `ObjectCreated:Copy`, `s3:ObjectRemoved:Delete`, ... */
+  eventName: string;
+  bucket: string;
+  /** Decoded object key. */
+  key: string;
+  size?: number;
+  eTag?: string;
+  sequencer?: string;
+}
+
+export interface ApplyStorageEventsRequest {
+  records: StorageEventRecord[];
+}
+
+export type StorageEventOutcome =
+  'uploaded' | 'rejected' | 'deleted' | 'unchanged' | 'orphan_removed' | 'ignored';
+
+export interface ApplyStorageEventsResult {
+  results: { key: string; eventName: string; outcome: StorageEventOutcome; documentId?: string }[];
+}
+
+export interface HealthReport {
+  service: string;
+  status: 'ok' | 'degraded';
+  checks: Record<string, { status: 'ok' | 'fail'; detail?: string }>;
+}
+
+export type UserPage = Page<User>;
+export type DocumentPage = Page<DocumentSummary>;

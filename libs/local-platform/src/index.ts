@@ -1,0 +1,6 @@
+export * from './embedded-services';
+export * from './local-s3-server';
+export * from './platform';
+export * from './ports';
+export * from './supervisor';
+export * from './wait-for';

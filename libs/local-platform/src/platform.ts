@@ -1,0 +1,179 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { postgresAnswers } from '@docflow/database';
+import { startEmbeddedPostgres, startNatsServer, type StartedService } from './embedded-services';
+import { LocalS3Server } from './local-s3-server';
+import { portAnswers } from './ports';
+import { runToCompletion, spawnService, stopService, type ServiceProcess } from './supervisor';
+import { waitFor } from './wait-for';
+
+export interface LocalPlatformOptions {
+  /** The repository root (where `apps/` is). */
+  root: string;
+  env?: Record<string, string | undefined>;
+  /** Receives every line the platform and its services print. */
+  log?: (line: string) => void;
+  /** Receives the services' own output lines (JSON logs); defaults to `log` with a prefix. */
+  serviceOutput?: (service: string, line: string) => void;
+}
+
+export interface LocalPlatform {
+  publicUrl: string;
+  privateUrl: string;
+  s3Endpoint: string;
+  databaseUrl: string;
+  natsUrl: string;
+  /** What the platform started itself (and will stop), as opposed to what it found running. */
+  started: string[];
+  s3: LocalS3Server;
+  /** Resolves when a service process exits on its own. */
+  crashed: Promise<string>;
+  stop(): Promise<void>;
+}
+
+const LOCAL_S3_CREDENTIALS = { S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER' };
+
+/**
+ * Runs the whole platform on one machine: PostgreSQL and NATS where they already answer (or embedded
+ * ones), a local S3 server whose events reach the private webhook as MinIO's would, the migrations,
+ * then users-docs and the gateway as child processes. `stop()` ends only what it started.
+ */
+export async function startLocalPlatform(options: LocalPlatformOptions): Promise<LocalPlatform> {
+  const env = { ...process.env, ...options.env };
+  const log = options.log ?? ((line: string) => console.log(line));
+  const output = options.serviceOutput ?? ((service: string, line: string) => log(`[${service}] ${line}`));
+  const home = resolve(options.root, env.DOCFLOW_HOME ?? '.docflow');
+  mkdirSync(home, { recursive: true });
+
+  const stops: { name: string; stop: () => Promise<void> }[] = [];
+  const started: string[] = [];
+  const services: ServiceProcess[] = [];
+  let stopped = false;
+
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    for (const service of [...services].reverse()) await stopService(service);
+    for (const { name, stop: stopOne } of [...stops].reverse()) {
+      try {
+        await stopOne();
+      } catch (error) {
+        log(`could not stop ${name}: ${(error as Error).message}`);
+      }
+    }
+  };
+
+  try {
+    // PostgreSQL
+    let databaseUrl = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/docflow';
+    if (await postgresAnswers(databaseUrl)) {
+      log(`postgres   using ${redactUrl(databaseUrl)}`);
+    } else {
+      const port = Number(env.EMBEDDED_POSTGRES_PORT ?? 54329);
+      log(
+        `postgres   nothing answers at ${redactUrl(databaseUrl)}; starting an embedded PostgreSQL on port ${port}`,
+      );
+      const pg: StartedService = await startEmbeddedPostgres(join(home, 'postgres'), port, log);
+      stops.push({ name: 'postgres', stop: pg.stop });
+      started.push('postgres');
+      databaseUrl = pg.url;
+    }
+
+    // NATS
+    let natsUrl = env.NATS_URL ?? 'nats://127.0.0.1:4222';
+    const nats = new URL(natsUrl.split(',')[0]!.replace(/^nats:/, 'http:'));
+    if (await portAnswers(nats.hostname, Number(nats.port || 4222))) {
+      log(`nats       using ${natsUrl}`);
+    } else {
+      log(`nats       nothing answers at ${natsUrl}; starting nats-server with JetStream`);
+      const server = await startNatsServer(join(home, 'nats'), nats.hostname, Number(nats.port || 4222));
+      stops.push({ name: 'nats', stop: server.stop });
+      started.push('nats');
+      natsUrl = server.url;
+    }
+
+    // Object storage
+    const httpHost = env.HTTP_HOST ?? '127.0.0.1';
+    const httpPort = Number(env.HTTP_PORT ?? 8080);
+    const privateHost = env.PRIVATE_HTTP_HOST ?? '127.0.0.1';
+    const privatePort = Number(env.PRIVATE_HTTP_PORT ?? 8081);
+    const webhookToken = env.STORAGE_WEBHOOK_TOKEN ?? randomBytes(24).toString('base64url');
+    const bucket = env.S3_BUCKET ?? 'docflow';
+    const privateUrl = `http://${privateHost}:${privatePort}/api/private`;
+    const s3 = new LocalS3Server({
+      address: env.S3_HOST ?? '127.0.0.1',
+      port: Number(env.S3_PORT ?? 9000),
+      directory: join(home, 's3'),
+      bucket,
+      webhook: { url: `${privateUrl}/webhooks/docs/status`, token: webhookToken },
+      onDeliveryFailure: (error) =>
+        log(`s3         a storage event could not be delivered: ${error.message}`),
+    });
+    const s3Endpoint = await s3.start();
+    stops.push({ name: 's3', stop: () => s3.stop() });
+    started.push('s3');
+    log(`s3         local S3 server at ${s3Endpoint} (bucket ${bucket}, data in ${join(home, 's3')})`);
+
+    const serviceEnv: Record<string, string> = {
+      DATABASE_URL: databaseUrl,
+      NATS_URL: natsUrl,
+      S3_BUCKET: bucket,
+      S3_ENDPOINT: s3Endpoint,
+      S3_PUBLIC_ENDPOINT: env.S3_PUBLIC_ENDPOINT ?? s3Endpoint,
+      S3_FORCE_PATH_STYLE: 'true',
+      ...LOCAL_S3_CREDENTIALS,
+      HTTP_HOST: httpHost,
+      HTTP_PORT: String(httpPort),
+      PRIVATE_HTTP_HOST: privateHost,
+      PRIVATE_HTTP_PORT: String(privatePort),
+      STORAGE_WEBHOOK_TOKEN: webhookToken,
+      LOG_LEVEL: env.LOG_LEVEL ?? 'info',
+    };
+
+    const script = (app: string, entry: string) => join(options.root, 'apps', app, 'dist', entry);
+    log('migrate    users-docs');
+    await runToCompletion({
+      name: 'users-docs migrate',
+      script: script('users-docs', 'migrate.js'),
+      env: serviceEnv,
+    });
+
+    for (const app of ['users-docs', 'gateway']) {
+      services.push(spawnService({ name: app, script: script(app, 'main.js'), env: serviceEnv, output }));
+    }
+    const crashed = Promise.race(
+      services.map((s) =>
+        s.exited.then((code) =>
+          stopped ? new Promise<string>(() => undefined) : `${s.name} exited with code ${code}`,
+        ),
+      ),
+    );
+
+    const publicUrl = `http://${httpHost}:${httpPort}/api/v1`;
+    const readyUrl = `http://${httpHost}:${httpPort}/health/ready`;
+    await Promise.race([
+      waitFor(async () => (await fetch(readyUrl)).status === 200, {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+        description: readyUrl,
+      }),
+      crashed.then((reason) => Promise.reject(new Error(reason))),
+    ]);
+
+    return { publicUrl, privateUrl, s3Endpoint, databaseUrl, natsUrl, started, s3, crashed, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
