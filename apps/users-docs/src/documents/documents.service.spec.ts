@@ -1,0 +1,85 @@
+import { ErrorCode } from '@docflow/contracts';
+import type { UsersDocsConfig } from '../config';
+import type { UsersRepository } from '../users/users.repository';
+import { FakeDocumentsRepository, FakeStorage, FakeUsersRepository, FixedClock, asStorage } from '../testing/fakes';
+import type { DocumentsRepository } from './documents.repository';
+import { DocumentsService } from './documents.service';
+
+const userId = '11111111-2222-4333-8444-555555555555';
+const config = { MAX_DOCUMENT_SIZE_BYTES: 1000, UPLOAD_URL_TTL_SECONDS: 900, DOWNLOAD_URL_TTL_SECONDS: 300 } as UsersDocsConfig;
+
+describe(DocumentsService.name, () => {
+  let documents: FakeDocumentsRepository;
+  let storage: FakeStorage;
+  let sut: DocumentsService;
+
+  beforeEach(() => {
+    documents = new FakeDocumentsRepository();
+    storage = new FakeStorage();
+    sut = new DocumentsService(
+      documents as unknown as DocumentsRepository,
+      new FakeUsersRepository(new Set([userId])) as unknown as UsersRepository,
+      asStorage(storage),
+      config,
+      new FixedClock(),
+    );
+  });
+
+  describe('create', () => {
+    it('registers a pending document under its key and returns a presigned PUT', async () => {
+      const out = await sut.create({ userId, name: 'My notes.txt', contentType: 'text/plain', size: 10 });
+      expect(out).toMatchObject({ userId, name: 'My notes.txt', status: 'pending_upload', size: 10, kind: 'upload' });
+      expect(out.upload).toMatchObject({ method: 'PUT', headers: { 'Content-Type': 'text/plain' } });
+      expect(out.upload.url).toContain(`users/${userId}/docs/${out.id}/My_notes.txt`);
+      expect(out.upload.url).toContain('X-Amz-Expires=900');
+      expect(documents.rows.get(out.id)?.objectKey).toBe(`users/${userId}/docs/${out.id}/My_notes.txt`);
+    });
+
+    it('refuses a declared size over the maximum, naming the field, and stores nothing', async () => {
+      await expect(sut.create({ userId, name: 'big.bin', contentType: 'application/octet-stream', size: 1001 })).rejects.toMatchObject({
+        code: ErrorCode.VALIDATION_FAILED,
+        details: [{ field: 'size', message: 'must not exceed 1000 bytes' }],
+      });
+      expect(documents.rows.size).toBe(0);
+    });
+
+    it('answers 404 for an unknown user', async () => {
+      await expect(
+        sut.create({ userId: '99999999-2222-4333-8444-555555555555', name: 'a', contentType: 'text/plain', size: 1 }),
+      ).rejects.toMatchObject({ code: ErrorCode.NOT_FOUND });
+    });
+  });
+
+  describe('get', () => {
+    it('carries a download only once uploaded', async () => {
+      const { id } = await sut.create({ userId, name: 'a.txt', contentType: 'text/plain', size: 1 });
+      expect((await sut.get({ userId, docId: id })).download).toBeUndefined();
+      await documents.transition(id, ['pending_upload'], { status: 'uploaded' });
+      expect((await sut.get({ userId, docId: id })).download?.url).toContain('?get');
+    });
+
+    it("hides another user's document", async () => {
+      const { id } = await sut.create({ userId, name: 'a.txt', contentType: 'text/plain', size: 1 });
+      await expect(sut.get({ userId: '99999999-2222-4333-8444-555555555555', docId: id })).rejects.toMatchObject({
+        code: ErrorCode.NOT_FOUND,
+      });
+    });
+  });
+
+  describe('delete', () => {
+    it('removes the object and then answers 404', async () => {
+      const { id } = await sut.create({ userId, name: 'a.txt', contentType: 'text/plain', size: 1 });
+      await sut.delete({ userId, docId: id });
+      expect(storage.deleted).toEqual([documents.rows.get(id)?.objectKey]);
+      expect(documents.rows.get(id)).toMatchObject({ status: 'deleted', deletedAt: expect.any(Date) });
+      await expect(sut.get({ userId, docId: id })).rejects.toMatchObject({ code: ErrorCode.NOT_FOUND });
+    });
+
+    it('keeps the document when storage is down', async () => {
+      const { id } = await sut.create({ userId, name: 'a.txt', contentType: 'text/plain', size: 1 });
+      storage.failing = true;
+      await expect(sut.delete({ userId, docId: id })).rejects.toMatchObject({ code: ErrorCode.STORAGE_UNAVAILABLE });
+      expect(documents.rows.get(id)?.status).toBe('pending_upload');
+    });
+  });
+});
