@@ -1,0 +1,144 @@
+// users-docs on the real PostgreSQL, NATS and S3 server, driven over NATS the way the gateway does.
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { NestFactory } from '@nestjs/core';
+import { Transport, type INestMicroservice } from '@nestjs/microservices';
+import { connect, headers, type NatsConnection } from 'nats';
+import { QueueGroups, REQUEST_ID_HEADER, UsersDocsSubjects } from '@docflow/contracts';
+import { createServiceDataSource, runMigrations } from '@docflow/database';
+import { LocalS3Server, createTestEnvironment, type TestEnvironment } from '@docflow/local-platform';
+import { PinoNestLogger, createLogger } from '@docflow/observability';
+import { RequestContextInterceptor } from './common/request-context.interceptor';
+import { RpcErrorFilter } from './common/rpc-error.filter';
+import { loadUsersDocsConfig } from './config';
+import { usersDocsDataSourceOptions } from './data-source.options';
+import { UsersDocsModule } from './users-docs.module';
+
+describe('users-docs over NATS', () => {
+  let env: TestEnvironment;
+  let s3: LocalS3Server;
+  let app: INestMicroservice;
+  let nc: NatsConnection;
+  const logLines: Record<string, unknown>[] = [];
+
+  async function call<T>(subject: string, data: unknown, requestId?: string): Promise<{ response?: T; err?: { code: string; message: string; details?: unknown } }> {
+    const h = headers();
+    if (requestId) h.set(REQUEST_ID_HEADER, requestId);
+    const msg = await nc.request(subject, JSON.stringify({ pattern: subject, data, id: randomUUID() }), { timeout: 5_000, headers: h });
+    return JSON.parse(new TextDecoder().decode(msg.data));
+  }
+
+  beforeAll(async () => {
+    env = await createTestEnvironment('usersdocs');
+    s3 = new LocalS3Server({ port: 0, directory: `${env.directory}/s3`, bucket: 'docflow' });
+    const endpoint = await s3.start();
+    const config = loadUsersDocsConfig({
+      DATABASE_URL: env.databaseUrl,
+      NATS_URL: env.natsUrl,
+      S3_ENDPOINT: endpoint,
+      S3_ACCESS_KEY_ID: 'S3RVER',
+      S3_SECRET_ACCESS_KEY: 'S3RVER',
+      MAX_DOCUMENT_SIZE_BYTES: '1000',
+    });
+    const migrations = createServiceDataSource(usersDocsDataSourceOptions(config));
+    await runMigrations(migrations);
+    await migrations.destroy();
+
+    const destination = new Writable({
+      write(chunk, _enc, done) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
+        done();
+      },
+    });
+    app = await NestFactory.createMicroservice(UsersDocsModule.forRoot(config), {
+      transport: Transport.NATS,
+      options: { servers: [env.natsUrl], queue: QueueGroups.usersDocs },
+      logger: new PinoNestLogger(createLogger({ service: 'users-docs', destination })),
+    });
+    app.useGlobalFilters(new RpcErrorFilter());
+    app.useGlobalInterceptors(new RequestContextInterceptor());
+    await app.listen();
+    nc = await connect({ servers: env.natsUrl });
+  });
+
+  afterAll(async () => {
+    await nc?.close();
+    await app?.close();
+    await s3?.stop();
+    await env?.close();
+  });
+
+  it('has migrations that match the entities exactly (no schema drift)', async () => {
+    const config = loadUsersDocsConfig({ DATABASE_URL: env.databaseUrl });
+    const dataSource = await createServiceDataSource(usersDocsDataSourceOptions(config)).initialize();
+    try {
+      const pending = await dataSource.driver.createSchemaBuilder().log();
+      expect(pending.upQueries.map((q) => q.query)).toEqual([]);
+      expect(await dataSource.showMigrations()).toBe(false);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+
+  it('answers a request and carries errors as { code, message, details }', async () => {
+    const created = await call<{ id: string }>(UsersDocsSubjects.userCreate, { name: 'N', email: `n-${randomUUID()}@example.com` });
+    expect(created.response?.id).toEqual(expect.any(String));
+
+    const missing = await call(UsersDocsSubjects.userGet, { userId: randomUUID() });
+    expect(missing.err).toEqual({ code: 'NOT_FOUND', message: 'user not found' });
+
+    const oversize = await call(UsersDocsSubjects.documentCreate, {
+      userId: created.response!.id,
+      name: 'big',
+      contentType: 'text/plain',
+      size: 1001,
+    });
+    expect(oversize.err).toEqual({
+      code: 'VALIDATION_FAILED',
+      message: 'size: must not exceed 1000 bytes',
+      details: [{ field: 'size', message: 'must not exceed 1000 bytes' }],
+    });
+  });
+
+  it('hides internals of an unexpected failure behind INTERNAL', async () => {
+    // A payload the gateway would never send: the handler fails inside, the caller learns nothing of it.
+    const out = await call(UsersDocsSubjects.documentCreate, { userId: 'not-a-uuid', name: 'a', contentType: 'text/plain', size: 1 });
+    expect(out.err).toEqual({ code: 'INTERNAL', message: 'Internal error' });
+  });
+
+  it('logs with the request id that came in the NATS headers', async () => {
+    const user = await call<{ id: string }>(UsersDocsSubjects.userCreate, { name: 'R', email: `r-${randomUUID()}@example.com` });
+    const doc = await call<{ id: string; upload: { url: string } }>(UsersDocsSubjects.documentCreate, {
+      userId: user.response!.id,
+      name: 'r.txt',
+      contentType: 'text/plain',
+      size: 3,
+    });
+    const key = `users/${user.response!.id}/docs/${doc.response!.id}/r.txt`;
+    await call(UsersDocsSubjects.storageEventsApply, { records: [{ eventName: 's3:ObjectCreated:Put', bucket: 'docflow', key, size: 3 }] }, 'trace-me-123');
+    expect(logLines).toEqual(expect.arrayContaining([expect.objectContaining({ requestId: 'trace-me-123', msg: 'storage event applied' })]));
+    expect(JSON.stringify(logLines)).not.toContain('X-Amz-Signature');
+  });
+
+  it('applies one of many concurrent copies of the same event, exactly once', async () => {
+    const user = await call<{ id: string }>(UsersDocsSubjects.userCreate, { name: 'C', email: `c-${randomUUID()}@example.com` });
+    const doc = await call<{ id: string }>(UsersDocsSubjects.documentCreate, {
+      userId: user.response!.id,
+      name: 'c.txt',
+      contentType: 'text/plain',
+      size: 5,
+    });
+    const key = `users/${user.response!.id}/docs/${doc.response!.id}/c.txt`;
+    const record = { eventName: 's3:ObjectCreated:Put', bucket: 'docflow', key, size: 5, eTag: 'e1' };
+    const replies = await Promise.all(
+      Array.from({ length: 10 }, () => call<{ results: { outcome: string }[] }>(UsersDocsSubjects.storageEventsApply, { records: [record] })),
+    );
+    const outcomes = replies.map((r) => r.response!.results[0]!.outcome).sort();
+    expect(outcomes).toEqual([...Array(9).fill('unchanged'), 'uploaded']);
+  });
+
+  it('reports its database and storage in the health check', async () => {
+    const out = await call<{ status: string; checks: Record<string, { status: string }> }>(UsersDocsSubjects.healthCheck, {});
+    expect(out.response).toEqual({ service: 'users-docs', status: 'ok', checks: { database: { status: 'ok' }, storage: { status: 'ok' } } });
+  });
+});
