@@ -7,6 +7,7 @@ interface Doc {
   id: string;
   status: string;
   statusReason?: string;
+  etag?: string;
   size: number;
   upload: { url: string; method: string; headers: Record<string, string>; expiresAt: string };
   download?: { url: string; expiresAt: string };
@@ -40,7 +41,12 @@ describe('documents through the local platform', () => {
     return res.body.id;
   }
 
-  async function newDocument(userId: string, bytes: Buffer, name = 'notes.txt', contentType = 'text/plain'): Promise<Doc> {
+  async function newDocument(
+    userId: string,
+    bytes: Buffer,
+    name = 'notes.txt',
+    contentType = 'text/plain',
+  ): Promise<Doc> {
     const res = await json<Doc>(`${platform.api}/users/${userId}/docs`, {
       method: 'POST',
       body: { name, contentType, size: bytes.length },
@@ -65,12 +71,14 @@ describe('documents through the local platform', () => {
       await s3.send(new HeadObjectCommand({ Bucket: 'docflow', Key: key }));
       return true;
     } catch (error) {
-      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404)
+        return false;
       throw error;
     }
   }
 
-  const keyOf = (doc: Doc) => decodeURIComponent(new URL(doc.upload.url).pathname.replace(/^\/docflow\//, ''));
+  const keyOf = (doc: Doc) =>
+    decodeURIComponent(new URL(doc.upload.url).pathname.replace(/^\/docflow\//, ''));
 
   it('walks a document through create → upload → uploaded → download → delete', async () => {
     const userId = await newUser();
@@ -83,17 +91,22 @@ describe('documents through the local platform', () => {
     expect((await statusOf(userId, doc.id)).download).toBeUndefined();
 
     expect(await put(doc, bytes)).toBe(200);
-    const uploaded = await waitFor(async () => {
-      const current = await statusOf(userId, doc.id);
-      return current.status === 'uploaded' ? current : undefined;
-    }, { description: 'the storage event to mark the document uploaded' });
+    const uploaded = await waitFor(
+      async () => {
+        const current = await statusOf(userId, doc.id);
+        return current.status === 'uploaded' ? current : undefined;
+      },
+      { description: 'the storage event to mark the document uploaded' },
+    );
 
     const download = await fetch(uploaded.download!.url);
     expect(download.status).toBe(200);
     expect(download.headers.get('content-disposition')).toContain('Quarterly report.bin');
     expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true);
 
-    const list = await json<{ items: { id: string; download?: unknown; upload?: unknown }[] }>(`${platform.api}/users/${userId}/docs`);
+    const list = await json<{ items: { id: string; download?: unknown; upload?: unknown }[] }>(
+      `${platform.api}/users/${userId}/docs`,
+    );
     expect(list.body.items.map((d) => d.id)).toEqual([doc.id]);
     expect(list.body.items[0]).not.toHaveProperty('download');
     expect(list.body.items[0]).not.toHaveProperty('upload');
@@ -116,7 +129,9 @@ describe('documents through the local platform', () => {
     });
     expect(rejected.statusReason).toBe('size mismatch: declared 10 bytes, stored 25 bytes');
     expect(rejected.download).toBeUndefined();
-    await waitFor(async () => !(await objectExists(keyOf(doc))), { description: 'the rejected object to be removed' });
+    await waitFor(async () => !(await objectExists(keyOf(doc))), {
+      description: 'the rejected object to be removed',
+    });
   });
 
   it('applies the same storage event twice without changing anything', async () => {
@@ -133,18 +148,26 @@ describe('documents through the local platform', () => {
       Records: [
         {
           eventName: 's3:ObjectCreated:Put',
-          s3: { bucket: { name: 'docflow' }, object: { key: encodeURIComponent(keyOf(doc)), size: bytes.length, eTag: first.etag } },
+          s3: {
+            bucket: { name: 'docflow' },
+            object: { key: encodeURIComponent(keyOf(doc)), size: bytes.length, eTag: first.etag },
+          },
         },
       ],
     };
     for (const path of ['webhooks', 'webooks']) {
-      const res = await json<{ results: { outcome: string }[] }>(`${platform.privateApi}/${path}/docs/status`, {
-        method: 'POST',
-        body: event,
-        headers: { authorization: `Bearer ${platform.webhookToken}` },
-      });
+      const res = await json<{ results: { outcome: string }[] }>(
+        `${platform.privateApi}/${path}/docs/status`,
+        {
+          method: 'POST',
+          body: event,
+          headers: { authorization: `Bearer ${platform.webhookToken}` },
+        },
+      );
       expect(res.status).toBe(200);
-      expect(res.body.results).toEqual([expect.objectContaining({ outcome: 'unchanged', documentId: doc.id })]);
+      expect(res.body.results).toEqual([
+        expect.objectContaining({ outcome: 'unchanged', documentId: doc.id }),
+      ]);
     }
     const after = await statusOf(userId, doc.id);
     expect({ ...after, download: undefined }).toEqual({ ...first, download: undefined });
@@ -194,21 +217,30 @@ describe('documents through the local platform', () => {
 
   it('lists users with pagination and rejects a duplicate email with 409', async () => {
     const email = `dup-${randomUUID()}@example.com`;
-    expect((await json(`${platform.api}/users`, { method: 'POST', body: { name: 'A', email } })).status).toBe(201);
+    expect((await json(`${platform.api}/users`, { method: 'POST', body: { name: 'A', email } })).status).toBe(
+      201,
+    );
     const dup = await json<{ error: { code: string; details: unknown } }>(`${platform.api}/users`, {
       method: 'POST',
       body: { name: 'B', email: email.toUpperCase() },
     });
     expect(dup.status).toBe(409);
-    expect(dup.body.error).toMatchObject({ code: 'CONFLICT', details: [{ field: 'email', message: 'is already registered' }] });
-    const page = await json<{ items: { email: string }[]; nextCursor?: string }>(`${platform.api}/users?limit=1`);
+    expect(dup.body.error).toMatchObject({
+      code: 'CONFLICT',
+      details: [{ field: 'email', message: 'is already registered' }],
+    });
+    const page = await json<{ items: { email: string }[]; nextCursor?: string }>(
+      `${platform.api}/users?limit=1`,
+    );
     expect(page.status).toBe(200);
     expect(page.body.items).toHaveLength(1);
     expect(page.body.nextCursor).toEqual(expect.any(String));
   });
 
   it('echoes the caller request id and makes one when there is none', async () => {
-    const given = await fetch(`${platform.api}/users?limit=1`, { headers: { 'x-request-id': 'e2e-trace-42' } });
+    const given = await fetch(`${platform.api}/users?limit=1`, {
+      headers: { 'x-request-id': 'e2e-trace-42' },
+    });
     expect(given.headers.get('x-request-id')).toBe('e2e-trace-42');
     const made = await json<{ error: { requestId: string } }>(`${platform.api}/users/${randomUUID()}`);
     expect(made.status).toBe(404);

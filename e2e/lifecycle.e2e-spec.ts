@@ -83,8 +83,11 @@ describe('Ctrl-C on npm start', () => {
 
       expect(await platform.interrupt()).toBe(0);
 
-      for (const port of Object.values(platform.ports)) expect(await portAnswers('127.0.0.1', port, 300)).toBe(false);
-      await waitFor(() => children.every((pid) => !alive(pid)), { description: 'every child process to end' });
+      for (const port of Object.values(platform.ports))
+        expect(await portAnswers('127.0.0.1', port, 300)).toBe(false);
+      await waitFor(() => children.every((pid) => !alive(pid)), {
+        description: 'every child process to end',
+      });
       // The machine's own PostgreSQL, which it found running, is still there.
       expect(await postgresAnswers(platform.databaseUrl)).toBe(true);
       expect(platform.output.join('\n')).toMatch(/SIGINT: stopping nats, s3 and the services/);

@@ -28,8 +28,16 @@ export interface RunningPlatform {
 
 export const ROOT = resolve(__dirname, '..');
 
-export async function startPlatform(name: string, extraEnv: Record<string, string> = {}): Promise<RunningPlatform> {
-  const ports = { http: await freePort(), private: await freePort(), s3: await freePort(), nats: await freePort() };
+export async function startPlatform(
+  name: string,
+  extraEnv: Record<string, string> = {},
+): Promise<RunningPlatform> {
+  const ports = {
+    http: await freePort(),
+    private: await freePort(),
+    s3: await freePort(),
+    nats: await freePort(),
+  };
   const server = new URL(process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
   server.pathname = `/docflow_e2e_${name}_${randomBytes(4).toString('hex')}`;
   const databaseUrl = server.toString();
@@ -52,7 +60,8 @@ export async function startPlatform(name: string, extraEnv: Record<string, strin
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
-  for (const stream of [launcher.stdout!, launcher.stderr!]) createInterface({ input: stream }).on('line', (l) => output.push(l));
+  for (const stream of [launcher.stdout!, launcher.stderr!])
+    createInterface({ input: stream }).on('line', (l) => output.push(l));
   const exited = new Promise<number | null>((r) => launcher.once('exit', (code) => r(code)));
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
@@ -60,7 +69,8 @@ export async function startPlatform(name: string, extraEnv: Record<string, strin
   const health = `http://127.0.0.1:${ports.http}/health`;
   await waitFor(
     async () => {
-      if (exitCode !== undefined) throw new Error(`the launcher exited with ${exitCode}:\n${output.join('\n')}`);
+      if (exitCode !== undefined)
+        throw new Error(`the launcher exited with ${exitCode}:\n${output.join('\n')}`);
       return output.some((l) => l.startsWith('docflow is running'));
     },
     { timeoutMs: 45_000, intervalMs: 100, description: 'the platform to start' },
@@ -98,7 +108,12 @@ export async function json<T = Record<string, unknown>>(
   const response = await fetch(url, {
     method: init.method ?? 'GET',
     headers: { ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
-    body: init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body),
+    body:
+      init.body === undefined
+        ? undefined
+        : typeof init.body === 'string'
+          ? init.body
+          : JSON.stringify(init.body),
   });
   const text = await response.text();
   let body: unknown = undefined;

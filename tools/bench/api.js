@@ -31,7 +31,8 @@ function numberFromEnv(name, fallback) {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number, got "${raw}"`);
+  if (!Number.isFinite(value) || value < 0)
+    throw new Error(`${name} must be a non-negative number, got "${raw}"`);
   return value;
 }
 
@@ -137,7 +138,9 @@ function spawnTracked(options) {
 /** Rejects when `service` exits before `promise` settles. */
 function unlessExits(services, promise) {
   const crashed = Promise.race(
-    services.map((s) => s.exited.then((code) => Promise.reject(new Error(`${s.name} exited (code ${code})`)))),
+    services.map((s) =>
+      s.exited.then((code) => Promise.reject(new Error(`${s.name} exited (code ${code})`))),
+    ),
   );
   crashed.catch(() => undefined);
   return Promise.race([promise, crashed]);
@@ -236,25 +239,28 @@ function percentile(sorted, p) {
 function load(url, connections, seconds) {
   return new Promise((resolve, reject) => {
     const times = [];
-    const instance = autocannon({ url, connections, duration: seconds, pipelining: 1, timeout: 10 }, (err, result) => {
-      activeLoads.delete(instance);
-      if (err) return reject(err);
-      const sorted = Float64Array.from(times).sort();
-      resolve({
-        connections,
-        rps: result.requests.average,
-        total: result.requests.total,
-        p50: percentile(sorted, 50),
-        p99: percentile(sorted, 99),
-        max: sorted.length ? sorted[sorted.length - 1] : NaN,
-        acP50: result.latency.p50,
-        acP99: result.latency.p99,
-        non2xx: result.non2xx,
-        errors: result.errors,
-        timeouts: result.timeouts,
-        statusCodeStats: result.statusCodeStats,
-      });
-    });
+    const instance = autocannon(
+      { url, connections, duration: seconds, pipelining: 1, timeout: 10 },
+      (err, result) => {
+        activeLoads.delete(instance);
+        if (err) return reject(err);
+        const sorted = Float64Array.from(times).sort();
+        resolve({
+          connections,
+          rps: result.requests.average,
+          total: result.requests.total,
+          p50: percentile(sorted, 50),
+          p99: percentile(sorted, 99),
+          max: sorted.length ? sorted[sorted.length - 1] : NaN,
+          acP50: result.latency.p50,
+          acP99: result.latency.p99,
+          non2xx: result.non2xx,
+          errors: result.errors,
+          timeouts: result.timeouts,
+          statusCodeStats: result.statusCodeStats,
+        });
+      },
+    );
     activeLoads.add(instance);
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {
       if (statusCode >= 200 && statusCode < 300) times.push(responseTime);
@@ -302,7 +308,8 @@ function fmt(value, digits) {
 
 function table(header, rows) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
+  const line = (cells) =>
+    cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -319,9 +326,16 @@ async function main() {
   log('docflow API benchmark: GET /api/v1/users/{id}/docs/{doc_id}');
   log('');
   log('Machine');
-  log(`  nproc              ${os.availableParallelism()} (${cpus[0] ? cpus[0].model.trim() : 'unknown CPU'})`);
+  log(
+    `  nproc              ${os.availableParallelism()} (${cpus[0] ? cpus[0].model.trim() : 'unknown CPU'})`,
+  );
   log(`  memory             ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`);
-  log(`  load average       ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (before starting)`);
+  log(
+    `  load average       ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (before starting)`,
+  );
   log(`  node               ${process.version}`);
   log(`  autocannon         ${require('autocannon/package.json').version}`);
   log(
@@ -342,15 +356,21 @@ async function main() {
   await pg.connect();
   const pgVersion = (await pg.query('SHOW server_version')).rows[0].server_version;
   await pg.end();
-  log(`  postgresql         ${pgVersion} at ${databaseUrl.host} (fresh database ${databaseUrl.pathname.slice(1)})`);
+  log(
+    `  postgresql         ${pgVersion} at ${databaseUrl.host} (fresh database ${databaseUrl.pathname.slice(1)})`,
+  );
 
   const natsDir = path.join(tmp, 'nats');
   const nats = await startNatsServer(natsDir, '127.0.0.1', await freePort());
   onCleanup('stop nats-server', () => nats.stop());
   const natsPid = findPid(natsDir);
   const natsBin =
-    process.env.NATS_SERVER_BIN || commandOutput('sh', ['-c', 'command -v nats-server']) || '/usr/sbin/nats-server';
-  log(`  nats-server        ${commandOutput(natsBin, ['--version']) || 'unknown version'} at ${nats.url} (own instance)`);
+    process.env.NATS_SERVER_BIN ||
+    commandOutput('sh', ['-c', 'command -v nats-server']) ||
+    '/usr/sbin/nats-server';
+  log(
+    `  nats-server        ${commandOutput(natsBin, ['--version']) || 'unknown version'} at ${nats.url} (own instance)`,
+  );
 
   const httpPort = await freePort();
   const privatePort = await freePort();
@@ -385,7 +405,9 @@ async function main() {
     STORAGE_WEBHOOK_TOKEN: webhookToken,
     LOG_LEVEL: SETTINGS.logLevel,
   };
-  log(`  LOG_LEVEL          ${SETTINGS.logLevel} for every service, so per-request access logs (info) are not written`);
+  log(
+    `  LOG_LEVEL          ${SETTINGS.logLevel} for every service, so per-request access logs (info) are not written`,
+  );
   log('');
 
   const output = serviceOutput();
@@ -393,9 +415,23 @@ async function main() {
 
   // ---- NATS path: the real services, started as the launcher starts them
   log('Starting the platform (migrations, users-docs, gateway)');
-  await runToCompletion({ name: 'users-docs migrate', script: script('users-docs', 'migrate.js'), env: serviceEnv });
-  const usersDocs = spawnTracked({ name: 'users-docs', script: script('users-docs', 'main.js'), env: serviceEnv, output });
-  const gateway = spawnTracked({ name: 'gateway', script: script('gateway', 'main.js'), env: serviceEnv, output });
+  await runToCompletion({
+    name: 'users-docs migrate',
+    script: script('users-docs', 'migrate.js'),
+    env: serviceEnv,
+  });
+  const usersDocs = spawnTracked({
+    name: 'users-docs',
+    script: script('users-docs', 'main.js'),
+    env: serviceEnv,
+    output,
+  });
+  const gateway = spawnTracked({
+    name: 'gateway',
+    script: script('gateway', 'main.js'),
+    env: serviceEnv,
+    output,
+  });
   const natsServices = [usersDocs, gateway];
   const natsBase = `http://127.0.0.1:${httpPort}`;
   await waitReady(natsBase, natsServices);
@@ -429,10 +465,13 @@ async function main() {
       { timeoutMs: 15_000, intervalMs: 100, description: 'the document to become uploaded' },
     ),
   );
-  if (!seeded.download || !seeded.download.url) throw new Error('the uploaded document carries no download URL');
+  if (!seeded.download || !seeded.download.url)
+    throw new Error('the uploaded document carries no download URL');
   const sampleBody = await (await fetch(`${natsBase}${docPath}`)).arrayBuffer();
   log(`  seeded user ${user.id}, document ${created.id} (uploaded, ${content.length} bytes)`);
-  log(`  response: 200, ${sampleBody.byteLength} bytes of JSON (with a presigned download URL signed per request)`);
+  log(
+    `  response: 200, ${sampleBody.byteLength} bytes of JSON (with a presigned download URL signed per request)`,
+  );
   log('');
 
   // ---- idle memory
@@ -470,24 +509,53 @@ async function main() {
   await waitReady(inprocBase, [inproc]);
   const inprocDoc = await api('GET', `${inprocBase}${docPath}`);
   if (inprocDoc.id !== created.id || inprocDoc.status !== 'uploaded' || !inprocDoc.download) {
-    throw new Error(`the in-process gateway answered differently: ${JSON.stringify(inprocDoc).slice(0, 300)}`);
+    throw new Error(
+      `the in-process gateway answered differently: ${JSON.stringify(inprocDoc).slice(0, 300)}`,
+    );
   }
   await sleep(SETTINGS.settleMs);
   idle['in-process'] = rssMiB(inproc.child.pid);
   log('Load: in-process path (gateway -> users-docs handlers -> PostgreSQL, one process)');
-  const inprocRuns = await benchPath('in-process', `${inprocBase}${docPath}`, { 'in-process': inproc.child.pid }, [inproc]);
+  const inprocRuns = await benchPath(
+    'in-process',
+    `${inprocBase}${docPath}`,
+    { 'in-process': inproc.child.pid },
+    [inproc],
+  );
   await stopService(inproc);
   log('');
 
   // ---- report
   const r = (v) => fmt(v, 2);
-  log('Results (latency in ms, measured by the client: sub-ms from every 2xx response time autocannon reports)');
+  log(
+    'Results (latency in ms, measured by the client: sub-ms from every 2xx response time autocannon reports)',
+  );
   log(
     table(
-      ['connections', 'NATS req/s', 'p50', 'p99', 'in-proc req/s', 'p50', 'p99', 'p50 NATS/in-proc', 'req/s in-proc/NATS'],
+      [
+        'connections',
+        'NATS req/s',
+        'p50',
+        'p99',
+        'in-proc req/s',
+        'p50',
+        'p99',
+        'p50 NATS/in-proc',
+        'req/s in-proc/NATS',
+      ],
       natsRuns.map((n, i) => {
         const p = inprocRuns[i];
-        return [n.connections, fmt(n.rps, 0), r(n.p50), r(n.p99), fmt(p.rps, 0), r(p.p50), r(p.p99), r(n.p50 / p.p50), r(p.rps / n.rps)];
+        return [
+          n.connections,
+          fmt(n.rps, 0),
+          r(n.p50),
+          r(n.p99),
+          fmt(p.rps, 0),
+          r(p.p50),
+          r(p.p99),
+          r(n.p50 / p.p50),
+          r(p.rps / n.rps),
+        ];
       }),
     ),
   );
@@ -495,7 +563,15 @@ async function main() {
   log("autocannon's own latency percentiles (1 ms resolution), for reference");
   log(
     table(
-      ['connections', 'NATS p50', 'NATS p99', 'in-proc p50', 'in-proc p99', 'NATS requests', 'in-proc requests'],
+      [
+        'connections',
+        'NATS p50',
+        'NATS p99',
+        'in-proc p50',
+        'in-proc p99',
+        'NATS requests',
+        'in-proc requests',
+      ],
       natsRuns.map((n, i) => {
         const p = inprocRuns[i];
         return [n.connections, n.acP50, n.acP99, p.acP50, p.acP99, n.total, p.total];
@@ -505,13 +581,26 @@ async function main() {
   log('');
 
   const peakAt = (runs, name) => runs.map((run) => fmt(run.peakRss[name], 1));
-  log(`Resident memory (VmRSS, MiB; idle after seeding and ${SETTINGS.settleMs} ms settle, peak sampled every ${RSS_SAMPLE_MS} ms)`);
+  log(
+    `Resident memory (VmRSS, MiB; idle after seeding and ${SETTINGS.settleMs} ms settle, peak sampled every ${RSS_SAMPLE_MS} ms)`,
+  );
   const memRows = [
     ['gateway', fmt(idle.gateway, 1), ...peakAt(natsRuns, 'gateway'), fmt(afterLoad.gateway, 1)],
-    ['users-docs', fmt(idle['users-docs'], 1), ...peakAt(natsRuns, 'users-docs'), fmt(afterLoad['users-docs'], 1)],
+    [
+      'users-docs',
+      fmt(idle['users-docs'], 1),
+      ...peakAt(natsRuns, 'users-docs'),
+      fmt(afterLoad['users-docs'], 1),
+    ],
   ];
-  if (natsPid) memRows.push(['nats-server (info)', fmt(idle['nats-server'], 1), ...peakAt(natsRuns, 'nats-server'), '']);
-  memRows.push(['in-process server (info)', fmt(idle['in-process'], 1), ...peakAt(inprocRuns, 'in-process'), '']);
+  if (natsPid)
+    memRows.push(['nats-server (info)', fmt(idle['nats-server'], 1), ...peakAt(natsRuns, 'nats-server'), '']);
+  memRows.push([
+    'in-process server (info)',
+    fmt(idle['in-process'], 1),
+    ...peakAt(inprocRuns, 'in-process'),
+    '',
+  ]);
   log(table(['process', 'idle', ...SETTINGS.connections.map((c) => `peak @${c}`), 'after load'], memRows));
   log('');
 
@@ -524,9 +613,14 @@ async function main() {
   log(`Targets (${os.availableParallelism()}-core machine)`);
   const at64 = natsRuns.find((run) => run.connections === TARGETS.p99AtConnections);
   if (at64) {
-    verdict(at64.p99 <= TARGETS.p99Ms, `p99 <= ${TARGETS.p99Ms} ms at ${TARGETS.p99AtConnections} connections (NATS path): ${r(at64.p99)} ms`);
+    verdict(
+      at64.p99 <= TARGETS.p99Ms,
+      `p99 <= ${TARGETS.p99Ms} ms at ${TARGETS.p99AtConnections} connections (NATS path): ${r(at64.p99)} ms`,
+    );
   } else {
-    log(`  n/a   p99 <= ${TARGETS.p99Ms} ms at ${TARGETS.p99AtConnections} connections: not measured (BENCH_CONNECTIONS)`);
+    log(
+      `  n/a   p99 <= ${TARGETS.p99Ms} ms at ${TARGETS.p99AtConnections} connections: not measured (BENCH_CONNECTIONS)`,
+    );
   }
   natsRuns.forEach((n, i) => {
     const p = inprocRuns[i];
@@ -539,7 +633,10 @@ async function main() {
     );
   });
   for (const name of ['gateway', 'users-docs']) {
-    verdict(idle[name] <= TARGETS.idleRssMiB, `${name} idle RSS <= ${TARGETS.idleRssMiB} MiB: ${fmt(idle[name], 1)} MiB`);
+    verdict(
+      idle[name] <= TARGETS.idleRssMiB,
+      `${name} idle RSS <= ${TARGETS.idleRssMiB} MiB: ${fmt(idle[name], 1)} MiB`,
+    );
   }
   const missed = verdicts.filter((ok) => !ok).length;
   log('');

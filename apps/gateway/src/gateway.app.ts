@@ -1,10 +1,9 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { REQUEST_ID_HEADER } from '@docflow/contracts';
 import { PinoNestLogger, requestIdFrom, type Logger } from '@docflow/observability';
 import type { GatewayConfig } from './config';
-import { toErrorResponse } from './http/error.filter';
 import { createValidationPipe } from './http/validation';
 import { PrivateApiModule, PublicApiModule } from './gateway.modules';
 import type { ServiceClient } from './rpc/service-client';
@@ -32,11 +31,6 @@ function createAdapter(config: GatewayConfig, logger: Logger): FastifyAdapter {
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime * 100) / 100,
     });
-  });
-  // Errors raised by Fastify itself before a route runs (malformed JSON, wrong media type, body too large).
-  fastify.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const { status, body } = toErrorResponse(error, String(request.id));
-    void reply.status(status).send(body);
   });
   return adapter;
 }

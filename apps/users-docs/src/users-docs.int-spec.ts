@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { NestFactory } from '@nestjs/core';
-import { Transport, type INestMicroservice } from '@nestjs/microservices';
+import type { INestMicroservice } from '@nestjs/common';
+import { Transport } from '@nestjs/microservices';
 import { connect, headers, type NatsConnection } from 'nats';
 import { QueueGroups, REQUEST_ID_HEADER, UsersDocsSubjects } from '@docflow/contracts';
 import { createServiceDataSource, runMigrations } from '@docflow/database';
@@ -21,10 +22,17 @@ describe('users-docs over NATS', () => {
   let nc: NatsConnection;
   const logLines: Record<string, unknown>[] = [];
 
-  async function call<T>(subject: string, data: unknown, requestId?: string): Promise<{ response?: T; err?: { code: string; message: string; details?: unknown } }> {
+  async function call<T>(
+    subject: string,
+    data: unknown,
+    requestId?: string,
+  ): Promise<{ response?: T; err?: { code: string; message: string; details?: unknown } }> {
     const h = headers();
     if (requestId) h.set(REQUEST_ID_HEADER, requestId);
-    const msg = await nc.request(subject, JSON.stringify({ pattern: subject, data, id: randomUUID() }), { timeout: 5_000, headers: h });
+    const msg = await nc.request(subject, JSON.stringify({ pattern: subject, data, id: randomUUID() }), {
+      timeout: 5_000,
+      headers: h,
+    });
     return JSON.parse(new TextDecoder().decode(msg.data));
   }
 
@@ -81,7 +89,10 @@ describe('users-docs over NATS', () => {
   });
 
   it('answers a request and carries errors as { code, message, details }', async () => {
-    const created = await call<{ id: string }>(UsersDocsSubjects.userCreate, { name: 'N', email: `n-${randomUUID()}@example.com` });
+    const created = await call<{ id: string }>(UsersDocsSubjects.userCreate, {
+      name: 'N',
+      email: `n-${randomUUID()}@example.com`,
+    });
     expect(created.response?.id).toEqual(expect.any(String));
 
     const missing = await call(UsersDocsSubjects.userGet, { userId: randomUUID() });
@@ -102,12 +113,20 @@ describe('users-docs over NATS', () => {
 
   it('hides internals of an unexpected failure behind INTERNAL', async () => {
     // A payload the gateway would never send: the handler fails inside, the caller learns nothing of it.
-    const out = await call(UsersDocsSubjects.documentCreate, { userId: 'not-a-uuid', name: 'a', contentType: 'text/plain', size: 1 });
+    const out = await call(UsersDocsSubjects.documentCreate, {
+      userId: 'not-a-uuid',
+      name: 'a',
+      contentType: 'text/plain',
+      size: 1,
+    });
     expect(out.err).toEqual({ code: 'INTERNAL', message: 'Internal error' });
   });
 
   it('logs with the request id that came in the NATS headers', async () => {
-    const user = await call<{ id: string }>(UsersDocsSubjects.userCreate, { name: 'R', email: `r-${randomUUID()}@example.com` });
+    const user = await call<{ id: string }>(UsersDocsSubjects.userCreate, {
+      name: 'R',
+      email: `r-${randomUUID()}@example.com`,
+    });
     const doc = await call<{ id: string; upload: { url: string } }>(UsersDocsSubjects.documentCreate, {
       userId: user.response!.id,
       name: 'r.txt',
@@ -115,13 +134,24 @@ describe('users-docs over NATS', () => {
       size: 3,
     });
     const key = `users/${user.response!.id}/docs/${doc.response!.id}/r.txt`;
-    await call(UsersDocsSubjects.storageEventsApply, { records: [{ eventName: 's3:ObjectCreated:Put', bucket: 'docflow', key, size: 3 }] }, 'trace-me-123');
-    expect(logLines).toEqual(expect.arrayContaining([expect.objectContaining({ requestId: 'trace-me-123', msg: 'storage event applied' })]));
+    await call(
+      UsersDocsSubjects.storageEventsApply,
+      { records: [{ eventName: 's3:ObjectCreated:Put', bucket: 'docflow', key, size: 3 }] },
+      'trace-me-123',
+    );
+    expect(logLines).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ requestId: 'trace-me-123', msg: 'storage event applied' }),
+      ]),
+    );
     expect(JSON.stringify(logLines)).not.toContain('X-Amz-Signature');
   });
 
   it('applies one of many concurrent copies of the same event, exactly once', async () => {
-    const user = await call<{ id: string }>(UsersDocsSubjects.userCreate, { name: 'C', email: `c-${randomUUID()}@example.com` });
+    const user = await call<{ id: string }>(UsersDocsSubjects.userCreate, {
+      name: 'C',
+      email: `c-${randomUUID()}@example.com`,
+    });
     const doc = await call<{ id: string }>(UsersDocsSubjects.documentCreate, {
       userId: user.response!.id,
       name: 'c.txt',
@@ -131,14 +161,23 @@ describe('users-docs over NATS', () => {
     const key = `users/${user.response!.id}/docs/${doc.response!.id}/c.txt`;
     const record = { eventName: 's3:ObjectCreated:Put', bucket: 'docflow', key, size: 5, eTag: 'e1' };
     const replies = await Promise.all(
-      Array.from({ length: 10 }, () => call<{ results: { outcome: string }[] }>(UsersDocsSubjects.storageEventsApply, { records: [record] })),
+      Array.from({ length: 10 }, () =>
+        call<{ results: { outcome: string }[] }>(UsersDocsSubjects.storageEventsApply, { records: [record] }),
+      ),
     );
     const outcomes = replies.map((r) => r.response!.results[0]!.outcome).sort();
     expect(outcomes).toEqual([...Array(9).fill('unchanged'), 'uploaded']);
   });
 
   it('reports its database and storage in the health check', async () => {
-    const out = await call<{ status: string; checks: Record<string, { status: string }> }>(UsersDocsSubjects.healthCheck, {});
-    expect(out.response).toEqual({ service: 'users-docs', status: 'ok', checks: { database: { status: 'ok' }, storage: { status: 'ok' } } });
+    const out = await call<{ status: string; checks: Record<string, { status: string }> }>(
+      UsersDocsSubjects.healthCheck,
+      {},
+    );
+    expect(out.response).toEqual({
+      service: 'users-docs',
+      status: 'ok',
+      checks: { database: { status: 'ok' }, storage: { status: 'ok' } },
+    });
   });
 });

@@ -5,7 +5,10 @@ describe(toMinioNotification.name, () => {
     const sut = toMinioNotification({
       eventName: 'ObjectCreated:Put',
       eventTime: '2026-11-23T00:00:00.000Z',
-      s3: { bucket: { name: 'docflow' }, object: { key: 'users/u/docs/d/a b.txt', size: 3, eTag: 'e', sequencer: '1' } },
+      s3: {
+        bucket: { name: 'docflow' },
+        object: { key: 'users/u/docs/d/a b.txt', size: 3, eTag: 'e', sequencer: '1' },
+      },
     });
     expect(sut).toMatchObject({
       EventName: 's3:ObjectCreated:Put',
@@ -14,7 +17,10 @@ describe(toMinioNotification.name, () => {
         {
           eventSource: 'minio:s3',
           eventName: 's3:ObjectCreated:Put',
-          s3: { bucket: { name: 'docflow' }, object: { key: 'users%2Fu%2Fdocs%2Fd%2Fa+b.txt', size: 3, eTag: 'e' } },
+          s3: {
+            bucket: { name: 'docflow' },
+            object: { key: 'users%2Fu%2Fdocs%2Fd%2Fa+b.txt', size: 3, eTag: 'e' },
+          },
         },
       ],
     });

@@ -129,7 +129,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       PRIVATE_HTTP_PORT: String(privatePort),
       STORAGE_WEBHOOK_TOKEN: webhookToken,
       LOG_LEVEL: env.LOG_LEVEL ?? 'info',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED:
+        env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true',
     };
 
     const script = (app: string, entry: string) => join(options.root, 'apps', app, 'dist', entry);

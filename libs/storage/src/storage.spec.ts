@@ -29,8 +29,14 @@ describe(ObjectStorage.name, () => {
       expect(url.searchParams.get('x-id')).toBe('PutObject');
       expect(url.searchParams.get('X-Amz-Algorithm')).toBe('AWS4-HMAC-SHA256');
       expect(url.searchParams.get('X-Amz-Expires')).toBe('900');
-      expect(url.searchParams.get('X-Amz-SignedHeaders')?.split(';')).toEqual(['content-length', 'content-type', 'host']);
-      expect(url.searchParams.get('X-Amz-Credential')).toMatch(/^AKIDEXAMPLE\/\d{8}\/us-east-1\/s3\/aws4_request$/);
+      expect(url.searchParams.get('X-Amz-SignedHeaders')?.split(';')).toEqual([
+        'content-length',
+        'content-type',
+        'host',
+      ]);
+      expect(url.searchParams.get('X-Amz-Credential')).toMatch(
+        /^AKIDEXAMPLE\/\d{8}\/us-east-1\/s3\/aws4_request$/,
+      );
       expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
       // The content type is a signed header the client must send, not a query parameter anyone could drop.
       expect(url.searchParams.has('Content-Type')).toBe(false);
@@ -69,7 +75,9 @@ describe(ObjectStorage.name, () => {
       expect(url.searchParams.get('X-Amz-Expires')).toBe('300');
       expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('host');
       expect(url.searchParams.get('response-content-type')).toBe('application/pdf');
-      expect(url.searchParams.get('response-content-disposition')).toBe(attachmentDisposition('Q3 report.pdf'));
+      expect(url.searchParams.get('response-content-disposition')).toBe(
+        attachmentDisposition('Q3 report.pdf'),
+      );
     });
   });
 

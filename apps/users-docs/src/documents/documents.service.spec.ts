@@ -1,12 +1,22 @@
 import { ErrorCode } from '@docflow/contracts';
 import type { UsersDocsConfig } from '../config';
 import type { UsersRepository } from '../users/users.repository';
-import { FakeDocumentsRepository, FakeStorage, FakeUsersRepository, FixedClock, asStorage } from '../testing/fakes';
+import {
+  FakeDocumentsRepository,
+  FakeStorage,
+  FakeUsersRepository,
+  FixedClock,
+  asStorage,
+} from '../testing/fakes';
 import type { DocumentsRepository } from './documents.repository';
 import { DocumentsService } from './documents.service';
 
 const userId = '11111111-2222-4333-8444-555555555555';
-const config = { MAX_DOCUMENT_SIZE_BYTES: 1000, UPLOAD_URL_TTL_SECONDS: 900, DOWNLOAD_URL_TTL_SECONDS: 300 } as UsersDocsConfig;
+const config = {
+  MAX_DOCUMENT_SIZE_BYTES: 1000,
+  UPLOAD_URL_TTL_SECONDS: 900,
+  DOWNLOAD_URL_TTL_SECONDS: 300,
+} as UsersDocsConfig;
 
 describe(DocumentsService.name, () => {
   let documents: FakeDocumentsRepository;
@@ -28,7 +38,13 @@ describe(DocumentsService.name, () => {
   describe('create', () => {
     it('registers a pending document under its key and returns a presigned PUT', async () => {
       const out = await sut.create({ userId, name: 'My notes.txt', contentType: 'text/plain', size: 10 });
-      expect(out).toMatchObject({ userId, name: 'My notes.txt', status: 'pending_upload', size: 10, kind: 'upload' });
+      expect(out).toMatchObject({
+        userId,
+        name: 'My notes.txt',
+        status: 'pending_upload',
+        size: 10,
+        kind: 'upload',
+      });
       expect(out.upload).toMatchObject({ method: 'PUT', headers: { 'Content-Type': 'text/plain' } });
       expect(out.upload.url).toContain(`users/${userId}/docs/${out.id}/My_notes.txt`);
       expect(out.upload.url).toContain('X-Amz-Expires=900');
@@ -36,7 +52,9 @@ describe(DocumentsService.name, () => {
     });
 
     it('refuses a declared size over the maximum, naming the field, and stores nothing', async () => {
-      await expect(sut.create({ userId, name: 'big.bin', contentType: 'application/octet-stream', size: 1001 })).rejects.toMatchObject({
+      await expect(
+        sut.create({ userId, name: 'big.bin', contentType: 'application/octet-stream', size: 1001 }),
+      ).rejects.toMatchObject({
         code: ErrorCode.VALIDATION_FAILED,
         details: [{ field: 'size', message: 'must not exceed 1000 bytes' }],
       });
@@ -45,7 +63,12 @@ describe(DocumentsService.name, () => {
 
     it('answers 404 for an unknown user', async () => {
       await expect(
-        sut.create({ userId: '99999999-2222-4333-8444-555555555555', name: 'a', contentType: 'text/plain', size: 1 }),
+        sut.create({
+          userId: '99999999-2222-4333-8444-555555555555',
+          name: 'a',
+          contentType: 'text/plain',
+          size: 1,
+        }),
       ).rejects.toMatchObject({ code: ErrorCode.NOT_FOUND });
     });
   });
@@ -60,7 +83,9 @@ describe(DocumentsService.name, () => {
 
     it("hides another user's document", async () => {
       const { id } = await sut.create({ userId, name: 'a.txt', contentType: 'text/plain', size: 1 });
-      await expect(sut.get({ userId: '99999999-2222-4333-8444-555555555555', docId: id })).rejects.toMatchObject({
+      await expect(
+        sut.get({ userId: '99999999-2222-4333-8444-555555555555', docId: id }),
+      ).rejects.toMatchObject({
         code: ErrorCode.NOT_FOUND,
       });
     });
@@ -78,7 +103,9 @@ describe(DocumentsService.name, () => {
     it('keeps the document when storage is down', async () => {
       const { id } = await sut.create({ userId, name: 'a.txt', contentType: 'text/plain', size: 1 });
       storage.failing = true;
-      await expect(sut.delete({ userId, docId: id })).rejects.toMatchObject({ code: ErrorCode.STORAGE_UNAVAILABLE });
+      await expect(sut.delete({ userId, docId: id })).rejects.toMatchObject({
+        code: ErrorCode.STORAGE_UNAVAILABLE,
+      });
       expect(documents.rows.get(id)?.status).toBe('pending_upload');
     });
   });

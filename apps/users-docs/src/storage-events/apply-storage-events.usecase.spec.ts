@@ -48,14 +48,24 @@ describe(ApplyStorageEventsUseCase.name, () => {
   beforeEach(() => {
     documents = new FakeDocumentsRepository();
     storage = new FakeStorage();
-    sut = new ApplyStorageEventsUseCase(documents as unknown as DocumentsRepository, asStorage(storage), new FixedClock());
+    sut = new ApplyStorageEventsUseCase(
+      documents as unknown as DocumentsRepository,
+      asStorage(storage),
+      new FixedClock(),
+    );
   });
 
   it('marks a pending document uploaded when the stored size matches', async () => {
     await documents.insert(document());
     const out = await sut.execute({ records: [created()] });
-    expect(out.results).toEqual([{ key, eventName: 's3:ObjectCreated:Put', outcome: 'uploaded', documentId: docId }]);
-    expect(documents.rows.get(docId)).toMatchObject({ status: 'uploaded', etag: 'abc', uploadedAt: expect.any(Date) });
+    expect(out.results).toEqual([
+      { key, eventName: 's3:ObjectCreated:Put', outcome: 'uploaded', documentId: docId },
+    ]);
+    expect(documents.rows.get(docId)).toMatchObject({
+      status: 'uploaded',
+      etag: 'abc',
+      uploadedAt: expect.any(Date),
+    });
   });
 
   it('accepts the AWS spelling of event names (no s3: prefix)', async () => {
@@ -110,7 +120,10 @@ describe(ApplyStorageEventsUseCase.name, () => {
     await documents.insert(document({ status: 'uploaded' }));
     expect((await sut.execute({ records: [removed()] })).results[0]?.outcome).toBe('deleted');
     expect((await sut.execute({ records: [removed()] })).results[0]?.outcome).toBe('unchanged');
-    expect(documents.rows.get(docId)).toMatchObject({ status: 'deleted', statusReason: 'the object was removed from storage' });
+    expect(documents.rows.get(docId)).toMatchObject({
+      status: 'deleted',
+      statusReason: 'the object was removed from storage',
+    });
   });
 
   it('does not bring a rejected document back', async () => {

@@ -33,7 +33,9 @@ export class FakeDocumentsRepository implements Pick<DocumentsRepository, keyof 
     return row ? { ...row } : null;
   }
   async listVisible(userId: string, limit: number): Promise<DocumentEntity[]> {
-    return [...this.rows.values()].filter((r) => r.userId === userId && r.status !== 'deleted').slice(0, limit);
+    return [...this.rows.values()]
+      .filter((r) => r.userId === userId && r.status !== 'deleted')
+      .slice(0, limit);
   }
   async transition(id: string, from: DocumentStatus[], patch: DocumentPatch): Promise<boolean> {
     const row = this.rows.get(id);
@@ -50,13 +52,21 @@ export class FakeUsersRepository implements Pick<UsersRepository, 'exists'> {
   }
 }
 
-export class FakeStorage implements Pick<ObjectStorage, 'bucket' | 'presignPut' | 'presignGet' | 'head' | 'delete' | 'deletePrefix'> {
+export class FakeStorage implements Pick<
+  ObjectStorage,
+  'bucket' | 'presignPut' | 'presignGet' | 'head' | 'delete' | 'deletePrefix'
+> {
   readonly bucket = 'docflow';
   readonly objects = new Map<string, number>();
   readonly deleted: string[] = [];
   failing = false;
 
-  async presignPut(input: { key: string; contentType: string; contentLength?: number; expiresInSeconds: number }) {
+  async presignPut(input: {
+    key: string;
+    contentType: string;
+    contentLength?: number;
+    expiresInSeconds: number;
+  }) {
     return {
       url: `https://s3.test/${this.bucket}/${input.key}?X-Amz-Expires=${input.expiresInSeconds}`,
       headers: { 'Content-Type': input.contentType },
@@ -64,7 +74,10 @@ export class FakeStorage implements Pick<ObjectStorage, 'bucket' | 'presignPut' 
     };
   }
   async presignGet(input: { key: string; expiresInSeconds: number }) {
-    return { url: `https://s3.test/${this.bucket}/${input.key}?get`, expiresAt: new Date(Date.now() + input.expiresInSeconds * 1000) };
+    return {
+      url: `https://s3.test/${this.bucket}/${input.key}?get`,
+      expiresAt: new Date(Date.now() + input.expiresInSeconds * 1000),
+    };
   }
   async head(key: string) {
     const size = this.objects.get(key);
@@ -78,7 +91,12 @@ export class FakeStorage implements Pick<ObjectStorage, 'bucket' | 'presignPut' 
   async deletePrefix(prefix: string): Promise<number> {
     if (this.failing) throw new Error('connect ECONNREFUSED');
     let n = 0;
-    for (const key of [...this.objects.keys()]) if (key.startsWith(prefix)) (this.objects.delete(key), n++);
+    for (const key of [...this.objects.keys()]) {
+      if (key.startsWith(prefix)) {
+        this.objects.delete(key);
+        n++;
+      }
+    }
     return n;
   }
 }

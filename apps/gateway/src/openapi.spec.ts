@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { buildOpenApiDocuments, serialize } from './openapi';
+
+describe(buildOpenApiDocuments.name, () => {
+  let docs: Awaited<ReturnType<typeof buildOpenApiDocuments>>;
+
+  beforeAll(async () => {
+    docs = await buildOpenApiDocuments();
+  });
+
+  it.each([
+    ['public', 'docs/openapi.json'],
+    ['private', 'docs/openapi.private.json'],
+  ] as const)(
+    'the committed %s description matches the code (run `npm run openapi` after an API change)',
+    (which, file) => {
+      const committed = readFileSync(resolve(__dirname, '../../..', file), 'utf8');
+      expect(committed).toBe(serialize(docs[which]));
+    },
+  );
+
+  it('describes exactly the public paths of the issue', () => {
+    expect(Object.keys(docs.public.paths).sort()).toEqual([
+      '/api/v1/users',
+      '/api/v1/users/{user_id}',
+      '/api/v1/users/{user_id}/docs',
+      '/api/v1/users/{user_id}/docs/{doc_id}',
+      '/health/live',
+      '/health/ready',
+    ]);
+    expect(Object.keys(docs.private.paths).sort()).toEqual([
+      '/api/private/webhooks/docs/status',
+      '/api/private/webooks/docs/status',
+      '/health/live',
+      '/health/ready',
+    ]);
+  });
+});
