@@ -107,6 +107,11 @@ process.on('exit', () => {
 
 // -------------------------------------------------------------------------------------------- helpers
 
+function commandOutput(command, args) {
+  const out = spawnSync(command, args, { encoding: 'utf8' });
+  return out.status === 0 ? `${out.stdout}${out.stderr}`.trim().split('\n')[0] : undefined;
+}
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function log(line = '') {
@@ -225,6 +230,49 @@ function sampleRss(pids) {
   };
 }
 
+const CLK_TCK = Number(commandOutput('getconf', ['CLK_TCK'])) || 100;
+
+/** User + system CPU time a process has used so far, in ms (undefined when it is gone). */
+function cpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK; // utime, stime
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU time used during a measured run by each named process, by the PostgreSQL backends serving the
+ * benchmark database and by this process (autocannon). `stop()` returns ms per group.
+ */
+async function measureCpu(pids, pg) {
+  const backends = async () =>
+    (
+      await pg.query(
+        'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      )
+    ).rows.map((row) => row.pid);
+  const before = new Map();
+  for (const pid of [...Object.values(pids), ...(await backends())]) before.set(pid, cpuMs(pid) ?? 0);
+  const self = process.cpuUsage();
+  const started = process.hrtime.bigint();
+  return {
+    async stop() {
+      const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const usage = process.cpuUsage(self);
+      const used = (pid) => Math.max(0, (cpuMs(pid) ?? before.get(pid) ?? 0) - (before.get(pid) ?? 0));
+      const result = { wallMs, autocannon: (usage.user + usage.system) / 1000, postgres: 0 };
+      for (const [name, pid] of Object.entries(pids)) result[name] = used(pid);
+      const pgPids = new Set([...before.keys()].filter((pid) => !Object.values(pids).includes(pid)));
+      for (const pid of await backends()) pgPids.add(pid);
+      for (const pid of pgPids) result.postgres += used(pid);
+      return result;
+    },
+  };
+}
+
 function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
   const rank = Math.ceil((p / 100) * sorted.length);
@@ -278,7 +326,7 @@ function checkClean(label, run) {
 }
 
 /** Warm-up then a measured run per connection count; `pids` have their RSS sampled during each measured run. */
-async function benchPath(label, url, pids, services) {
+async function benchPath(label, url, pids, services, pg) {
   const runs = [];
   for (const connections of SETTINGS.connections) {
     if (interrupted) throw new Error('interrupted');
@@ -289,11 +337,12 @@ async function benchPath(label, url, pids, services) {
     }
     process.stdout.write(`, measuring ${SETTINGS.duration} s`);
     const sampler = sampleRss(pids);
+    const cpu = await measureCpu(pids, pg);
     let run;
     try {
       run = await unlessExits(services, load(url, connections, SETTINGS.duration));
     } finally {
-      run = Object.assign(run || {}, { peakRss: sampler.stop() });
+      run = Object.assign(run || {}, { peakRss: sampler.stop(), cpu: await cpu.stop() });
     }
     checkClean(label, run);
     log(` -> ${fmt(run.rps, 0)} req/s, p50 ${fmt(run.p50, 2)} ms, p99 ${fmt(run.p99, 2)} ms`);
@@ -311,11 +360,6 @@ function table(header, rows) {
   const line = (cells) =>
     cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-
-function commandOutput(command, args) {
-  const out = spawnSync(command, args, { encoding: 'utf8' });
-  return out.status === 0 ? `${out.stdout}${out.stderr}`.trim().split('\n')[0] : undefined;
 }
 
 // ----------------------------------------------------------------------------------------------- main
@@ -354,8 +398,8 @@ async function main() {
   onCleanup(`drop database ${databaseUrl.pathname.slice(1)}`, () => dropDatabase(DATABASE_URL));
   const pg = new Client({ connectionString: DATABASE_URL });
   await pg.connect();
+  onCleanup('close the monitoring connection', () => pg.end());
   const pgVersion = (await pg.query('SHOW server_version')).rows[0].server_version;
-  await pg.end();
   log(
     `  postgresql         ${pgVersion} at ${databaseUrl.host} (fresh database ${databaseUrl.pathname.slice(1)})`,
   );
@@ -404,6 +448,8 @@ async function main() {
     PRIVATE_HTTP_PORT: String(privatePort),
     STORAGE_WEBHOOK_TOKEN: webhookToken,
     LOG_LEVEL: SETTINGS.logLevel,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED:
+      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true',
   };
   log(
     `  LOG_LEVEL          ${SETTINGS.logLevel} for every service, so per-request access logs (info) are not written`,
@@ -483,7 +529,7 @@ async function main() {
   log('Load: NATS path (gateway -> NATS -> users-docs -> PostgreSQL)');
   const natsPids = { gateway: gateway.child.pid, 'users-docs': usersDocs.child.pid };
   if (natsPid) natsPids['nats-server'] = natsPid;
-  const natsRuns = await benchPath('nats', `${natsBase}${docPath}`, natsPids, natsServices);
+  const natsRuns = await benchPath('nats', `${natsBase}${docPath}`, natsPids, natsServices, pg);
   const afterLoad = { gateway: rssMiB(gateway.child.pid), 'users-docs': rssMiB(usersDocs.child.pid) };
   log('');
 
@@ -521,6 +567,7 @@ async function main() {
     `${inprocBase}${docPath}`,
     { 'in-process': inproc.child.pid },
     [inproc],
+    pg,
   );
   await stopService(inproc);
   log('');
@@ -602,6 +649,38 @@ async function main() {
     '',
   ]);
   log(table(['process', 'idle', ...SETTINGS.connections.map((c) => `peak @${c}`), 'after load'], memRows));
+  log('');
+
+  const cpuRuns = [...natsRuns.map((run) => ['NATS', run]), ...inprocRuns.map((run) => ['in-proc', run])];
+  const perRequest = (run, name) => {
+    const requests = run.total;
+    return run.cpu[name] === undefined || !requests ? '' : fmt((run.cpu[name] * 1000) / requests, 0);
+  };
+  const cpuGroups = [
+    ['gateway', 'gateway'],
+    ['users-docs', 'users-docs'],
+    ['in-process server', 'in-process'],
+    ['nats-server', 'nats-server'],
+    ['postgres backends', 'postgres'],
+    ['autocannon (this process)', 'autocannon'],
+  ];
+  const totalCpu = (run) => cpuGroups.reduce((sum, [, key]) => sum + (run.cpu[key] ?? 0), 0);
+  log('CPU time per request (µs; /proc utime+stime over each measured run / requests served)');
+  log(
+    table(
+      ['process', ...cpuRuns.map(([path, run]) => `${path} @${run.connections}`)],
+      [
+        ...cpuGroups.map(([label, key]) => [label, ...cpuRuns.map(([, run]) => perRequest(run, key))]),
+        ['total', ...cpuRuns.map(([, run]) => fmt((totalCpu(run) * 1000) / run.total, 0))],
+        [
+          `machine busy (% of ${os.availableParallelism()} cores)`,
+          ...cpuRuns.map(([, run]) =>
+            fmt((100 * totalCpu(run)) / (run.cpu.wallMs * os.availableParallelism()), 0),
+          ),
+        ],
+      ],
+    ),
+  );
   log('');
 
   // ---- targets
