@@ -1,6 +1,7 @@
 // One jest run, three kinds of tests: unit (*.spec.ts beside the code), integration (*.int-spec.ts, real
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'; // the Node 20 notice; CI and local runs here are Node 20
 // PostgreSQL, NATS and S3 server) and end-to-end (e2e/*.e2e-spec.ts, the platform started as `npm start` does).
+// The AWS SDK's notice about Node 20 would repeat in every suite; the machines here run Node 20 on purpose.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -14,6 +15,7 @@ const common = {
   moduleNameMapper,
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json'],
+  setupFiles: ['<rootDir>/tools/jest/quiet-nest.js'],
 };
 
 module.exports = {

@@ -41,6 +41,8 @@ const SETTINGS = {
   duration: numberFromEnv('BENCH_DURATION', 10),
   /** Seconds of unmeasured load before each measured run. */
   warmup: numberFromEnv('BENCH_WARMUP', 2),
+  /** Seconds of unmeasured load at the highest connection count before a path's first run (JIT, pools). */
+  pathWarmup: numberFromEnv('BENCH_PATH_WARMUP', 5),
   connections: (process.env.BENCH_CONNECTIONS || '1,16,64')
     .split(',')
     .map((c) => Number(c.trim()))
@@ -93,6 +95,8 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     cleanup().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   });
 }
+/** Processes not spawned through spawnTracked (nats-server) that a hard exit must not leave behind. */
+const strays = new Set();
 process.on('exit', () => {
   // Last resort (e.g. an uncaught exception): the services run in their own process groups.
   for (const child of children) {
@@ -103,7 +107,20 @@ process.on('exit', () => {
       /* already gone */
     }
   }
+  for (const pid of strays) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
 });
+for (const event of ['uncaughtException', 'unhandledRejection']) {
+  process.on(event, (error) => {
+    console.error(`\nbench:api failed (${event}): ${error && error.stack ? error.stack : error}`);
+    cleanup().finally(() => process.exit(1));
+  });
+}
 
 // -------------------------------------------------------------------------------------------- helpers
 
@@ -328,6 +345,13 @@ function checkClean(label, run) {
 /** Warm-up then a measured run per connection count; `pids` have their RSS sampled during each measured run. */
 async function benchPath(label, url, pids, services, pg) {
   const runs = [];
+  if (SETTINGS.pathWarmup > 0) {
+    const connections = Math.max(...SETTINGS.connections);
+    log(
+      `  ${label}: warming up the path: ${connections} connections for ${SETTINGS.pathWarmup} s (not measured)`,
+    );
+    checkClean(`${label} warm-up`, await unlessExits(services, load(url, connections, SETTINGS.pathWarmup)));
+  }
   for (const connections of SETTINGS.connections) {
     if (interrupted) throw new Error('interrupted');
     process.stdout.write(`  ${label}: ${connections} connection(s): warm-up ${SETTINGS.warmup} s`);
@@ -344,6 +368,7 @@ async function benchPath(label, url, pids, services, pg) {
     } finally {
       run = Object.assign(run || {}, { peakRss: sampler.stop(), cpu: await cpu.stop() });
     }
+    if (interrupted) throw new Error('interrupted');
     checkClean(label, run);
     log(` -> ${fmt(run.rps, 0)} req/s, p50 ${fmt(run.p50, 2)} ms, p99 ${fmt(run.p99, 2)} ms`);
     runs.push(run);
@@ -384,7 +409,8 @@ async function main() {
   log(`  autocannon         ${require('autocannon/package.json').version}`);
   log(
     `  settings           connections ${SETTINGS.connections.join(', ')}; ${SETTINGS.warmup} s warm-up + ` +
-      `${SETTINGS.duration} s measured per run (BENCH_CONNECTIONS, BENCH_WARMUP, BENCH_DURATION)`,
+      `${SETTINGS.duration} s measured per run, ${SETTINGS.pathWarmup} s path warm-up ` +
+      '(BENCH_CONNECTIONS, BENCH_WARMUP, BENCH_DURATION, BENCH_PATH_WARMUP)',
   );
 
   // ---- isolated infrastructure
@@ -397,6 +423,7 @@ async function main() {
   await ensureDatabase(DATABASE_URL);
   onCleanup(`drop database ${databaseUrl.pathname.slice(1)}`, () => dropDatabase(DATABASE_URL));
   const pg = new Client({ connectionString: DATABASE_URL });
+  pg.on('error', (error) => console.error(`monitoring connection: ${error.message}`));
   await pg.connect();
   onCleanup('close the monitoring connection', () => pg.end());
   const pgVersion = (await pg.query('SHOW server_version')).rows[0].server_version;
@@ -406,8 +433,12 @@ async function main() {
 
   const natsDir = path.join(tmp, 'nats');
   const nats = await startNatsServer(natsDir, '127.0.0.1', await freePort());
-  onCleanup('stop nats-server', () => nats.stop());
   const natsPid = findPid(natsDir);
+  if (natsPid) strays.add(natsPid);
+  onCleanup('stop nats-server', async () => {
+    await nats.stop();
+    strays.delete(natsPid);
+  });
   const natsBin =
     process.env.NATS_SERVER_BIN ||
     commandOutput('sh', ['-c', 'command -v nats-server']) ||
@@ -673,7 +704,7 @@ async function main() {
         ...cpuGroups.map(([label, key]) => [label, ...cpuRuns.map(([, run]) => perRequest(run, key))]),
         ['total', ...cpuRuns.map(([, run]) => fmt((totalCpu(run) * 1000) / run.total, 0))],
         [
-          `machine busy (% of ${os.availableParallelism()} cores)`,
+          `these processes, % of ${os.availableParallelism()} cores`,
           ...cpuRuns.map(([, run]) =>
             fmt((100 * totalCpu(run)) / (run.cpu.wallMs * os.availableParallelism()), 0),
           ),

@@ -21,6 +21,8 @@ async function bootstrap(): Promise<void> {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       waitOnFirstConnect: true,
+      // nats.js otherwise builds an Error per message only to keep a stack trace.
+      noAsyncTraces: true,
     },
     logger: new PinoNestLogger(logger),
   });

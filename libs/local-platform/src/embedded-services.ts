@@ -90,8 +90,9 @@ export async function startNatsServer(
       if (exited) return;
       const gone = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
-      await Promise.race([gone, new Promise((r) => setTimeout(r, 5_000))]);
-      if (!exited) child.kill('SIGKILL');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await gone;
+      clearTimeout(timer);
     },
   };
 }

@@ -101,3 +101,37 @@ describe(attachmentDisposition.name, () => {
     );
   });
 });
+
+describe('presigned download reuse', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('reuses a URL while at least half its lifetime remains, then signs a new one', async () => {
+    jest.useFakeTimers({ now: new Date('2026-11-23T10:00:00Z'), doNotFake: ['nextTick', 'setImmediate'] });
+    const sut = new ObjectStorage(config);
+    const first = await sut.presignGet({ key: 'k', version: 'v1', expiresInSeconds: 600 });
+    jest.setSystemTime(new Date('2026-11-23T10:04:59Z'));
+    expect(await sut.presignGet({ key: 'k', version: 'v1', expiresInSeconds: 600 })).toBe(first);
+    jest.setSystemTime(new Date('2026-11-23T10:05:01Z'));
+    const second = await sut.presignGet({ key: 'k', version: 'v1', expiresInSeconds: 600 });
+    expect(second.url).not.toBe(first.url);
+    expect(second.expiresAt.getTime()).toBe(new Date('2026-11-23T10:15:01Z').getTime());
+    sut.destroy();
+  });
+
+  it('signs anew for another version of the object or another download name', async () => {
+    const sut = new ObjectStorage(config);
+    const a = await sut.presignGet({ key: 'k', version: 'v1', expiresInSeconds: 600 });
+    expect(await sut.presignGet({ key: 'k', version: 'v2', expiresInSeconds: 600 })).not.toBe(a);
+    expect(
+      await sut.presignGet({ key: 'k', version: 'v1', expiresInSeconds: 600, downloadName: 'x.txt' }),
+    ).not.toBe(a);
+    sut.destroy();
+  });
+
+  it('never reuses when the cache is off', async () => {
+    const sut = new ObjectStorage({ ...config, presignCacheSize: 0 });
+    const a = await sut.presignGet({ key: 'k', expiresInSeconds: 600 });
+    expect(await sut.presignGet({ key: 'k', expiresInSeconds: 600 })).not.toBe(a);
+    sut.destroy();
+  });
+});

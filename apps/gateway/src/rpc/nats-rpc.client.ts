@@ -36,6 +36,7 @@ export class NatsRpcClient extends ServiceClient {
   private connection?: NatsConnection;
   private connected = false;
   private closing = false;
+  private retryTimer?: NodeJS.Timeout;
   private readonly encoder = new TextEncoder();
   private readonly decoder = new TextDecoder();
 
@@ -48,26 +49,39 @@ export class NatsRpcClient extends ServiceClient {
     void this.connectForever();
   }
 
+  /**
+   * Tries until the first connection succeeds (or `close()` is called); from then on the nats client
+   * reconnects by itself. Not `waitOnFirstConnect`: that cannot be cancelled.
+   */
   private async connectForever(): Promise<void> {
-    try {
-      const nc = await connect({
-        servers: this.options.servers.split(','),
-        name: this.options.name,
-        waitOnFirstConnect: true,
-        maxReconnectAttempts: -1,
-        reconnectTimeWait: 250,
-        pingInterval: 10_000,
-      });
-      if (this.closing) {
-        await nc.close();
+    let attempt = 0;
+    while (!this.closing) {
+      try {
+        const nc = await connect({
+          servers: this.options.servers.split(','),
+          name: this.options.name,
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: 250,
+          pingInterval: 10_000,
+          // nats.js otherwise builds an Error per request only to keep a stack trace.
+          noAsyncTraces: true,
+        });
+        if (this.closing) {
+          await nc.close();
+          return;
+        }
+        this.connection = nc;
+        this.connected = true;
+        this.logger.log({ msg: 'connected to NATS', server: nc.getServer() });
+        void this.watchStatus(nc);
         return;
+      } catch (error) {
+        if (attempt++ % 20 === 0)
+          this.logger.warn({ msg: 'NATS is not reachable yet; retrying', err: (error as Error).message });
+        await new Promise((resolve) => {
+          this.retryTimer = setTimeout(resolve, 250);
+        });
       }
-      this.connection = nc;
-      this.connected = true;
-      this.logger.log({ msg: 'connected to NATS', server: nc.getServer() });
-      void this.watchStatus(nc);
-    } catch (error) {
-      this.logger.error({ msg: 'NATS connection failed', err: error });
     }
   }
 
@@ -139,6 +153,7 @@ export class NatsRpcClient extends ServiceClient {
 
   async close(): Promise<void> {
     this.closing = true;
+    clearTimeout(this.retryTimer);
     const nc = this.connection;
     this.connection = undefined;
     this.connected = false;

@@ -113,6 +113,7 @@ export class DocumentsService {
     if (entity.status !== 'uploaded') return summary;
     const download = await this.storage.presignGet({
       key: entity.objectKey,
+      version: entity.etag ?? undefined,
       expiresInSeconds: this.config.DOWNLOAD_URL_TTL_SECONDS,
       downloadName: entity.name,
       contentType: entity.contentType,
