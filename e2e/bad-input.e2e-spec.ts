@@ -468,6 +468,23 @@ const cases: Case[] = [
     code: 'VALIDATION_FAILED',
     field: 'size',
   },
+  {
+    name: 'create doc: NUL inside a quoted media type parameter',
+    method: 'POST',
+    path: docs,
+    body: { ...validDoc, contentType: 'text/plain; a="x\u0000y"' },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    field: 'contentType',
+  },
+  {
+    name: 'list docs: cursor dated in year -200000',
+    method: 'GET',
+    path: (c) => `${docs(c)}?cursor=${Buffer.from('["-200000-01-01T00:00:00.000Z","3f2b8c1e-9d4a-4c6b-8e2f-1a2b3c4d5e6f"]').toString('base64url')}`,
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    field: 'cursor',
+  },
   // GET / DELETE /users/{id}/docs/{doc}
   {
     name: 'get doc: malformed doc id',
@@ -608,6 +625,17 @@ const cases: Case[] = [
     status: 400,
     code: 'VALIDATION_FAILED',
     field: 'Records[0].s3.object.size',
+  },
+  {
+    name: 'webhook: NUL in a key',
+    api: 'private',
+    method: 'POST',
+    path: webhook,
+    body: { Records: [{ eventName: 's3:ObjectCreated:Put', s3: { bucket: { name: 'docflow' }, object: { key: 'users%2Fa%00b', size: 1 } } }] },
+    headers: { authorization: 'TOKEN' },
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    field: 'Records.s3.object.key',
   },
   {
     name: 'webhook: malformed JSON',

@@ -118,6 +118,22 @@ describe('documents through the local platform', () => {
     expect((await json<{ items: unknown[] }>(`${platform.api}/users/${userId}/docs`)).body.items).toEqual([]);
   });
 
+  it('treats an upper-case user id as the same user, end to end', async () => {
+    const userId = await newUser();
+    const upper = userId.toUpperCase();
+    const bytes = Buffer.from('upper-case ids');
+    const created = await json<Doc>(`${platform.api}/users/${upper}/docs`, {
+      method: 'POST',
+      body: { name: 'u.txt', contentType: 'text/plain', size: bytes.length },
+    });
+    expect(created.status).toBe(201);
+    expect(keyOf(created.body)).toBe(`users/${userId}/docs/${created.body.id}/u.txt`);
+    expect(await put(created.body, bytes)).toBe(200);
+    await waitFor(async () => (await statusOf(upper, created.body.id.toUpperCase())).status === 'uploaded');
+    expect((await fetch(`${platform.api}/users/${upper}`, { method: 'DELETE' })).status).toBe(204);
+    expect(await objectExists(keyOf(created.body))).toBe(false);
+  });
+
   it('rejects an upload whose size differs from the declared one and removes the object', async () => {
     const userId = await newUser();
     const doc = await newDocument(userId, Buffer.alloc(10, 1));

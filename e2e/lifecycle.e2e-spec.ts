@@ -1,10 +1,11 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { postgresAnswers } from '@docflow/database';
-import { portAnswers, startNatsServer, waitFor, type StartedService } from '@docflow/local-platform';
-import { json, startPlatform, type RunningPlatform } from './platform';
+import { freePort, portAnswers, startNatsServer, waitFor, type StartedService } from '@docflow/local-platform';
+import { ROOT, json, startPlatform, type RunningPlatform } from './platform';
 
 function childPids(parent: number, pattern: string): number[] {
   try {
@@ -72,6 +73,40 @@ describe('when NATS goes away', () => {
   });
 });
 
+describe('when NATS hangs without closing its connections', () => {
+  let platform: RunningPlatform;
+  let natsPid: number | undefined;
+
+  beforeAll(async () => {
+    platform = await startPlatform('frozen');
+  });
+
+  afterAll(async () => {
+    if (natsPid) process.kill(natsPid, 'SIGCONT');
+    await platform?.stop();
+  });
+
+  it('still answers 503 within 2 s, and serves again once NATS wakes up', async () => {
+    expect((await json(`${platform.api}/users?limit=1`)).status).toBe(200);
+    [natsPid] = childPids(platform.launcher.pid!, 'nats-server');
+    process.kill(natsPid!, 'SIGSTOP');
+    for (let i = 0; i < 3; i++) {
+      const started = performance.now();
+      const res = await json<{ error: { code: string } }>(`${platform.api}/users?limit=1`);
+      expect(res.status).toBe(503);
+      expect(res.body.error.code).toBe('SERVICE_UNAVAILABLE');
+      expect(performance.now() - started).toBeLessThan(2_000);
+    }
+    process.kill(natsPid!, 'SIGCONT');
+    natsPid = undefined;
+    await waitFor(async () => (await json(`${platform.api}/users?limit=1`)).status === 200, {
+      timeoutMs: 20_000,
+      intervalMs: 200,
+      description: 'the platform to serve again',
+    });
+  });
+});
+
 describe('Ctrl-C on npm start', () => {
   it('stops what it started and nothing else', async () => {
     const platform = await startPlatform('ctrlc');
@@ -93,6 +128,41 @@ describe('Ctrl-C on npm start', () => {
       expect(platform.output.join('\n')).toMatch(/SIGINT: stopping nats, s3 and the services/);
     } finally {
       await platform.stop();
+    }
+  });
+});
+
+describe('Ctrl-C while npm start is still starting', () => {
+  it('stops what it had started so far and leaves nothing behind', async () => {
+    const ports = { http: await freePort(), private: await freePort(), s3: await freePort(), nats: await freePort() };
+    const home = mkdtempSync(join(tmpdir(), 'docflow-early-'));
+    const launcher = spawn(process.execPath, [join(ROOT, 'tools/local/start.js')], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        NATS_URL: `nats://127.0.0.1:${ports.nats}`,
+        HTTP_PORT: String(ports.http),
+        PRIVATE_HTTP_PORT: String(ports.private),
+        S3_PORT: String(ports.s3),
+        DOCFLOW_HOME: home,
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output: string[] = [];
+    createInterface({ input: launcher.stdout! }).on('line', (l) => output.push(l));
+    const exited = new Promise<number | null>((r) => launcher.once('exit', (code) => r(code)));
+    try {
+      // Interrupt as soon as it has started something of its own (the S3 server comes up before the services).
+      await waitFor(() => output.some((l) => l.startsWith('migrate')), { timeoutMs: 20_000, intervalMs: 5 });
+      const children = childPids(launcher.pid!, '.');
+      launcher.kill('SIGINT');
+      expect(await exited).toBe(130);
+      await waitFor(() => children.every((pid) => !alive(pid)), { description: 'every child process to end' });
+      for (const port of Object.values(ports)) expect(await portAnswers('127.0.0.1', port, 300)).toBe(false);
+    } finally {
+      if (launcher.exitCode === null) launcher.kill('SIGKILL');
+      rmSync(home, { recursive: true, force: true });
     }
   });
 });

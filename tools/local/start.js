@@ -6,7 +6,26 @@ const { startLocalPlatform } = require('@docflow/local-platform');
 
 async function main() {
   const root = path.resolve(__dirname, '../..');
-  const platform = await startLocalPlatform({ root, log: (line) => console.log(line) });
+  // Handlers first: a Ctrl-C while it starts stops what was started so far.
+  const interrupted = new AbortController();
+  let platform;
+  let stopping = false;
+  const shutdown = async (signal) => {
+    if (stopping) return;
+    stopping = true;
+    if (!platform) {
+      console.log(`\n${signal}: stopping what was started so far`);
+      interrupted.abort();
+      return;
+    }
+    console.log(`\n${signal}: stopping ${platform.started.join(', ')} and the services`);
+    await platform.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  platform = await startLocalPlatform({ root, log: (line) => console.log(line), signal: interrupted.signal });
   console.log('');
   console.log('docflow is running');
   console.log(
@@ -16,17 +35,7 @@ async function main() {
   console.log(`  object store  ${platform.s3Endpoint}`);
   console.log(`  started here  ${platform.started.join(', ')}`);
   console.log('Press Ctrl-C to stop.');
-
-  let stopping = false;
-  const shutdown = async (signal) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`\n${signal}: stopping ${platform.started.join(', ')} and the services`);
-    await platform.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  if (stopping) return;
   const reason = await platform.crashed;
   console.error(`docflow stopped: ${reason}`);
   await platform.stop();
@@ -35,5 +44,5 @@ async function main() {
 
 main().catch((error) => {
   console.error(`docflow could not start: ${error.message}`);
-  process.exit(1);
+  process.exit(error.message === 'start-up interrupted' ? 130 : 1);
 });

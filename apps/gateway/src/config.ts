@@ -7,8 +7,8 @@ export const gatewayConfigSchema = z.object({
   PRIVATE_HTTP_HOST: z.string().default('127.0.0.1'),
   PRIVATE_HTTP_PORT: port(8081),
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
-  /** How long a request waits for a service before answering 503. */
-  RPC_TIMEOUT_MS: positiveInt(2_000),
+  /** How long a request waits for a service before answering 503 (so a 503 comes within 2 s). */
+  RPC_TIMEOUT_MS: positiveInt(1_500),
   /** Deletes that remove many objects get longer. */
   RPC_LONG_TIMEOUT_MS: positiveInt(30_000),
   /** Bearer token the object store's webhook target sends (MinIO `auth_token`). */

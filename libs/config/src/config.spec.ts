@@ -35,6 +35,15 @@ describe(loadConfig.name, () => {
     expect(JSON.stringify(sut)).not.toContain('s3cr3t');
   });
 
+  it('hides passwords inside URLs', () => {
+    const urls = z.object({ DATABASE_URL: z.string(), NATS_URL: z.string() });
+    const sut = redactConfig(urls, {
+      DATABASE_URL: 'postgres://app:hunter2@db:5432/docflow',
+      NATS_URL: 'nats://u:p4ss@n1:4222,nats://n2:4222',
+    });
+    expect(sut).toEqual({ DATABASE_URL: 'postgres://app:[redacted]@db:5432/docflow', NATS_URL: 'nats://u:[redacted]@n1:4222,nats://n2:4222' });
+  });
+
   it('redacts secrets wrapped in optional or default', () => {
     const wrapped = z.object({ KEY: secret(z.string()).optional() });
     expect(redactConfig(wrapped, { KEY: 'abc' })).toEqual({ KEY: '[redacted]' });

@@ -48,12 +48,21 @@ export function loadConfig<T extends z.ZodObject>(
   return result.data;
 }
 
-/** A copy of a parsed config with every secret field replaced, safe to log. */
+/** `scheme://user:password@host/...` with the password replaced; other strings unchanged. */
+export function redactUrlPassword(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@/\s]*@/i, '$1:[redacted]@');
+}
+
+/**
+ * A copy of a parsed config with every secret field replaced and every password inside a URL
+ * (DATABASE_URL, NATS_URL, ...) hidden, safe to log.
+ */
 export function redactConfig<T extends z.ZodObject>(schema: T, config: z.infer<T>): Record<string, unknown> {
   const shape = schema.shape as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config as Record<string, unknown>)) {
-    out[key] = isSecret(shape[key]) && value !== undefined ? '[redacted]' : value;
+    if (isSecret(shape[key]) && value !== undefined) out[key] = '[redacted]';
+    else out[key] = typeof value === 'string' ? value.split(',').map(redactUrlPassword).join(',') : value;
   }
   return out;
 }

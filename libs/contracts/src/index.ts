@@ -2,3 +2,5 @@ export * from './errors';
 export * from './subjects';
 export * from './pagination';
 export * from './users-docs';
+export * from './jobs';
+export * from './job-callbacks';

@@ -70,8 +70,11 @@ export async function startNatsServer(
     );
   }
   mkdirSync(directory, { recursive: true });
+  // Its own process group: a Ctrl-C in the terminal reaches the launcher, which stops the services first
+  // and NATS after them. Its output is not read, so it is not piped (a full pipe would block it).
   const child: ChildProcess = spawn(binary, ['-a', host, '-p', String(port), '-js', '-sd', directory], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: 'ignore',
+    detached: true,
   });
   let exited = false;
   child.once('exit', () => {

@@ -102,7 +102,8 @@ export class LocalS3Server {
   private server?: S3rverInstance;
   private queue: Promise<void> = Promise.resolve();
   private pending = 0;
-  readonly delivered: unknown[] = [];
+  /** How many notifications were delivered. */
+  delivered = 0;
   private port = 0;
 
   constructor(private readonly options: LocalS3ServerOptions) {}
@@ -158,7 +159,7 @@ export class LocalS3Server {
         });
         if (response.ok) {
           await response.arrayBuffer();
-          this.delivered.push(body);
+          this.delivered++;
           return;
         }
         lastError = new Error(
@@ -175,7 +176,7 @@ export class LocalS3Server {
       } catch (error) {
         lastError = error as Error;
       }
-      await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** (attempt - 1), 5_000)));
+      if (attempt < attempts) await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** (attempt - 1), 5_000)));
     }
     throw lastError;
   }

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { redactUrlPassword as redactUrl } from '@docflow/config';
 import { postgresAnswers } from '@docflow/database';
 import { startEmbeddedPostgres, startNatsServer, type StartedService } from './embedded-services';
 import { LocalS3Server } from './local-s3-server';
 import { portAnswers } from './ports';
-import { runToCompletion, spawnService, stopService, type ServiceProcess } from './supervisor';
+import { spawnService, stopService, type ServiceProcess } from './supervisor';
 import { waitFor } from './wait-for';
 
 export interface LocalPlatformOptions {
@@ -16,6 +17,8 @@ export interface LocalPlatformOptions {
   log?: (line: string) => void;
   /** Receives the services' own output lines (JSON logs); defaults to `log` with a prefix. */
   serviceOutput?: (service: string, line: string) => void;
+  /** Aborting it (Ctrl-C) during start-up stops what was started so far, and the start fails. */
+  signal?: AbortSignal;
 }
 
 export interface LocalPlatform {
@@ -51,20 +54,42 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const services: ServiceProcess[] = [];
   let stopped = false;
 
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    for (const service of [...services].reverse()) await stopService(service);
-    for (const { name, stop: stopOne } of [...stops].reverse()) {
+  // Each call stops whatever is still running, so a stop that overlaps a start-up step also catches what
+  // that step starts after it; calls are chained, never concurrent.
+  let stopping: Promise<void> = Promise.resolve();
+  let interrupt: (reason: Error) => void = () => undefined;
+  const interrupted = new Promise<never>((_, reject) => {
+    interrupt = reject;
+  });
+  interrupted.catch(() => undefined);
+  const stopRemaining = async () => {
+    for (let service = services.pop(); service; service = services.pop()) await stopService(service);
+    for (let item = stops.pop(); item; item = stops.pop()) {
       try {
-        await stopOne();
+        await item.stop();
       } catch (error) {
-        log(`could not stop ${name}: ${(error as Error).message}`);
+        log(`could not stop ${item.name}: ${(error as Error).message}`);
       }
     }
   };
+  const stop = (): Promise<void> => {
+    if (!stopped) {
+      stopped = true;
+      options.signal?.removeEventListener('abort', onAbort);
+      interrupt(new Error('start-up interrupted'));
+    }
+    stopping = stopping.then(stopRemaining);
+    return stopping;
+  };
+
+  const onAbort = () => void stop();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const step = () => {
+    if (stopped) throw new Error('start-up interrupted');
+  };
 
   try {
+    step();
     // PostgreSQL
     let databaseUrl = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/docflow';
     if (await postgresAnswers(databaseUrl)) {
@@ -80,19 +105,21 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       databaseUrl = pg.url;
     }
 
+    step();
     // NATS
     let natsUrl = env.NATS_URL ?? 'nats://127.0.0.1:4222';
     const nats = new URL(natsUrl.split(',')[0]!.replace(/^nats:/, 'http:'));
     if (await portAnswers(nats.hostname, Number(nats.port || 4222))) {
-      log(`nats       using ${natsUrl}`);
+      log(`nats       using ${redactUrl(natsUrl)}`);
     } else {
-      log(`nats       nothing answers at ${natsUrl}; starting nats-server with JetStream`);
+      log(`nats       nothing answers at ${redactUrl(natsUrl)}; starting nats-server with JetStream`);
       const server = await startNatsServer(join(home, 'nats'), nats.hostname, Number(nats.port || 4222));
       stops.push({ name: 'nats', stop: server.stop });
       started.push('nats');
       natsUrl = server.url;
     }
 
+    step();
     // Object storage
     const httpHost = env.HTTP_HOST ?? '127.0.0.1';
     const httpPort = Number(env.HTTP_PORT ?? 8080);
@@ -134,12 +161,20 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     };
 
     const script = (app: string, entry: string) => join(options.root, 'apps', app, 'dist', entry);
+    step();
     log('migrate    users-docs');
-    await runToCompletion({
+    const migrateOutput: string[] = [];
+    const migrate = spawnService({
       name: 'users-docs migrate',
       script: script('users-docs', 'migrate.js'),
       env: serviceEnv,
+      output: (_name, line) => migrateOutput.push(line),
     });
+    services.push(migrate);
+    const migrateCode = await Promise.race([migrate.exited, interrupted]);
+    services.splice(services.indexOf(migrate), 1);
+    if (migrateCode !== 0) throw new Error(`users-docs migrate exited with ${migrateCode}:\n${migrateOutput.join('\n')}`);
+    step();
 
     for (const app of ['users-docs', 'gateway']) {
       services.push(spawnService({ name: app, script: script(app, 'main.js'), env: serviceEnv, output }));
@@ -167,15 +202,5 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   } catch (error) {
     await stop();
     throw error;
-  }
-}
-
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url;
   }
 }

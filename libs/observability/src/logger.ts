@@ -31,7 +31,6 @@ export const REDACT_PATHS = [
   'headers.cookie',
   'upload.url',
   'download.url',
-  'config.*TOKEN*',
 ];
 
 export interface CreateLoggerOptions {

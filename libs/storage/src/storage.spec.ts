@@ -135,3 +135,19 @@ describe('presigned download reuse', () => {
     sut.destroy();
   });
 });
+
+describe('credentials', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  it('uses the AWS default chain when no keys are configured', async () => {
+    process.env.AWS_ACCESS_KEY_ID = 'AKIAFROMTHEENVIRONMENT';
+    process.env.AWS_SECRET_ACCESS_KEY = 'secret-from-the-environment';
+    const sut = new ObjectStorage({ bucket: 'b', region: 'us-east-1', forcePathStyle: true });
+    const out = await sut.presignGet({ key: 'k', expiresInSeconds: 60 });
+    expect(new URL(out.url).searchParams.get('X-Amz-Credential')).toMatch(/^AKIAFROMTHEENVIRONMENT\//);
+    sut.destroy();
+  });
+});

@@ -23,8 +23,9 @@ export interface StorageConfig {
    * so presigning uses a client configured with this endpoint.
    */
   publicEndpoint?: string;
-  accessKeyId: string;
-  secretAccessKey: string;
+  /** Both, or neither for the AWS default credential chain (IAM role, environment, profile). */
+  accessKeyId?: string;
+  secretAccessKey?: string;
   /** Path-style URLs (`http://host/bucket/key`): needed by MinIO and the local S3 server. */
   forcePathStyle: boolean;
   /** How many presigned download URLs to keep for reuse (0 turns reuse off). Default 10,000. */
@@ -57,7 +58,9 @@ function clientConfig(config: StorageConfig, endpoint: string | undefined): S3Cl
     region: config.region,
     endpoint: endpoint || undefined,
     forcePathStyle: config.forcePathStyle,
-    credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
+    ...(config.accessKeyId && config.secretAccessKey
+      ? { credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey } }
+      : {}),
     // Without these the SDK streams puts with aws-chunked framing, which the local S3 server stores verbatim.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
@@ -68,7 +71,9 @@ function clientConfig(config: StorageConfig, endpoint: string | undefined): S3Cl
 /** RFC 6266 `attachment` disposition with an ASCII fallback and a UTF-8 filename*. */
 export function attachmentDisposition(name: string): string {
   const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+  // RFC 5987 attr-char: encodeURIComponent leaves ' ( ) * unescaped, which are not allowed there.
+  const encoded = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
 /** Object storage (S3, MinIO, or the local S3 server) behind one injectable class. */
@@ -159,6 +164,53 @@ export class ObjectStorage {
     }
   }
 
+  /**
+   * Reads an object into memory, refusing (without reading further) once it passes `maxBytes`.
+   * Returns `undefined` when the object does not exist.
+   */
+  async getBytes(key: string, maxBytes: number): Promise<Buffer | undefined> {
+    let out;
+    try {
+      out = await this.client.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: key }));
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+    if (out.ContentLength !== undefined && out.ContentLength > maxBytes) {
+      (out.Body as NodeJS.ReadableStream & { destroy?: () => void } | undefined)?.destroy?.();
+      throw new ObjectTooLargeError(key, out.ContentLength, maxBytes);
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for await (const chunk of out.Body as AsyncIterable<Uint8Array>) {
+      total += chunk.length;
+      if (total > maxBytes) {
+        (out.Body as { destroy?: () => void }).destroy?.();
+        throw new ObjectTooLargeError(key, total, maxBytes);
+      }
+      chunks.push(Buffer.from(chunk));
+    }
+    return Buffer.concat(chunks, total);
+  }
+
+  /** Streams an object; `undefined` when it does not exist. */
+  async getStream(key: string): Promise<{ size?: number; body: AsyncIterable<Uint8Array> } | undefined> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: key }));
+      return { size: out.ContentLength, body: out.Body as AsyncIterable<Uint8Array> };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Writes an object (replacing any object at the key). */
+  async put(key: string, body: Buffer | string, contentType: string): Promise<void> {
+    await this.client.send(
+      new PutObjectCommand({ Bucket: this.config.bucket, Key: key, Body: body, ContentType: contentType }),
+    );
+  }
+
   /** Deletes one object; deleting a missing object succeeds. */
   async delete(key: string): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: key }));
@@ -202,6 +254,17 @@ export class ObjectStorage {
   destroy(): void {
     this.client.destroy();
     this.presignClient.destroy();
+  }
+}
+
+export class ObjectTooLargeError extends Error {
+  constructor(
+    readonly key: string,
+    readonly size: number,
+    readonly maxBytes: number,
+  ) {
+    super(`object ${key} is larger than ${maxBytes} bytes`);
+    this.name = 'ObjectTooLargeError';
   }
 }
 

@@ -17,6 +17,7 @@ export class CreateDocumentDto {
   @ApiProperty({ maxLength: 255, example: 'application/pdf' })
   @IsString()
   @MaxLength(255)
+  @Matches(/^[^\p{Cc}]*$/u, { message: 'must not contain control characters' })
   @Matches(MIME_TYPE, { message: 'must be a media type such as text/plain' })
   contentType!: string;
 

@@ -1,4 +1,4 @@
-import { ParseUUIDPipe, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ParseUUIDPipe, ValidationPipe, type PipeTransform, type ValidationError } from '@nestjs/common';
 import { DomainError, ErrorCode, type FieldError } from '@docflow/contracts';
 
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
@@ -30,9 +30,15 @@ export function createValidationPipe(): ValidationPipe {
   });
 }
 
-/** A path parameter that must be a UUID; anything else is a 400 naming the parameter. */
-export function uuidParam(name: string): ParseUUIDPipe {
-  return new ParseUUIDPipe({
-    exceptionFactory: () => DomainError.validation(name, 'must be a UUID'),
-  });
+/**
+ * A path parameter that must be a UUID; anything else is a 400 naming the parameter. The value is
+ * lower-cased: ids are compared, and object keys are built, in their canonical form.
+ */
+export function uuidParam(name: string): PipeTransform<string, Promise<string>> {
+  const pipe = new ParseUUIDPipe({ exceptionFactory: () => DomainError.validation(name, 'must be a UUID') });
+  return {
+    async transform(value, metadata) {
+      return (await pipe.transform(value, metadata)).toLowerCase();
+    },
+  };
 }

@@ -37,6 +37,8 @@ export class NatsRpcClient extends ServiceClient {
   private connected = false;
   private closing = false;
   private retryTimer?: NodeJS.Timeout;
+  /** Rejects every request in flight: called when the connection drops, so none waits out its timeout. */
+  private readonly inFlight = new Set<(error: DomainError) => void>();
   private readonly encoder = new TextEncoder();
   private readonly decoder = new TextDecoder();
 
@@ -62,7 +64,9 @@ export class NatsRpcClient extends ServiceClient {
           name: this.options.name,
           maxReconnectAttempts: -1,
           reconnectTimeWait: 250,
-          pingInterval: 10_000,
+          // A server that hangs without closing the socket is noticed after ~2 missed pings (4-6 s).
+          pingInterval: 2_000,
+          maxPingOut: 2,
           // nats.js otherwise builds an Error per request only to keep a stack trace.
           noAsyncTraces: true,
         });
@@ -89,7 +93,10 @@ export class NatsRpcClient extends ServiceClient {
     for await (const status of nc.status()) {
       if (status.type === 'disconnect') {
         this.connected = false;
-        this.logger.warn({ msg: 'disconnected from NATS' });
+        this.logger.warn({ msg: 'disconnected from NATS', inFlight: this.inFlight.size });
+        const error = new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'The message bus connection was lost; try again shortly');
+        for (const reject of this.inFlight) reject(error);
+        this.inFlight.clear();
       } else if (status.type === 'reconnect') {
         this.connected = true;
         this.logger.log({ msg: 'reconnected to NATS' });
@@ -118,27 +125,28 @@ export class NatsRpcClient extends ServiceClient {
     const packet = { pattern: subject, data: payload, id: randomUUID() };
 
     let data: Uint8Array;
+    let abandon: (error: DomainError) => void = () => undefined;
+    const lost = new Promise<never>((_, reject) => {
+      abandon = reject;
+    });
+    this.inFlight.add(abandon);
     try {
-      const msg = await nc.request(subject, this.encoder.encode(JSON.stringify(packet)), {
-        timeout,
-        headers: h,
-      });
+      const request = nc.request(subject, this.encoder.encode(JSON.stringify(packet)), { timeout, headers: h });
+      request.catch(() => undefined);
+      const msg = await Promise.race([request, lost]);
       data = msg.data;
     } catch (error) {
+      if (error instanceof DomainError) throw error;
       const code = (error as NatsError).code;
       if (code === NatsErrorCode.NoResponders) {
-        throw new DomainError(
-          ErrorCode.SERVICE_UNAVAILABLE,
-          `The ${service} service is unavailable; try again shortly`,
-        );
+        throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, `The ${service} service is unavailable; try again shortly`);
       }
       if (code === NatsErrorCode.Timeout) {
-        throw new DomainError(
-          ErrorCode.SERVICE_UNAVAILABLE,
-          `The ${service} service did not answer within ${timeout} ms`,
-        );
+        throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, `The ${service} service did not answer within ${timeout} ms`);
       }
       throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, `The ${service} service could not be reached`);
+    } finally {
+      this.inFlight.delete(abandon);
     }
 
     const reply = JSON.parse(this.decoder.decode(data)) as NestReply;

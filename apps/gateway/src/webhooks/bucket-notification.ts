@@ -24,11 +24,14 @@ const notificationSchema = z.looseObject({
 
 /** Keys arrive URL-encoded, spaces as `+` (as S3 and MinIO send them). */
 function decodeKey(key: string): string {
+  let decoded: string;
   try {
-    return decodeURIComponent(key.replace(/\+/g, ' '));
+    decoded = decodeURIComponent(key.replace(/\+/g, ' '));
   } catch {
     throw DomainError.validation('Records.s3.object.key', 'is not a URL-encoded object key');
   }
+  if (/\p{Cc}/u.test(decoded)) throw DomainError.validation('Records.s3.object.key', 'must not contain control characters');
+  return decoded;
 }
 
 export function parseBucketNotification(body: unknown): StorageEventRecord[] {

@@ -100,6 +100,25 @@ describe(DocumentsService.name, () => {
       await expect(sut.get({ userId, docId: id })).rejects.toMatchObject({ code: ErrorCode.NOT_FOUND });
     });
 
+    it('marks the document deleted before removing its object, so a late upload is an orphan', async () => {
+      const { id } = await sut.create({ userId, name: 'a.txt', contentType: 'text/plain', size: 1 });
+      const statusWhenRemoved: string[] = [];
+      const remove = storage.delete.bind(storage);
+      storage.delete = async (key: string) => {
+        statusWhenRemoved.push(documents.rows.get(id)!.status);
+        return remove(key);
+      };
+      await sut.delete({ userId, docId: id });
+      expect(statusWhenRemoved).toEqual(['deleted']);
+    });
+
+    it('builds keys from the canonical (lower-case) user id', async () => {
+      const upper = userId.toUpperCase();
+      const out = await sut.create({ userId: upper, name: 'a.txt', contentType: 'text/plain', size: 1 });
+      expect(out.userId).toBe(userId);
+      expect(documents.rows.get(out.id)!.objectKey.startsWith(`users/${userId}/`)).toBe(true);
+    });
+
     it('keeps the document when storage is down', async () => {
       const { id } = await sut.create({ userId, name: 'a.txt', contentType: 'text/plain', size: 1 });
       storage.failing = true;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   DomainError,
   ErrorCode,
@@ -14,7 +14,7 @@ import {
 } from '@docflow/contracts';
 import { ObjectStorage } from '@docflow/storage';
 import { Clock } from '../common/clock';
-import { decodeCursor, encodeCursor } from '../common/cursor';
+import { decodeCursor, toPage } from '../common/cursor';
 import { USERS_DOCS_CONFIG, type UsersDocsConfig } from '../config';
 import { UsersRepository } from '../users/users.repository';
 import { DocumentEntity } from './document.entity';
@@ -40,6 +40,8 @@ export function toDocumentSummary(entity: DocumentEntity): DocumentSummary {
 
 @Injectable()
 export class DocumentsService {
+  private readonly logger = new Logger(DocumentsService.name);
+
   constructor(
     private readonly documents: DocumentsRepository,
     private readonly users: UsersRepository,
@@ -53,20 +55,21 @@ export class DocumentsService {
     if (request.size > this.config.MAX_DOCUMENT_SIZE_BYTES) {
       throw DomainError.validation('size', `must not exceed ${this.config.MAX_DOCUMENT_SIZE_BYTES} bytes`);
     }
-    if (!(await this.users.exists(request.userId))) throw DomainError.notFound('user');
+    const userId = request.userId.toLowerCase();
+    if (!(await this.users.exists(userId))) throw DomainError.notFound('user');
 
     const now = this.clock.now();
     const id = randomUUID();
     const entity = Object.assign(new DocumentEntity(), {
       id,
-      userId: request.userId,
+      userId,
       name: request.name,
       kind: 'upload' as const,
       contentType: request.contentType,
       size: request.size,
       status: 'pending_upload' as const,
       statusReason: null,
-      objectKey: documentObjectKey(request.userId, id, request.name),
+      objectKey: documentObjectKey(userId, id, request.name),
       etag: null,
       createdAt: now,
       updatedAt: now,
@@ -97,12 +100,7 @@ export class DocumentsService {
     const after = request.cursor ? decodeCursor(request.cursor) : undefined;
     const rows = await this.documents.listVisible(request.userId, limit + 1, after);
     if (rows.length === 0 && !(await this.users.exists(request.userId))) throw DomainError.notFound('user');
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
-    return {
-      items: items.map(toDocumentSummary),
-      ...(rows.length > limit && last ? { nextCursor: encodeCursor(last) } : {}),
-    };
+    return toPage(rows, limit, toDocumentSummary);
   }
 
   /** The document, with a presigned download once it is uploaded. */
@@ -121,27 +119,34 @@ export class DocumentsService {
     return { ...summary, download: { url: download.url, expiresAt: download.expiresAt.toISOString() } };
   }
 
-  /** Removes the object, then marks the document deleted; afterwards it answers 404. */
+  /**
+   * Marks the document deleted, then removes its object. In that order, an upload that lands meanwhile
+   * (its presigned URL may still be valid) finds a deleted document and is removed as an orphan. When
+   * storage fails the mark is undone, so the document stays and the call can be retried.
+   */
   async delete(ref: DocumentRef): Promise<void> {
     const entity = await this.documents.findVisible(ref.userId, ref.docId);
     if (!entity) throw DomainError.notFound('document');
-    try {
-      await this.storage.delete(entity.objectKey);
-    } catch (error) {
-      throw new DomainError(
-        ErrorCode.STORAGE_UNAVAILABLE,
-        'Object storage is unavailable; the document was kept',
-        {
-          cause: (error as Error).message,
-        },
-      );
-    }
     const now = this.clock.now();
-    await this.documents.transition(entity.id, ['pending_upload', 'uploaded', 'rejected'], {
+    const marked = await this.documents.transition(entity.id, [entity.status], {
       status: 'deleted',
       statusReason: 'deleted by the user',
       deletedAt: now,
       updatedAt: now,
     });
+    // Changed by a storage event in between: start again from the current state.
+    if (!marked) return this.delete(ref);
+    try {
+      await this.storage.delete(entity.objectKey);
+    } catch (error) {
+      this.logger.warn({ msg: 'could not remove a document object', documentId: entity.id, error: (error as Error).message });
+      await this.documents.transition(entity.id, ['deleted'], {
+        status: entity.status,
+        statusReason: entity.statusReason,
+        deletedAt: null,
+        updatedAt: this.clock.now(),
+      });
+      throw new DomainError(ErrorCode.STORAGE_UNAVAILABLE, 'Object storage is unavailable; the document was kept');
+    }
   }
 }

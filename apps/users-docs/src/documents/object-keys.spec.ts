@@ -29,6 +29,14 @@ describe(parseDocumentObjectKey.name, () => {
     expect(parseDocumentObjectKey(documentObjectKey(userId, docId, 'a b.txt'))).toEqual({ userId, docId });
   });
 
+  it('reads upper-case ids as their canonical lower-case form', () => {
+    expect(parseDocumentObjectKey(`users/${userId.toUpperCase()}/docs/${docId.toUpperCase()}/a.txt`)).toEqual({ userId, docId });
+  });
+
+  it('ignores a key with control characters', () => {
+    expect(parseDocumentObjectKey(`users/${userId}/docs/${docId}/a\u0000b`)).toBeUndefined();
+  });
+
   it.each([
     ['other/key.txt'],
     [`users/${userId}/docs/${docId}`],

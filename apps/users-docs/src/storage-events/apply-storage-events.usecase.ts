@@ -1,9 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type {
-  ApplyStorageEventsRequest,
-  ApplyStorageEventsResult,
-  StorageEventOutcome,
-  StorageEventRecord,
+import {
+  DomainError,
+  ErrorCode,
+  type ApplyStorageEventsRequest,
+  type ApplyStorageEventsResult,
+  type StorageEventOutcome,
+  type StorageEventRecord,
 } from '@docflow/contracts';
 import { ObjectStorage } from '@docflow/storage';
 import { Clock } from '../common/clock';
@@ -27,6 +29,10 @@ function kindOf(eventName: string): 'created' | 'removed' | 'other' {
  * - ObjectCreated for a key whose document is deleted or unknown: the object is an orphan (an upload
  *   that landed after a delete) and is removed.
  * - ObjectRemoved on a pending or uploaded document: `deleted`.
+ *
+ * When storage fails (removing a rejected or orphan object), the call fails with STORAGE_UNAVAILABLE, the
+ * webhook answers 503 and the sender retries; removal is repeated on every later event for the key, so a
+ * failed removal is never forgotten.
  */
 @Injectable()
 export class ApplyStorageEventsUseCase {
@@ -83,14 +89,18 @@ export class ApplyStorageEventsUseCase {
     }
 
     if (!document || document.status === 'deleted') {
-      await this.storage.delete(record.key);
+      await this.removeObject(record.key);
       return { outcome: 'orphan_removed', ...(document ? { documentId: document.id } : {}) };
     }
-    if (document.status === 'rejected') return { outcome: 'unchanged', documentId: document.id };
+    if (document.status === 'rejected') {
+      // Removed when it was rejected; removed again in case that removal failed.
+      await this.removeObject(record.key);
+      return { outcome: 'unchanged', documentId: document.id };
+    }
 
     const etag = record.eTag?.replace(/"/g, '') || null;
     // MinIO and S3 always send the size; look it up when a sender left it out.
-    const size = record.size ?? (await this.storage.head(record.key))?.size;
+    const size = record.size ?? (await this.storageCall(() => this.storage.head(record.key)))?.size;
     if (size === undefined) return { outcome: 'ignored', documentId: document.id };
     if (size !== document.size) {
       const reason = `size mismatch: declared ${document.size} bytes, stored ${size} bytes`;
@@ -100,7 +110,7 @@ export class ApplyStorageEventsUseCase {
         etag,
         updatedAt: now,
       });
-      if (changed) await this.storage.delete(record.key);
+      await this.removeObject(record.key);
       return { outcome: changed ? 'rejected' : 'unchanged', documentId: document.id };
     }
 
@@ -120,5 +130,18 @@ export class ApplyStorageEventsUseCase {
       updatedAt: now,
     });
     return { outcome: changed ? 'uploaded' : 'unchanged', documentId: document.id };
+  }
+
+  private removeObject(key: string): Promise<void> {
+    return this.storageCall(() => this.storage.delete(key));
+  }
+
+  private async storageCall<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      this.logger.warn({ msg: 'object storage call failed', error: (error as Error).message });
+      throw new DomainError(ErrorCode.STORAGE_UNAVAILABLE, 'Object storage is unavailable; retry the notification');
+    }
   }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   DomainError,
   ErrorCode,
@@ -12,7 +12,7 @@ import {
 import { isUniqueViolation } from '@docflow/database';
 import { ObjectStorage } from '@docflow/storage';
 import { Clock } from '../common/clock';
-import { decodeCursor, encodeCursor } from '../common/cursor';
+import { decodeCursor, toPage } from '../common/cursor';
 import { UserEntity } from './user.entity';
 import { UsersRepository } from './users.repository';
 import { userObjectsPrefix } from '../documents/object-keys';
@@ -29,6 +29,8 @@ export function toUser(entity: UserEntity): User {
 
 @Injectable()
 export class UsersService {
+  private readonly logger = new Logger(UsersService.name);
+
   constructor(
     private readonly users: UsersRepository,
     @Inject(ObjectStorage) private readonly storage: ObjectStorage,
@@ -61,12 +63,7 @@ export class UsersService {
     const limit = request.limit ?? PAGE_LIMIT_DEFAULT;
     const after = request.cursor ? decodeCursor(request.cursor) : undefined;
     const rows = await this.users.list(limit + 1, after);
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
-    return {
-      items: items.map(toUser),
-      ...(rows.length > limit && last ? { nextCursor: encodeCursor(last) } : {}),
-    };
+    return toPage(rows, limit, toUser);
   }
 
   async get(userId: string): Promise<User> {
@@ -76,24 +73,25 @@ export class UsersService {
   }
 
   /**
-   * Deletes the user's objects first, then the user and their documents. When storage fails nothing in
-   * the database has changed and the caller can retry; when the database fails after storage, a retry
-   * finishes the job (deleting an absent object succeeds). An upload landing afterwards is removed as an
-   * orphan when its storage event arrives.
+   * Removes the user's objects, then the user and their documents (ON DELETE CASCADE), then the objects
+   * once more: an upload whose event was applied between the two steps would otherwise stay behind, and
+   * any later upload finds no document and is removed as an orphan. When storage fails before the rows
+   * are deleted nothing has changed and the call can be retried.
    */
   async delete(userId: string): Promise<void> {
     if (!(await this.users.exists(userId))) throw DomainError.notFound('user');
+    const prefix = userObjectsPrefix(userId);
     try {
-      await this.storage.deletePrefix(userObjectsPrefix(userId));
+      await this.storage.deletePrefix(prefix);
     } catch (error) {
-      throw new DomainError(
-        ErrorCode.STORAGE_UNAVAILABLE,
-        'Object storage is unavailable; nothing was deleted',
-        {
-          cause: (error as Error).message,
-        },
-      );
+      this.logger.warn({ msg: 'could not remove user objects', userId, error: (error as Error).message });
+      throw new DomainError(ErrorCode.STORAGE_UNAVAILABLE, 'Object storage is unavailable; nothing was deleted');
     }
     await this.users.deleteById(userId);
+    try {
+      await this.storage.deletePrefix(prefix);
+    } catch (error) {
+      this.logger.error({ msg: 'user deleted, but objects may remain under their prefix', prefix, error: (error as Error).message });
+    }
   }
 }
