@@ -27,7 +27,7 @@ export function documentObjectKey(userId: string, docId: string, name: string): 
 }
 
 const KEY_PATTERN =
-  /^users\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/docs\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/[^/\x00-\x1f\x7f]+$/i;
+  /^users\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/docs\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/[^/\p{Cc}]+$/iu;
 
 /** The user and document ids in a document object key, or `undefined` for any other key. */
 export function parseDocumentObjectKey(key: string): { userId: string; docId: string } | undefined {
