@@ -480,7 +480,8 @@ const cases: Case[] = [
   {
     name: 'list docs: cursor dated in year -200000',
     method: 'GET',
-    path: (c) => `${docs(c)}?cursor=${Buffer.from('["-200000-01-01T00:00:00.000Z","3f2b8c1e-9d4a-4c6b-8e2f-1a2b3c4d5e6f"]').toString('base64url')}`,
+    path: (c) =>
+      `${docs(c)}?cursor=${Buffer.from('["-200000-01-01T00:00:00.000Z","3f2b8c1e-9d4a-4c6b-8e2f-1a2b3c4d5e6f"]').toString('base64url')}`,
     status: 400,
     code: 'VALIDATION_FAILED',
     field: 'cursor',
@@ -631,7 +632,14 @@ const cases: Case[] = [
     api: 'private',
     method: 'POST',
     path: webhook,
-    body: { Records: [{ eventName: 's3:ObjectCreated:Put', s3: { bucket: { name: 'docflow' }, object: { key: 'users%2Fa%00b', size: 1 } } }] },
+    body: {
+      Records: [
+        {
+          eventName: 's3:ObjectCreated:Put',
+          s3: { bucket: { name: 'docflow' }, object: { key: 'users%2Fa%00b', size: 1 } },
+        },
+      ],
+    },
     headers: { authorization: 'TOKEN' },
     status: 400,
     code: 'VALIDATION_FAILED',

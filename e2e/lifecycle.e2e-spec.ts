@@ -4,7 +4,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { postgresAnswers } from '@docflow/database';
-import { freePort, portAnswers, startNatsServer, waitFor, type StartedService } from '@docflow/local-platform';
+import {
+  freePort,
+  portAnswers,
+  startNatsServer,
+  waitFor,
+  type StartedService,
+} from '@docflow/local-platform';
 import { ROOT, json, startPlatform, type RunningPlatform } from './platform';
 
 function childPids(parent: number, pattern: string): number[] {
@@ -134,7 +140,12 @@ describe('Ctrl-C on npm start', () => {
 
 describe('Ctrl-C while npm start is still starting', () => {
   it('stops what it had started so far and leaves nothing behind', async () => {
-    const ports = { http: await freePort(), private: await freePort(), s3: await freePort(), nats: await freePort() };
+    const ports = {
+      http: await freePort(),
+      private: await freePort(),
+      s3: await freePort(),
+      nats: await freePort(),
+    };
     const home = mkdtempSync(join(tmpdir(), 'docflow-early-'));
     const launcher = spawn(process.execPath, [join(ROOT, 'tools/local/start.js')], {
       cwd: ROOT,
@@ -158,7 +169,9 @@ describe('Ctrl-C while npm start is still starting', () => {
       const children = childPids(launcher.pid!, '.');
       launcher.kill('SIGINT');
       expect(await exited).toBe(130);
-      await waitFor(() => children.every((pid) => !alive(pid)), { description: 'every child process to end' });
+      await waitFor(() => children.every((pid) => !alive(pid)), {
+        description: 'every child process to end',
+      });
       for (const port of Object.values(ports)) expect(await portAnswers('127.0.0.1', port, 300)).toBe(false);
     } finally {
       if (launcher.exitCode === null) launcher.kill('SIGKILL');

@@ -41,7 +41,10 @@ describe(loadConfig.name, () => {
       DATABASE_URL: 'postgres://app:hunter2@db:5432/docflow',
       NATS_URL: 'nats://u:p4ss@n1:4222,nats://n2:4222',
     });
-    expect(sut).toEqual({ DATABASE_URL: 'postgres://app:[redacted]@db:5432/docflow', NATS_URL: 'nats://u:[redacted]@n1:4222,nats://n2:4222' });
+    expect(sut).toEqual({
+      DATABASE_URL: 'postgres://app:[redacted]@db:5432/docflow',
+      NATS_URL: 'nats://u:[redacted]@n1:4222,nats://n2:4222',
+    });
   });
 
   it('redacts secrets wrapped in optional or default', () => {

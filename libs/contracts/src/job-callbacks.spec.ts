@@ -22,7 +22,10 @@ describe(verifyCallback.name, () => {
 
   it('refuses a callback older than five minutes, even correctly signed', () => {
     const old = now - 301;
-    expect(verifyCallback(secret, String(old), signCallback(secret, old, body), body, now)).toEqual({ ok: false, reason: 'stale' });
+    expect(verifyCallback(secret, String(old), signCallback(secret, old, body), body, now)).toEqual({
+      ok: false,
+      reason: 'stale',
+    });
   });
 
   it('signs as v1=<64 hex>', () => {

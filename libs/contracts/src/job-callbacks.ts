@@ -19,11 +19,13 @@ export function verifyCallback(
   body: string,
   nowSeconds = Math.floor(Date.now() / 1000),
 ): CallbackVerification {
-  if (!timestampHeader || !signatureHeader || !/^\d{1,12}$/.test(timestampHeader)) return { ok: false, reason: 'missing' };
+  if (!timestampHeader || !signatureHeader || !/^\d{1,12}$/.test(timestampHeader))
+    return { ok: false, reason: 'missing' };
   const timestamp = Number(timestampHeader);
   if (Math.abs(nowSeconds - timestamp) > CALLBACK_WINDOW_SECONDS) return { ok: false, reason: 'stale' };
   const expected = Buffer.from(signCallback(secret, timestamp, body));
   const given = Buffer.from(signatureHeader);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, reason: 'mismatch' };
+  if (expected.length !== given.length || !timingSafeEqual(expected, given))
+    return { ok: false, reason: 'mismatch' };
   return { ok: true };
 }

@@ -176,7 +176,8 @@ export class LocalS3Server {
       } catch (error) {
         lastError = error as Error;
       }
-      if (attempt < attempts) await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** (attempt - 1), 5_000)));
+      if (attempt < attempts)
+        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** (attempt - 1), 5_000)));
     }
     throw lastError;
   }

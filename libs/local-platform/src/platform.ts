@@ -173,7 +173,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     services.push(migrate);
     const migrateCode = await Promise.race([migrate.exited, interrupted]);
     services.splice(services.indexOf(migrate), 1);
-    if (migrateCode !== 0) throw new Error(`users-docs migrate exited with ${migrateCode}:\n${migrateOutput.join('\n')}`);
+    if (migrateCode !== 0)
+      throw new Error(`users-docs migrate exited with ${migrateCode}:\n${migrateOutput.join('\n')}`);
     step();
 
     for (const app of ['users-docs', 'gateway']) {

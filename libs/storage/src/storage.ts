@@ -72,7 +72,10 @@ function clientConfig(config: StorageConfig, endpoint: string | undefined): S3Cl
 export function attachmentDisposition(name: string): string {
   const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
   // RFC 5987 attr-char: encodeURIComponent leaves ' ( ) * unescaped, which are not allowed there.
-  const encoded = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const encoded = encodeURIComponent(name).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
@@ -177,7 +180,7 @@ export class ObjectStorage {
       throw error;
     }
     if (out.ContentLength !== undefined && out.ContentLength > maxBytes) {
-      (out.Body as NodeJS.ReadableStream & { destroy?: () => void } | undefined)?.destroy?.();
+      (out.Body as (NodeJS.ReadableStream & { destroy?: () => void }) | undefined)?.destroy?.();
       throw new ObjectTooLargeError(key, out.ContentLength, maxBytes);
     }
     const chunks: Buffer[] = [];

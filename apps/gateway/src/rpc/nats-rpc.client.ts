@@ -94,7 +94,10 @@ export class NatsRpcClient extends ServiceClient {
       if (status.type === 'disconnect') {
         this.connected = false;
         this.logger.warn({ msg: 'disconnected from NATS', inFlight: this.inFlight.size });
-        const error = new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'The message bus connection was lost; try again shortly');
+        const error = new DomainError(
+          ErrorCode.SERVICE_UNAVAILABLE,
+          'The message bus connection was lost; try again shortly',
+        );
         for (const reject of this.inFlight) reject(error);
         this.inFlight.clear();
       } else if (status.type === 'reconnect') {
@@ -131,7 +134,10 @@ export class NatsRpcClient extends ServiceClient {
     });
     this.inFlight.add(abandon);
     try {
-      const request = nc.request(subject, this.encoder.encode(JSON.stringify(packet)), { timeout, headers: h });
+      const request = nc.request(subject, this.encoder.encode(JSON.stringify(packet)), {
+        timeout,
+        headers: h,
+      });
       request.catch(() => undefined);
       const msg = await Promise.race([request, lost]);
       data = msg.data;
@@ -139,10 +145,16 @@ export class NatsRpcClient extends ServiceClient {
       if (error instanceof DomainError) throw error;
       const code = (error as NatsError).code;
       if (code === NatsErrorCode.NoResponders) {
-        throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, `The ${service} service is unavailable; try again shortly`);
+        throw new DomainError(
+          ErrorCode.SERVICE_UNAVAILABLE,
+          `The ${service} service is unavailable; try again shortly`,
+        );
       }
       if (code === NatsErrorCode.Timeout) {
-        throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, `The ${service} service did not answer within ${timeout} ms`);
+        throw new DomainError(
+          ErrorCode.SERVICE_UNAVAILABLE,
+          `The ${service} service did not answer within ${timeout} ms`,
+        );
       }
       throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, `The ${service} service could not be reached`);
     } finally {

@@ -30,7 +30,8 @@ function decodeKey(key: string): string {
   } catch {
     throw DomainError.validation('Records.s3.object.key', 'is not a URL-encoded object key');
   }
-  if (/\p{Cc}/u.test(decoded)) throw DomainError.validation('Records.s3.object.key', 'must not contain control characters');
+  if (/\p{Cc}/u.test(decoded))
+    throw DomainError.validation('Records.s3.object.key', 'must not contain control characters');
   return decoded;
 }
 

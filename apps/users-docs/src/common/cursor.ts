@@ -38,5 +38,8 @@ export function toPage<Row extends CursorPosition, Item>(
 ): { items: Item[]; nextCursor?: string } {
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
-  return { items: items.map(map), ...(rows.length > limit && last ? { nextCursor: encodeCursor(last) } : {}) };
+  return {
+    items: items.map(map),
+    ...(rows.length > limit && last ? { nextCursor: encodeCursor(last) } : {}),
+  };
 }

@@ -139,14 +139,21 @@ export class DocumentsService {
     try {
       await this.storage.delete(entity.objectKey);
     } catch (error) {
-      this.logger.warn({ msg: 'could not remove a document object', documentId: entity.id, error: (error as Error).message });
+      this.logger.warn({
+        msg: 'could not remove a document object',
+        documentId: entity.id,
+        error: (error as Error).message,
+      });
       await this.documents.transition(entity.id, ['deleted'], {
         status: entity.status,
         statusReason: entity.statusReason,
         deletedAt: null,
         updatedAt: this.clock.now(),
       });
-      throw new DomainError(ErrorCode.STORAGE_UNAVAILABLE, 'Object storage is unavailable; the document was kept');
+      throw new DomainError(
+        ErrorCode.STORAGE_UNAVAILABLE,
+        'Object storage is unavailable; the document was kept',
+      );
     }
   }
 }

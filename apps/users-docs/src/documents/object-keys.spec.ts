@@ -30,7 +30,9 @@ describe(parseDocumentObjectKey.name, () => {
   });
 
   it('reads upper-case ids as their canonical lower-case form', () => {
-    expect(parseDocumentObjectKey(`users/${userId.toUpperCase()}/docs/${docId.toUpperCase()}/a.txt`)).toEqual({ userId, docId });
+    expect(parseDocumentObjectKey(`users/${userId.toUpperCase()}/docs/${docId.toUpperCase()}/a.txt`)).toEqual(
+      { userId, docId },
+    );
   });
 
   it('ignores a key with control characters', () => {

@@ -129,7 +129,9 @@ describe(ApplyStorageEventsUseCase.name, () => {
   it('removes the object of a rejected document again on a later event, in case the first removal failed', async () => {
     await documents.insert(document());
     storage.failing = true;
-    await expect(sut.execute({ records: [created({ size: 99 })] })).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
+    await expect(sut.execute({ records: [created({ size: 99 })] })).rejects.toMatchObject({
+      code: 'STORAGE_UNAVAILABLE',
+    });
     expect(documents.rows.get(docId)?.status).toBe('rejected');
     storage.failing = false;
     const retry = await sut.execute({ records: [created({ size: 99 })] });
@@ -139,7 +141,9 @@ describe(ApplyStorageEventsUseCase.name, () => {
 
   it('matches keys whatever the case of their ids', async () => {
     await documents.insert(document({ objectKey: key }));
-    const out = await sut.execute({ records: [created({ key: key.toUpperCase().replace('NOTES.TXT', 'notes.txt') })] });
+    const out = await sut.execute({
+      records: [created({ key: key.toUpperCase().replace('NOTES.TXT', 'notes.txt') })],
+    });
     // The key of the event names another object than the document's: it is an orphan under our prefix.
     expect(out.results[0]?.outcome).toBe('orphan_removed');
   });

@@ -141,7 +141,10 @@ export class ApplyStorageEventsUseCase {
       return await call();
     } catch (error) {
       this.logger.warn({ msg: 'object storage call failed', error: (error as Error).message });
-      throw new DomainError(ErrorCode.STORAGE_UNAVAILABLE, 'Object storage is unavailable; retry the notification');
+      throw new DomainError(
+        ErrorCode.STORAGE_UNAVAILABLE,
+        'Object storage is unavailable; retry the notification',
+      );
     }
   }
 }

@@ -85,13 +85,20 @@ export class UsersService {
       await this.storage.deletePrefix(prefix);
     } catch (error) {
       this.logger.warn({ msg: 'could not remove user objects', userId, error: (error as Error).message });
-      throw new DomainError(ErrorCode.STORAGE_UNAVAILABLE, 'Object storage is unavailable; nothing was deleted');
+      throw new DomainError(
+        ErrorCode.STORAGE_UNAVAILABLE,
+        'Object storage is unavailable; nothing was deleted',
+      );
     }
     await this.users.deleteById(userId);
     try {
       await this.storage.deletePrefix(prefix);
     } catch (error) {
-      this.logger.error({ msg: 'user deleted, but objects may remain under their prefix', prefix, error: (error as Error).message });
+      this.logger.error({
+        msg: 'user deleted, but objects may remain under their prefix',
+        prefix,
+        error: (error as Error).message,
+      });
     }
   }
 }
