@@ -20,6 +20,8 @@ const common = {
 
 module.exports = {
   reporters: ['default', '<rootDir>/tools/jest/summary-reporter.js'],
+  // A global option (ignored inside `projects`): integration and end-to-end hooks start real services.
+  testTimeout: 60_000,
   projects: [
     {
       ...common,
@@ -31,14 +33,12 @@ module.exports = {
       displayName: 'integration',
       testMatch: ['<rootDir>/{apps,libs}/**/src/**/*.int-spec.ts'],
       globalSetup: '<rootDir>/tools/jest/services-setup.js',
-      testTimeout: 30_000,
     },
     {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/e2e/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/tools/jest/services-setup.js',
-      testTimeout: 60_000,
     },
   ],
 };

@@ -111,15 +111,24 @@ describe('users-docs over NATS', () => {
     });
   });
 
-  it('hides internals of an unexpected failure behind INTERNAL', async () => {
-    // A payload the gateway would never send: the handler fails inside, the caller learns nothing of it.
+  it('answers VALIDATION_FAILED when the database refuses a value (class 22), not INTERNAL', async () => {
     const out = await call(UsersDocsSubjects.documentCreate, {
       userId: 'not-a-uuid',
       name: 'a',
       contentType: 'text/plain',
       size: 1,
     });
+    expect(out.err).toEqual({
+      code: 'VALIDATION_FAILED',
+      message: 'A value in the request cannot be stored',
+    });
+  });
+
+  it('hides internals of an unexpected failure behind INTERNAL, and logs no parameters', async () => {
+    // A payload the gateway would never send: the handler fails inside, the caller learns nothing of it.
+    const out = await call(UsersDocsSubjects.userCreate, { email: 'secret-param@example.com' });
     expect(out.err).toEqual({ code: 'INTERNAL', message: 'Internal error' });
+    expect(JSON.stringify(logLines)).not.toContain('secret-param@example.com');
   });
 
   it('logs with the request id that came in the NATS headers', async () => {
