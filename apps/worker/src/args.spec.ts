@@ -1,0 +1,37 @@
+import { parseWorkerArgs } from './args';
+
+describe(parseWorkerArgs.name, () => {
+  it('reads the arguments', () => {
+    expect(parseWorkerArgs(['run', '--job', 'j1', '--manifest', 's3://b/k', '--chunk', '3'], {})).toEqual({
+      command: 'run',
+      jobId: 'j1',
+      manifest: 's3://b/k',
+      chunk: 3,
+    });
+  });
+
+  it('falls back to the environment', () => {
+    expect(
+      parseWorkerArgs([], { DOCFLOW_JOB_ID: 'j2', DOCFLOW_MANIFEST: 's3://b/m', DOCFLOW_CHUNK: '0' }),
+    ).toEqual({
+      command: 'run',
+      jobId: 'j2',
+      manifest: 's3://b/m',
+      chunk: 0,
+    });
+  });
+
+  it.each([
+    [['run', '--manifest', 's3://b/k'], '--job is required'],
+    [['run', '--job', 'j'], '--manifest is required'],
+    [['run', '--job', 'j', '--manifest', 's3://b/k', '--chunk=-1'], '--chunk must be a non-negative integer'],
+    [
+      ['run', '--job', 'j', '--manifest', 's3://b/k', '--chunk', 'x'],
+      '--chunk must be a non-negative integer',
+    ],
+    [['explode'], 'unknown command explode'],
+    [['run', '--jobb', 'x'], "Unknown option '--jobb'"],
+  ])('refuses %p', (argv, message) => {
+    expect(() => parseWorkerArgs(argv, {})).toThrow(message);
+  });
+});

@@ -1,0 +1,36 @@
+import { parseArgs } from 'node:util';
+
+export interface WorkerArgs {
+  command: 'run';
+  jobId: string;
+  manifest: string;
+  chunk: number;
+}
+
+export const USAGE =
+  'usage: docflow-worker run --job <job_id> --manifest s3://<bucket>/<key> --chunk <n>\n' +
+  '       (or DOCFLOW_JOB_ID, DOCFLOW_MANIFEST, DOCFLOW_CHUNK in the environment)';
+
+/** Arguments first, the environment as a fallback: the container and the local engine pass the same. */
+export function parseWorkerArgs(
+  argv: string[],
+  env: Record<string, string | undefined> = process.env,
+): WorkerArgs {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: { job: { type: 'string' }, manifest: { type: 'string' }, chunk: { type: 'string' } },
+  });
+  const command = positionals[0] ?? 'run';
+  if (command !== 'run' || positionals.length > 1)
+    throw new Error(`unknown command ${positionals.join(' ')}`);
+  const jobId = values.job ?? env.DOCFLOW_JOB_ID;
+  const manifest = values.manifest ?? env.DOCFLOW_MANIFEST;
+  const chunkText = values.chunk ?? env.DOCFLOW_CHUNK ?? '0';
+  if (!jobId) throw new Error('--job is required');
+  if (!manifest) throw new Error('--manifest is required');
+  if (!/^\d{1,6}$/.test(chunkText))
+    throw new Error(`--chunk must be a non-negative integer, got ${chunkText}`);
+  return { command: 'run', jobId, manifest, chunk: Number(chunkText) };
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// docflow-worker run --job <job_id> --manifest s3://<bucket>/<key> --chunk <n>
+// The workflow step: the container of the Argo template, and the process the local engine runs.
+import { ConfigError, redactConfig } from '@docflow/config';
+import { WorkerExitCode } from '@docflow/contracts';
+import { createLogger, runWithRequestContext } from '@docflow/observability';
+import { ObjectStorage } from '@docflow/storage';
+import { USAGE, parseWorkerArgs, type WorkerArgs } from './args';
+import { CallbackClient } from './callbacks/callback-client';
+import { loadWorkerConfig, workerConfigSchema, type WorkerConfig } from './config';
+import { CrewTransformer } from './step/crew-transformer';
+import { RunStepUseCase } from './step/run-step.usecase';
+
+/** Exit code after SIGTERM (Argo's shutdown, the local engine's cancel): the step was stopped on purpose. */
+const CANCELLED = 143;
+
+async function main(): Promise<number> {
+  let args: WorkerArgs;
+  let config: WorkerConfig;
+  try {
+    args = parseWorkerArgs(process.argv.slice(2));
+    config = loadWorkerConfig();
+  } catch (error) {
+    console.error(error instanceof ConfigError ? error.message : `${(error as Error).message}\n${USAGE}`);
+    return WorkerExitCode.USAGE;
+  }
+  const logger = createLogger({ service: 'worker', level: config.LOG_LEVEL });
+  const storage = new ObjectStorage({
+    bucket: config.S3_BUCKET,
+    region: config.S3_REGION,
+    endpoint: config.S3_ENDPOINT,
+    accessKeyId: config.S3_ACCESS_KEY_ID,
+    secretAccessKey: config.S3_SECRET_ACCESS_KEY,
+    forcePathStyle: config.S3_FORCE_PATH_STYLE,
+    presignCacheSize: 0,
+  });
+  const abort = new AbortController();
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      logger.warn({ msg: 'stopping on signal', signal });
+      abort.abort();
+    });
+  }
+  const useCase = new RunStepUseCase({
+    storage,
+    callbacks: new CallbackClient({
+      baseUrl: config.DOCFLOW_CALLBACK_URL,
+      secret: config.DOCFLOW_CALLBACK_SECRET,
+      logger,
+    }),
+    transformerFor: (manifest) =>
+      new CrewTransformer(manifest, {
+        apiKey: config.DOCFLOW_PROVIDER_API_KEY,
+        baseURL: config.DOCFLOW_PROVIDER_BASE_URL,
+        timeoutMs: config.DOCFLOW_MODEL_TIMEOUT_MS,
+      }),
+    logger,
+    signal: abort.signal,
+  });
+  logger.info({
+    msg: 'step starting',
+    jobId: args.jobId,
+    chunk: args.chunk,
+    config: redactConfig(workerConfigSchema, config),
+  });
+  const started = Date.now();
+  const result = await runWithRequestContext({ requestId: `job-${args.jobId}-${args.chunk}` }, () =>
+    useCase.execute({ jobId: args.jobId, manifestUri: args.manifest, chunk: args.chunk }),
+  );
+  storage.destroy();
+  const exitCode = abort.signal.aborted ? CANCELLED : result.exitCode;
+  logger.info({
+    msg: 'step finished',
+    jobId: args.jobId,
+    chunk: args.chunk,
+    exitCode,
+    completed: result.completed.length,
+    skipped: result.skipped.length,
+    failed: result.failed,
+    ms: Date.now() - started,
+  });
+  return exitCode;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(WorkerExitCode.RETRYABLE);
+  },
+);

@@ -1,0 +1,331 @@
+import { WorkerExitCode, type JobEvent, type JobManifest } from '@docflow/contracts';
+import { createLogger } from '@docflow/observability';
+import { ObjectTooLargeError } from '@docflow/storage';
+import { makePdf } from '../extract/fixtures';
+import { RunStepUseCase } from './run-step.usecase';
+import { StepError } from './step-error';
+import type { Transformer } from './transformer';
+
+class MemoryStorage {
+  readonly bucket = 'docflow';
+  readonly objects = new Map<string, Buffer>();
+  /** Keys whose next read fails like a network hiccup. */
+  readonly failOnce = new Set<string>();
+  async getBytes(key: string, maxBytes: number) {
+    if (this.failOnce.delete(key)) throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+    const value = this.objects.get(key);
+    if (value && value.length > maxBytes) throw new ObjectTooLargeError(key, value.length, maxBytes);
+    return value;
+  }
+  async getStream(key: string) {
+    const value = this.objects.get(key);
+    if (!value) return undefined;
+    async function* body() {
+      for (let i = 0; i < value!.length; i += 65536) yield value!.subarray(i, i + 65536);
+    }
+    return { size: value.length, body: body() };
+  }
+  async put(key: string, body: Buffer | string) {
+    this.objects.set(key, Buffer.from(body));
+  }
+  async head(key: string) {
+    const value = this.objects.get(key);
+    return value ? { size: value.length } : undefined;
+  }
+}
+
+const echo: Transformer = {
+  reducible: true,
+  async transform(input, onProgress) {
+    onProgress(1, 2, 'map');
+    onProgress(2, 2, 'reduce');
+    return {
+      output: `# Summary of ${input.name}\n\n${input.text.slice(0, 40)}`,
+      agentsRun: ['summarizer'],
+      models: ['offline/extractive'],
+      usage: { inputTokens: 10, outputTokens: 5, totalTokens: 15 },
+      calls: 2,
+      durationMs: 1,
+      costEstimateUsd: 0,
+    };
+  },
+};
+
+function manifest(overrides: Partial<JobManifest> = {}): JobManifest {
+  return {
+    version: 1,
+    jobId: 'job-1',
+    userId: 'user-1',
+    crew: 'summarize',
+    params: {},
+    strategy: 'individual',
+    model: { provider: 'offline', model: 'extractive' },
+    documents: [
+      { docId: 'd1', name: 'a.txt', contentType: 'text/plain', size: 11, key: 'users/user-1/docs/d1/a.txt' },
+      {
+        docId: 'd2',
+        name: 'b.pdf',
+        contentType: 'application/pdf',
+        size: 0,
+        key: 'users/user-1/docs/d2/b.pdf',
+      },
+      { docId: 'd3', name: 'c.bin', contentType: 'text/plain', size: 4, key: 'users/user-1/docs/d3/c.bin' },
+    ],
+    chunks: [
+      {
+        index: 0,
+        inputs: [
+          { inputId: 'd1', docIds: ['d1'] },
+          { inputId: 'd2', docIds: ['d2'] },
+        ],
+      },
+      { index: 1, inputs: [{ inputId: 'd3', docIds: ['d3'] }] },
+    ],
+    outputPrefix: 'users/user-1/jobs/job-1/outputs/',
+    limits: { maxDocumentBytes: 1_000_000, chunkTokens: 3000, modelConcurrency: 4 },
+    ...overrides,
+  };
+}
+
+describe(RunStepUseCase.name, () => {
+  let storage: MemoryStorage;
+  let events: JobEvent[];
+  const logger = createLogger({ service: 'worker-test', level: 'silent' });
+
+  function sut(transformer: Transformer = echo, m: JobManifest = manifest()) {
+    storage.objects.set('users/user-1/jobs/job-1/manifest.json', Buffer.from(JSON.stringify(m)));
+    return new RunStepUseCase({
+      storage,
+      callbacks: { send: async (e: JobEvent) => (events.push(e), true) },
+      transformerFor: () => transformer,
+      logger,
+      clock: () => new Date('2026-11-23T10:00:00Z'),
+    });
+  }
+  const run = (s: RunStepUseCase, chunk = 0) =>
+    s.execute({ jobId: 'job-1', manifestUri: 's3://docflow/users/user-1/jobs/job-1/manifest.json', chunk });
+
+  beforeEach(() => {
+    storage = new MemoryStorage();
+    events = [];
+    storage.objects.set('users/user-1/docs/d1/a.txt', Buffer.from('hello world'));
+    storage.objects.set('users/user-1/docs/d2/b.pdf', makePdf(['A PDF page.']));
+    storage.objects.set('users/user-1/docs/d3/c.bin', Buffer.from([0, 1, 2, 3]));
+  });
+
+  it('runs extract → transform → load per input, writes Markdown and a sidecar, reports in order', async () => {
+    const out = await run(sut());
+    expect(out).toEqual({ exitCode: WorkerExitCode.OK, completed: ['d1', 'd2'], failed: [], skipped: [] });
+    expect(storage.objects.get('users/user-1/jobs/job-1/outputs/d1.md')!.toString()).toBe(
+      '# Summary of a.txt\n\nhello world\n',
+    );
+    const sidecar = JSON.parse(storage.objects.get('users/user-1/jobs/job-1/outputs/d2.json')!.toString());
+    expect(sidecar).toMatchObject({
+      jobId: 'job-1',
+      inputId: 'd2',
+      sources: [{ docId: 'd2', name: 'b.pdf', format: 'pdf' }],
+      agentsRun: ['summarizer'],
+      models: ['offline/extractive'],
+      usage: { totalTokens: 15 },
+      costEstimateUsd: 0,
+      durationsMs: {
+        extract: expect.any(Number),
+        transform: expect.any(Number),
+        load: expect.any(Number),
+        total: expect.any(Number),
+      },
+    });
+    expect(
+      events
+        .filter((e) => e.inputId === 'd1')
+        .map((e) => [e.type, e.stage, e.progress].filter((x) => x !== undefined).join(' ')),
+    ).toEqual([
+      'stage_started extract',
+      'stage_completed extract',
+      'stage_started transform',
+      'stage_progress transform 50',
+      'stage_progress transform 100',
+      'stage_completed transform',
+      'stage_started load',
+      'stage_completed load',
+      'doc_completed',
+    ]);
+    expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+  });
+
+  it('skips inputs finished by an earlier run, repeating their events with the same ids', async () => {
+    await run(sut());
+    const first = events.map((e) => e.id);
+    const transformed: string[] = [];
+    events = [];
+    const out = await run(
+      sut({
+        reducible: true,
+        transform: async (i, p, s) => (transformed.push(i.name), echo.transform(i, p, s)),
+      }),
+    );
+    expect(out).toMatchObject({ exitCode: 0, completed: [], skipped: ['d1', 'd2'] });
+    expect(transformed).toEqual([]);
+    expect(events.map((e) => e.type)).toEqual(['doc_completed', 'doc_completed']);
+    expect(events.every((e) => first.includes(e.id))).toBe(true);
+  });
+
+  it('redoes an input whose Markdown was written but whose sidecar was not (a crash in between)', async () => {
+    storage.objects.set('users/user-1/jobs/job-1/outputs/d1.md', Buffer.from('stale'));
+    const out = await run(sut());
+    expect(out.completed).toEqual(['d1', 'd2']);
+    expect(storage.objects.get('users/user-1/jobs/job-1/outputs/d1.md')!.toString()).toContain('Summary');
+    expect([...storage.objects.keys()].filter((k) => k.includes('/outputs/')).sort()).toEqual([
+      'users/user-1/jobs/job-1/outputs/d1.json',
+      'users/user-1/jobs/job-1/outputs/d1.md',
+      'users/user-1/jobs/job-1/outputs/d2.json',
+      'users/user-1/jobs/job-1/outputs/d2.md',
+    ]);
+  });
+
+  it('fails a binary input permanently with a clear message and exits PERMANENT', async () => {
+    const out = await run(sut(), 1);
+    expect(out).toEqual({
+      exitCode: WorkerExitCode.PERMANENT,
+      completed: [],
+      skipped: [],
+      failed: [{ inputId: 'd3', kind: 'permanent', message: 'c.bin looks binary, not text' }],
+    });
+    expect(events.at(-1)).toMatchObject({
+      type: 'doc_failed',
+      stage: 'extract',
+      error: { kind: 'permanent', message: 'c.bin looks binary, not text' },
+    });
+  });
+
+  it('exits RETRYABLE when storage hiccups, and a rerun finishes the work', async () => {
+    const s = sut();
+    storage.failOnce.add('users/user-1/docs/d1/a.txt');
+    const first = await run(s);
+    expect(first).toMatchObject({
+      exitCode: WorkerExitCode.RETRYABLE,
+      completed: ['d2'],
+      failed: [{ inputId: 'd1', kind: 'retryable' }],
+    });
+    const second = await run(s);
+    expect(second.exitCode).toBe(WorkerExitCode.OK);
+    expect(second).toMatchObject({ completed: ['d1'], skipped: ['d2'] });
+  });
+
+  it('exits RETRYABLE when the model fails transiently, PERMANENT when it fails for good', async () => {
+    const failing = (kind: 'retryable' | 'permanent'): Transformer => ({
+      reducible: true,
+      transform: async () => {
+        throw new StepError(kind, `model said no (${kind})`);
+      },
+    });
+    expect((await run(sut(failing('retryable')))).exitCode).toBe(WorkerExitCode.RETRYABLE);
+    expect((await run(sut(failing('permanent')))).exitCode).toBe(WorkerExitCode.PERMANENT);
+  });
+
+  it.each([
+    [
+      'a missing manifest',
+      (s: MemoryStorage) => s.objects.delete('users/user-1/jobs/job-1/manifest.json'),
+      'does not exist',
+    ],
+    [
+      'a manifest that is not JSON',
+      (s: MemoryStorage) => s.objects.set('users/user-1/jobs/job-1/manifest.json', Buffer.from('{')),
+      'not valid JSON',
+    ],
+    [
+      'a manifest missing fields',
+      (s: MemoryStorage) =>
+        s.objects.set('users/user-1/jobs/job-1/manifest.json', Buffer.from('{"version":1}')),
+      'jobId',
+    ],
+  ])('fails permanently on %s', async (_label, breakIt, message) => {
+    const s = sut();
+    breakIt(storage);
+    const out = await s.execute({
+      jobId: 'job-1',
+      manifestUri: 's3://docflow/users/user-1/jobs/job-1/manifest.json',
+      chunk: 0,
+    });
+    expect(out.exitCode).toBe(WorkerExitCode.PERMANENT);
+    expect(out.failed[0]!.message).toContain(message);
+  });
+
+  it('refuses a manifest whose outputs would land outside the job', async () => {
+    const out = await run(sut(echo, manifest({ outputPrefix: 'users/someone-else/' })));
+    expect(out.exitCode).toBe(WorkerExitCode.PERMANENT);
+    expect(out.failed[0]!.message).toBe('outputPrefix must be users/user-1/jobs/job-1/outputs/');
+    expect([...storage.objects.keys()].some((k) => k.startsWith('users/someone-else/'))).toBe(false);
+  });
+
+  it('refuses a chunk the manifest does not have, and a manifest of another job', async () => {
+    expect((await run(sut(), 7)).failed[0]!.message).toBe('the manifest has no chunk 7');
+    const other = await sut().execute({
+      jobId: 'job-2',
+      manifestUri: 's3://docflow/users/user-1/jobs/job-1/manifest.json',
+      chunk: 0,
+    });
+    expect(other.failed[0]!.message).toBe('the manifest is for job job-1, not job-2');
+  });
+
+  it('fails inputs over the size limit permanently: by declared size, and by actual size when the declaration lies', async () => {
+    const m = manifest({ limits: { maxDocumentBytes: 5, chunkTokens: 3000, modelConcurrency: 4 } });
+    const out = await run(sut(echo, m));
+    expect(out.failed.map((f) => f.message)).toEqual([
+      'a.txt is 11 bytes, over the limit of 5',
+      expect.stringMatching(/b\.pdf is larger than 5 bytes$/),
+    ]);
+    expect(out.exitCode).toBe(WorkerExitCode.PERMANENT);
+  });
+
+  describe('a text document over 8 MiB', () => {
+    const big = () => {
+      const paragraph = 'Revenue grew in every region this quarter. '.repeat(20) + '\n\n';
+      return Buffer.from(paragraph.repeat(Math.ceil((9 * 1024 * 1024) / paragraph.length)));
+    };
+    const bigManifest = () =>
+      manifest({
+        documents: [
+          {
+            docId: 'd9',
+            name: 'huge.txt',
+            contentType: 'text/plain',
+            size: big().length,
+            key: 'users/user-1/docs/d9/huge.txt',
+          },
+        ],
+        chunks: [{ index: 0, inputs: [{ inputId: 'd9', docIds: ['d9'] }] }],
+        limits: { maxDocumentBytes: 100 * 1024 * 1024, chunkTokens: 3000, modelConcurrency: 4 },
+      });
+
+    it('is streamed in pieces through a map-reduce crew, then reduced once more', async () => {
+      storage.objects.set('users/user-1/docs/d9/huge.txt', big());
+      const seen: number[] = [];
+      const recorder: Transformer = {
+        reducible: true,
+        async transform(input, onProgress, signal) {
+          seen.push(input.text.length);
+          return echo.transform(input, onProgress, signal);
+        },
+      };
+      const out = await run(sut(recorder, bigManifest()));
+      expect(out).toMatchObject({ exitCode: 0, completed: ['d9'] });
+      // 9 MiB in pieces of at most 1,000,000 characters, then the merge run
+      expect(seen.length).toBe(11);
+      expect(seen.slice(0, -1).every((n) => n <= 1_000_000)).toBe(true);
+      const sidecar = JSON.parse(storage.objects.get('users/user-1/jobs/job-1/outputs/d9.json')!.toString());
+      expect(sidecar.usage.totalTokens).toBe(15 * 11);
+      expect(sidecar.modelCalls).toBe(2 * 11);
+    });
+
+    it('fails permanently with a clear message when the crew cannot reduce', async () => {
+      storage.objects.set('users/user-1/docs/d9/huge.txt', big());
+      const out = await run(sut({ ...echo, reducible: false }, bigManifest()));
+      expect(out.exitCode).toBe(WorkerExitCode.PERMANENT);
+      expect(out.failed[0]!.message).toMatch(
+        /^huge\.txt is \d+ bytes; text over 8388608 bytes can only be run by a map-reduce crew/,
+      );
+    });
+  });
+});
