@@ -1,6 +1,6 @@
 export { EngineError, classifyModelError, ENGINE_ERROR_CODES } from './errors';
 export type { EngineErrorKind, EngineErrorCode } from './errors';
-export { crewSchema, TASK_KINDS } from './crew/crew.schema';
+export { crewSchema, TASK_KINDS, MAX_TOOL_ROUNDS_LIMIT } from './crew/crew.schema';
 export type {
   CrewDefinition,
   CrewInput,
@@ -27,6 +27,7 @@ export type {
   AgentUsage,
   TokenUsage,
 } from './engine/run-crew';
+export { DEFAULT_MAX_TOOL_ROUNDS } from './engine/tool-calls';
 export { DEFAULT_PRICES, estimateCost } from './engine/pricing';
 export type { ModelPrice } from './engine/pricing';
 export { splitByTokens, countTokens } from './text/tokens';
@@ -34,6 +35,8 @@ export { OfflineChatModel, OFFLINE_TRANSLATION_MARKER } from './providers/offlin
 export { createModelFactory, OPENAI_COMPATIBLE_PROVIDERS } from './providers/model-factory';
 export type { ModelFactory, ModelSpec, ModelFactoryOptions } from './providers/model-factory';
 export type { JsonSchema } from './json-schema/json-schema';
+// Agent tools: what a crew may list under `agents[].tools`, built per run.
+export * from './tools';
 // The OpenAI-compatible provider (written separately); callers wrap it into `createModelFactory({ openai })`.
 export { createOpenAiChatModel } from './providers/openai';
 export type { OpenAiModelSpec, OpenAiConnection } from './providers/openai';

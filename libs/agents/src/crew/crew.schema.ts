@@ -30,14 +30,19 @@ export const modelSpecFields = {
   temperature: z.number().min(0).max(2).optional(),
 };
 
+export const MAX_TOOL_ROUNDS_LIMIT = 20;
+const maxToolRoundsSchema = z.number().int().min(1).max(MAX_TOOL_ROUNDS_LIMIT);
+
 export const agentSchema = z.strictObject({
   id: idSchema,
   role: z.string().min(1),
   goal: z.string().min(1),
   instructions: z.string().default(''),
   ...modelSpecFields,
-  /** Names of tools the agent may call. The engine has no tool registry yet: a non-empty list is rejected at run. */
+  /** Names of built-in tools the agent may call (see ../tools: search_document, word_count, calculator...). */
   tools: z.array(z.string().min(1)).default([]),
+  /** Rounds of tool calls before the agent must answer without tools; the crew's setting (default 5) when unset. */
+  maxToolRounds: maxToolRoundsSchema.optional(),
 });
 
 export const taskSchema = z.strictObject({
@@ -114,6 +119,8 @@ export const crewSchema = z.strictObject({
   process: processSchema,
   /** The task whose output is the crew's output; the last task by default (the reduce task for map-reduce). */
   output: idSchema.optional(),
+  /** Rounds of tool calls an agent with tools may make for one answer (default 5); an agent may set its own. */
+  maxToolRounds: maxToolRoundsSchema.optional(),
 });
 
 export type CrewDefinition = z.output<typeof crewSchema>;

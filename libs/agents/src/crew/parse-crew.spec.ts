@@ -52,6 +52,55 @@ describe(validateCrew.name, () => {
     expect(problems).toContain('tasks[1].agnet: Unrecognized key');
   });
 
+  it('accepts built-in tools and the tool round limits', () => {
+    const data = structuredClone(VALID) as Record<string, unknown>;
+    data['maxToolRounds'] = 3;
+    data['agents'] = [
+      { id: 'a', role: 'Writer', goal: 'Write', tools: ['search_document', 'calculator'], maxToolRounds: 2 },
+      { id: 'b', role: 'Critic', goal: 'Criticise', tools: ['word_count', 'validate_json'] },
+    ];
+
+    const crew = sut(data);
+
+    expect(crew.maxToolRounds).toBe(3);
+    expect(crew.agents.map((a) => [a.tools, a.maxToolRounds])).toEqual([
+      [['search_document', 'calculator'], 2],
+      [['word_count', 'validate_json'], undefined],
+    ]);
+  });
+
+  it('names an unknown or repeated tool with its path, listing the known tools', () => {
+    const data = structuredClone(VALID) as Record<string, unknown>;
+    data['agents'] = [
+      { id: 'a', role: 'Writer', goal: 'Write', tools: ['calculator', 'web-search'] },
+      { id: 'b', role: 'Critic', goal: 'Criticise', tools: ['word_count', 'word_count'] },
+    ];
+
+    expect(problemsOf(data)).toEqual([
+      'agents[0].tools[1]: unknown tool "web-search"; known: calculator, search_document, validate_json, word_count',
+      'agents[1].tools[1]: duplicate tool "word_count"',
+    ]);
+  });
+
+  it('checks the tool round limits', () => {
+    const data = structuredClone(VALID) as Record<string, unknown>;
+    data['maxToolRounds'] = 0;
+    data['agents'] = [
+      { id: 'a', role: 'Writer', goal: 'Write', tools: ['calculator'], maxToolRounds: 21 },
+      { id: 'b', role: 'Critic', goal: 'Criticise', maxToolRounds: 2 },
+    ];
+
+    const problems = problemsOf(data);
+
+    expect(problems).toEqual([
+      expect.stringMatching(/^agents\[0\]\.maxToolRounds: /),
+      expect.stringMatching(/^maxToolRounds: /),
+    ]);
+    data['maxToolRounds'] = 1;
+    (data['agents'] as Array<Record<string, unknown>>)[0]['maxToolRounds'] = 20;
+    expect(problemsOf(data)).toEqual(['agents[1].maxToolRounds: the agent has no tools']);
+  });
+
   it('rejects an unknown process type', () => {
     expect(problemsOf({ ...VALID, process: 'parallel' })).toEqual([
       expect.stringMatching(/^process\.type: .*sequential.*hierarchical.*map-reduce/),

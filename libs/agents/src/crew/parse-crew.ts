@@ -1,6 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { EngineError } from '../errors';
+import { isToolName, unknownToolMessage } from '../tools/registry';
 import { crewSchema, type CrewDefinition } from './crew.schema';
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
@@ -38,6 +39,14 @@ export function checkCrewReferences(crew: CrewDefinition): string[] {
     }
     if (!agent.model && !crew.defaults.model)
       problems.push(`agents[${i}].model: Required (or set defaults.model)`);
+    agent.tools.forEach((name, j) => {
+      if (!isToolName(name)) problems.push(`agents[${i}].tools[${j}]: ${unknownToolMessage(name)}`);
+      else if (agent.tools.indexOf(name) !== j)
+        problems.push(`agents[${i}].tools[${j}]: duplicate tool "${name}"`);
+    });
+    if (agent.maxToolRounds !== undefined && agent.tools.length === 0) {
+      problems.push(`agents[${i}].maxToolRounds: the agent has no tools`);
+    }
   });
 
   const taskIndex = new Map<string, number>();

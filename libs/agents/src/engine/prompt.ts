@@ -3,7 +3,8 @@ import type { TaskKind } from '../crew/crew.schema';
 
 /**
  * The prompt format. Every agent call is one system message and one human message (plus, on a JSON retry, the
- * rejected answer and a human message listing the errors).
+ * rejected answer and a human message listing the errors; for an agent with tools, each round's tool-calling
+ * answer and its tool results, and after the last allowed round a human message asking for the final answer).
  *
  * System message:
  *   Agent-Id: <agent id>

@@ -1,13 +1,22 @@
+import {
+  AIMessage,
+  HumanMessage,
+  SystemMessage,
+  ToolMessage,
+  type BaseMessage,
+} from '@langchain/core/messages';
 import { FakeListChatModel } from '@langchain/core/utils/testing';
 import { validateCrew } from '../crew/parse-crew';
 import type { CrewInput } from '../crew/crew.schema';
 import { EngineError } from '../errors';
 import { createModelFactory } from '../providers/model-factory';
 import { estimatePromptTokens } from '../providers/offline';
-import { fixedFactory, httpError, RecordingChatModel } from '../testing/fakes';
+import { fixedFactory, httpError, RecordingChatModel, ScriptedToolChatModel } from '../testing/fakes';
 import { longDocument, REPORT } from '../testing/fixtures';
+import { parsePrompt } from './prompt';
 import { countTokens } from '../text/tokens';
 import { runCrew, type ProgressEvent } from './run-crew';
+import { finalAnswerPrompt } from './tool-calls';
 
 const DOC = { name: 'report.md', text: REPORT };
 
@@ -363,22 +372,269 @@ describe(runCrew.name, () => {
       expect(error).toMatchObject({ kind: 'permanent', code: 'invalid_crew' });
       expect(error.details[0]).toMatch(/^tasks: /);
     });
+  });
 
-    it('rejects agents with tools, which the engine cannot run yet', async () => {
-      const withTools = crew({
+  describe('agent tools', () => {
+    type AgentInput = CrewInput['agents'][number];
+    const toolCrew = (researcher: Partial<AgentInput> = {}, overrides: Partial<CrewInput> = {}) =>
+      crew({
         agents: [
-          { id: 'researcher', role: 'R', goal: 'G', tools: ['web-search'] },
-          { id: 'writer', role: 'W', goal: 'G' },
+          {
+            id: 'researcher',
+            role: 'Researcher',
+            goal: 'Find facts',
+            tools: ['search_document', 'calculator'],
+            ...researcher,
+          },
+          { id: 'writer', role: 'Writer', goal: 'Write' },
         ],
+        ...overrides,
       });
-      const error = await failure(
-        sut(
-          { crew: withTools, document: DOC },
-          { models: fixedFactory(new FakeListChatModel({ responses: ['x'] })) },
-        ),
+    const add = { name: 'calculator', args: { expression: '1 + 1' } };
+
+    function toolResults(messages: BaseMessage[]): ToolMessage[] {
+      return messages.filter((m): m is ToolMessage => m instanceof ToolMessage);
+    }
+
+    it('runs the calls of an answer and feeds each result back for its call id, then takes the answer', async () => {
+      const model = new ScriptedToolChatModel([
+        {
+          toolCalls: [
+            { id: 'call_1', name: 'search_document', args: { query: 'ANCHORAGE', maxResults: 1 } },
+            { id: 'call_2', name: 'calculator', args: { expression: '12 / 40 * 100' } },
+          ],
+          usage: { input: 100, output: 10 },
+        },
+        { content: 'Corrosion on 30% of the cables.', usage: { input: 300, output: 20 } },
+        { content: 'the text', usage: { input: 50, output: 5 } },
+      ]);
+      const progress: ProgressEvent[] = [];
+
+      const result = await sut(
+        { crew: toolCrew(), document: DOC },
+        { models: fixedFactory(model), onProgress: (e) => progress.push(e) },
       );
+
+      expect(result.output).toBe('the text');
+      expect(model.calls.map((c) => c.tools)).toEqual([
+        ['search_document', 'calculator'],
+        ['search_document', 'calculator'],
+        [],
+      ]);
+      const [first, second, third] = model.calls.map((c) => c.messages);
+      expect(second.slice(0, 2)).toEqual(first);
+      expect(second[2]).toBeInstanceOf(AIMessage);
+      expect((second[2] as AIMessage).tool_calls?.map((c) => c.id)).toEqual(['call_1', 'call_2']);
+      const [search, calc] = toolResults(second);
+      expect(second.slice(3)).toEqual([search, calc]);
+      expect(search).toMatchObject({ tool_call_id: 'call_1', name: 'search_document', status: 'success' });
+      const found = JSON.parse(search.text) as { totalMatches: number; passages: Array<{ offset: number }> };
+      expect(found.totalMatches).toBe(2);
+      expect(REPORT.slice(found.passages[0].offset).startsWith('anchorage')).toBe(true);
+      expect(calc).toMatchObject({ tool_call_id: 'call_2', status: 'success', content: '30' });
+      expect(parsePrompt(third).blocks[0]).toMatchObject({
+        type: 'CONTEXT',
+        text: 'Corrosion on 30% of the cables.',
+      });
+      expect(result.perAgent['researcher']).toMatchObject({
+        calls: 2,
+        toolCalls: 2,
+        inputTokens: 400,
+        outputTokens: 30,
+      });
+      expect(result.perAgent['writer']).toMatchObject({ calls: 1, toolCalls: 0 });
+      expect(result).toMatchObject({
+        calls: 3,
+        toolCalls: 2,
+        usage: { inputTokens: 450, outputTokens: 35, totalTokens: 485 },
+      });
+      expect(progress.map((e) => [e.step, e.completed, e.total])).toEqual([
+        ['research', 1, 2],
+        ['write', 2, 2],
+      ]);
+    });
+
+    it('reports a failing tool, bad arguments and an unknown tool to the model, and the run goes on', async () => {
+      const model = new ScriptedToolChatModel([
+        {
+          toolCalls: [
+            { id: 'c1', name: 'calculator', args: { expression: '1 / 0' } },
+            { id: 'c2', name: 'search_document', args: { query: 42 } },
+            { id: 'c3', name: 'web_search', args: { q: 'bridges' } },
+          ],
+        },
+        { toolCalls: [{ id: 'c4', name: 'calculator', args: { expression: '1 / 2' } }] },
+        { content: 'recovered' },
+        { content: 'the text' },
+      ]);
+
+      const result = await sut({ crew: toolCrew(), document: DOC }, { models: fixedFactory(model) });
+
+      expect(result.output).toBe('the text');
+      const afterErrors = toolResults(model.calls[1].messages);
+      expect(afterErrors.map((m) => [m.tool_call_id, m.status])).toEqual([
+        ['c1', 'error'],
+        ['c2', 'error'],
+        ['c3', 'error'],
+      ]);
+      expect(afterErrors[0].text).toBe('Error: calculator failed: division by zero at position 2');
+      expect(afterErrors[1].text).toMatch(/^Error: invalid arguments for search_document: query: /);
+      expect(afterErrors[2].text).toBe(
+        'Error: unknown tool "web_search"; available tools: search_document, calculator',
+      );
+      expect(toolResults(model.calls[2].messages).map((m) => [m.tool_call_id, m.text])).toEqual([
+        ['c1', afterErrors[0].text],
+        ['c2', afterErrors[1].text],
+        ['c3', afterErrors[2].text],
+        ['c4', '0.5'],
+      ]);
+      expect(result.perAgent['researcher']).toMatchObject({ calls: 3, toolCalls: 4 });
+    });
+
+    it('after maxToolRounds asks once more, without tools, for the final answer; usage sums every round', async () => {
+      const model = new ScriptedToolChatModel([
+        { toolCalls: [{ id: 'r1', ...add }], usage: { input: 100, output: 10 } },
+        { toolCalls: [{ id: 'r2', ...add }], usage: { input: 200, output: 20 } },
+        { content: 'final answer', usage: { input: 300, output: 30 } },
+        { content: 'the text', usage: { input: 7, output: 3 } },
+      ]);
+
+      const result = await sut(
+        { crew: toolCrew({ maxToolRounds: 2 }, { maxToolRounds: 4 }), document: DOC },
+        { models: fixedFactory(model) },
+      );
+
+      expect(result.output).toBe('the text');
+      expect(model.calls.map((c) => c.tools.length)).toEqual([2, 2, 0, 0]);
+      const final = model.calls[2].messages;
+      expect(final.map((m) => m.getType())).toEqual(['system', 'human', 'ai', 'tool', 'ai', 'tool', 'human']);
+      expect(final.at(-1)).toEqual(new HumanMessage(finalAnswerPrompt(2)));
+      expect(parsePrompt(model.calls[3].messages).blocks[0].text).toBe('final answer');
+      expect(result.perAgent['researcher']).toMatchObject({
+        calls: 3,
+        toolCalls: 2,
+        inputTokens: 600,
+        outputTokens: 60,
+      });
+      expect(result.usage).toEqual({ inputTokens: 607, outputTokens: 63, totalTokens: 670 });
+      expect(result.notes).toContain(
+        'agent "researcher" on task "research": the tool limit (2 round(s)) was reached; the final answer was asked for without tools',
+      );
+    });
+
+    it('allows the crew-level limit, 5 rounds by default', async () => {
+      const always = () => ({ toolCalls: [add] });
+      const answer = (messages: BaseMessage[]) =>
+        messages.some((m) => m instanceof ToolMessage) ? { content: 'final' } : always();
+      const byDefault = new ScriptedToolChatModel(
+        Array.from({ length: 5 }, () => always),
+        answer,
+      );
+      const crewLevel = new ScriptedToolChatModel([always], answer);
+
+      await sut({ crew: toolCrew(), document: DOC }, { models: fixedFactory(byDefault) });
+      await sut(
+        { crew: toolCrew({}, { maxToolRounds: 1 }), document: DOC },
+        { models: fixedFactory(crewLevel) },
+      );
+
+      expect(byDefault.calls.map((c) => c.tools.length)).toEqual([2, 2, 2, 2, 2, 0, 0]);
+      expect(toolResults(byDefault.calls[5].messages).map((m) => m.tool_call_id)).toEqual([
+        'calculator-1-0',
+        'calculator-2-0',
+        'calculator-3-0',
+        'calculator-4-0',
+        'calculator-5-0',
+      ]);
+      expect(crewLevel.calls.map((c) => c.tools.length)).toEqual([2, 0, 0]);
+    });
+
+    it('gives a map task the whole document to search, within the concurrency limit', async () => {
+      const text = longDocument(30);
+      const model = new ScriptedToolChatModel([], (messages) => {
+        const last = messages.at(-1);
+        if (last instanceof ToolMessage) {
+          const found = JSON.parse(last.text) as { passages: Array<{ line: number }> };
+          return { content: `found on line ${found.passages[0].line}` };
+        }
+        return { toolCalls: [{ name: 'search_document', args: { query: 'paragraph 30 sentence 6' } }] };
+      });
+      const mapCrew = crew({
+        agents: [{ id: 'mapper', role: 'M', goal: 'G', tools: ['search_document'] }],
+        tasks: [{ id: 'map', description: 'Find it', expectedOutput: 'Line', agent: 'mapper' }],
+        process: { type: 'map-reduce', map: 'map' },
+      });
+
+      const result = await sut(
+        { crew: mapCrew, document: { name: 'long.md', text } },
+        { models: fixedFactory(model), chunkTokens: 400, concurrency: 2 },
+      );
+
+      const line = text.split('\n').findIndex((l) => l.includes('Paragraph 30 sentence 6')) + 1;
+      expect(result.chunks).toBeGreaterThan(3);
+      expect(model.calls).toHaveLength(2 * result.chunks);
+      expect(result.output.split('\n\n')).toEqual(
+        Array.from({ length: result.chunks }, () => `found on line ${line}`),
+      );
+      expect(parsePrompt(model.calls[0].messages).blocks[0].text).not.toContain('Paragraph 30');
+      expect(model.maxInFlight).toBe(2);
+      expect(result.toolCalls).toBe(result.chunks);
+    });
+
+    it('times out a model call in a later round like any other call', async () => {
+      const model = new ScriptedToolChatModel([
+        { toolCalls: [{ id: 'c1', ...add }] },
+        { content: 'late', delayMs: 5_000 },
+      ]);
+
+      const error = await failure(
+        sut({ crew: toolCrew(), document: DOC }, { models: fixedFactory(model), timeoutMsPerCall: 100 }),
+      );
+
+      expect(error).toMatchObject({ kind: 'retryable', code: 'model_timeout' });
+      expect(error.message).toBe(
+        'agent "researcher" on task "research" (after tool round 1): model call timed out after 100 ms',
+      );
+    });
+
+    it('stops between rounds when the run is cancelled', async () => {
+      const controller = new AbortController();
+      const model = new ScriptedToolChatModel([
+        () => {
+          controller.abort();
+          return { toolCalls: [add] };
+        },
+      ]);
+
+      const error = await failure(
+        sut({ crew: toolCrew(), document: DOC }, { models: fixedFactory(model), signal: controller.signal }),
+      );
+
+      expect(error).toMatchObject({ kind: 'cancelled', code: 'cancelled' });
+      expect(model.calls).toHaveLength(1);
+    });
+
+    it('fails permanent when the model of an agent with tools cannot call tools', async () => {
+      const model = new ScriptedToolChatModel([]);
+      Object.defineProperty(model, 'bindTools', { value: undefined });
+
+      const error = await failure(sut({ crew: toolCrew(), document: DOC }, { models: fixedFactory(model) }));
+
       expect(error).toMatchObject({ kind: 'permanent', code: 'unsupported' });
-      expect(error.message).toContain('agents[0].tools');
+      expect(error.message).toBe(
+        'agent "researcher" has tools (search_document, calculator) but model fake:fake-model cannot call tools',
+      );
+      expect(model.calls).toHaveLength(0);
+    });
+
+    it('sends a system and a human message first, as without tools', async () => {
+      const model = new ScriptedToolChatModel([{ content: 'no tools needed' }, { content: 'the text' }]);
+
+      const result = await sut({ crew: toolCrew(), document: DOC }, { models: fixedFactory(model) });
+
+      expect(result).toMatchObject({ output: 'the text', calls: 2, toolCalls: 0 });
+      expect(model.calls[0].messages.map((m) => m.constructor)).toEqual([SystemMessage, HumanMessage]);
+      expect(result.notes).toEqual([]);
     });
   });
 

@@ -1,5 +1,7 @@
+import type { BaseLanguageModelInput } from '@langchain/core/language_models/base';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { AIMessage, HumanMessage, type BaseMessage } from '@langchain/core/messages';
+import type { Runnable } from '@langchain/core/runnables';
 import type { AgentDefinition, CrewDefinition, TaskDefinition, TaskKind } from '../crew/crew.schema';
 import { validateCrew } from '../crew/parse-crew';
 import { resolveParams, substitute, type ResolvedParams } from '../crew/params';
@@ -8,10 +10,12 @@ import { parseJsonAnswer, validateJson, type JsonSchema } from '../json-schema/j
 import type { ModelFactory, ModelSpec } from '../providers/model-factory';
 import { estimatePromptTokens, OfflineChatModel } from '../providers/offline';
 import { countTokens, splitByTokens } from '../text/tokens';
+import { createTools, type AgentTool } from '../tools/registry';
 import { runHierarchical, runMapReduce, runSequential } from './graphs';
 import { estimateCost, type ModelPrice } from './pricing';
 import { buildMessages, type PromptBlock, type TaskPrompt } from './prompt';
 import { Semaphore } from './semaphore';
+import { DEFAULT_MAX_TOOL_ROUNDS, finalAnswerPrompt, runToolRound, wantsTools } from './tool-calls';
 
 export interface CrewRunInput {
   crew: CrewDefinition;
@@ -48,7 +52,10 @@ export interface CrewRunOptions {
 }
 
 export interface AgentUsage {
+  /** Model calls, every round of a tool-calling loop included. */
   calls: number;
+  /** Tool calls the agent's model made (failed ones included). */
+  toolCalls: number;
   inputTokens: number;
   outputTokens: number;
   durationMs: number;
@@ -72,6 +79,8 @@ export interface CrewRunResult {
   usage: TokenUsage;
   perAgent: Record<string, AgentUsage>;
   calls: number;
+  /** Tool calls made by all agents. */
+  toolCalls: number;
   durationMs: number;
   costEstimateUsd: number;
   /** Set when a model has no known price (counted as 0). */
@@ -121,12 +130,23 @@ interface ModelEntry {
   modelName: string;
 }
 
+/** Anything a model call can go to: a chat model, or one with tools bound. */
+type Invokable = Pick<Runnable<BaseLanguageModelInput, unknown>, 'invoke'>;
+
+/** An agent's tools in this run, and its model with them bound. */
+interface AgentToolSet {
+  byName: Map<string, AgentTool>;
+  bound: Invokable;
+  maxRounds: number;
+}
+
 /** One run of one crew: owns the models, the accounting and the progress of the run. */
 export class CrewRun {
   readonly notes: string[] = [];
   readonly params: ResolvedParams;
   private readonly agents: Map<string, AgentDefinition>;
   private readonly models = new Map<string, ModelEntry>();
+  private readonly toolSets = new Map<string, AgentToolSet>();
   private readonly perAgent: Record<string, AgentUsage> = {};
   private readonly agentsRun: string[] = [];
   private readonly costLines = new Map<
@@ -135,6 +155,7 @@ export class CrewRun {
   >();
   private readonly semaphore: Semaphore;
   private calls = 0;
+  private toolCalls = 0;
   private usageEstimated = false;
   private completed = 0;
   private total = 0;
@@ -148,14 +169,6 @@ export class CrewRun {
     this.params = resolveParams(crew, given);
     this.agents = new Map(crew.agents.map((a) => [a.id, a]));
     this.semaphore = new Semaphore(options.concurrency ?? DEFAULT_CONCURRENCY);
-    crew.agents.forEach((agent, i) => {
-      if (agent.tools.length > 0) {
-        throw EngineError.permanent(
-          'unsupported',
-          `agents[${i}].tools: tools are not supported by this engine yet (${agent.tools.join(', ')})`,
-        );
-      }
-    });
   }
 
   get concurrency(): number {
@@ -226,10 +239,65 @@ export class CrewRun {
     return entry;
   }
 
-  /** One chat model call, bounded by the concurrency limit, the per-call timeout and the run's signal. */
+  /**
+   * One answer of an agent. An agent with tools answers through the tool-calling loop: its model is called with
+   * the tools bound; while the answer asks for tools, they run and their results go back to the model, for at
+   * most `maxToolRounds` rounds, after which the model is asked once more without tools.
+   */
   async call(agentId: string, messages: BaseMessage[], what: string): Promise<string> {
     const agent = this.agent(agentId);
     const entry = this.modelFor(agent);
+    if (agent.tools.length === 0)
+      return (await this.invoke(agentId, entry, entry.model, messages, what)).text;
+    const tools = this.toolSetFor(agent, entry);
+    const conversation = [...messages];
+    for (let round = 1; round <= tools.maxRounds; round++) {
+      const label = round === 1 ? what : `${what} (after tool round ${round - 1})`;
+      const answer = await this.invoke(agentId, entry, tools.bound, conversation, label);
+      if (!wantsTools(answer)) return answer.text;
+      this.throwIfCancelled();
+      const done = await runToolRound(answer, tools.byName, round, this.options.signal);
+      this.toolCalls += done.results.length;
+      this.usageOf(agentId).toolCalls += done.results.length;
+      conversation.push(done.assistant, ...done.results);
+    }
+    this.notes.push(
+      `${what}: the tool limit (${tools.maxRounds} round(s)) was reached; the final answer was asked for without tools`,
+    );
+    conversation.push(new HumanMessage(finalAnswerPrompt(tools.maxRounds)));
+    const final = await this.invoke(agentId, entry, entry.model, conversation, `${what} (final answer)`);
+    return final.text;
+  }
+
+  /** The agent's tools for this run (built with this run's document) and its model with them bound. */
+  private toolSetFor(agent: AgentDefinition, entry: ModelEntry): AgentToolSet {
+    let set = this.toolSets.get(agent.id);
+    if (!set) {
+      const tools = createTools(agent.tools, { document: this.document });
+      if (typeof entry.model.bindTools !== 'function') {
+        throw EngineError.permanent(
+          'unsupported',
+          `agent "${agent.id}" has tools (${agent.tools.join(', ')}) but model ${entry.label} cannot call tools`,
+        );
+      }
+      set = {
+        byName: new Map(tools.map((t) => [t.name, t])),
+        bound: entry.model.bindTools(tools),
+        maxRounds: agent.maxToolRounds ?? this.crew.maxToolRounds ?? DEFAULT_MAX_TOOL_ROUNDS,
+      };
+      this.toolSets.set(agent.id, set);
+    }
+    return set;
+  }
+
+  /** One model call, bounded by the concurrency limit, the per-call timeout and the run's signal; accounted. */
+  private async invoke(
+    agentId: string,
+    entry: ModelEntry,
+    model: Invokable,
+    messages: BaseMessage[],
+    what: string,
+  ): Promise<AIMessage> {
     return this.semaphore.run(async () => {
       this.throwIfCancelled();
       const started = Date.now();
@@ -249,7 +317,7 @@ export class CrewRun {
       let message: AIMessage;
       try {
         message = (await raceAbort(
-          entry.model.invoke(messages, { signal: controller.signal }),
+          model.invoke(messages, { signal: controller.signal }),
           controller.signal,
         )) as AIMessage;
       } catch (error) {
@@ -269,9 +337,18 @@ export class CrewRun {
         clearTimeout(timer);
         runSignal?.removeEventListener('abort', onAbort);
       }
-      const text = message.text;
-      this.account(agentId, entry, messages, message, text, Date.now() - started);
-      return text;
+      this.account(agentId, entry, messages, message, Date.now() - started);
+      return message;
+    });
+  }
+
+  private usageOf(agentId: string): AgentUsage {
+    return (this.perAgent[agentId] ??= {
+      calls: 0,
+      toolCalls: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      durationMs: 0,
     });
   }
 
@@ -280,17 +357,20 @@ export class CrewRun {
     entry: ModelEntry,
     messages: BaseMessage[],
     message: AIMessage,
-    text: string,
     durationMs: number,
   ): void {
     let usage = reportedUsage(message);
     if (!usage) {
       this.usageEstimated = true;
-      usage = { inputTokens: estimatePromptTokens(messages), outputTokens: countTokens(text) };
+      const calls = message.tool_calls?.length ? JSON.stringify(message.tool_calls) : '';
+      usage = {
+        inputTokens: estimatePromptTokens(messages),
+        outputTokens: countTokens(message.text + calls),
+      };
     }
     this.calls++;
     if (!this.agentsRun.includes(agentId)) this.agentsRun.push(agentId);
-    const mine = (this.perAgent[agentId] ??= { calls: 0, inputTokens: 0, outputTokens: 0, durationMs: 0 });
+    const mine = this.usageOf(agentId);
     mine.calls++;
     mine.inputTokens += usage.inputTokens;
     mine.outputTokens += usage.outputTokens;
@@ -408,6 +488,7 @@ export class CrewRun {
       usage,
       perAgent: this.perAgent,
       calls: this.calls,
+      toolCalls: this.toolCalls,
       durationMs: Date.now() - startedAt,
       costEstimateUsd: cost.usd,
       usageEstimated: this.usageEstimated,

@@ -1,4 +1,5 @@
 import { HumanMessage, SystemMessage } from '@langchain/core/messages';
+import { createTools } from '../tools/registry';
 import { buildMessages, type TaskPrompt } from '../engine/prompt';
 import { REPORT } from '../testing/fixtures';
 import { countTokens } from '../text/tokens';
@@ -106,6 +107,20 @@ describe(OfflineChatModel.name, () => {
     expect(message.text).toBe(
       '[offline model: task kind "generic" cannot be done without a language model] The document is returned unchanged.\n\n',
     );
+  });
+
+  it('ignores tools bound to it and never calls them', async () => {
+    const tools = createTools(['search_document', 'calculator'], {
+      document: { name: 'report.md', text: REPORT },
+    });
+    const messages = buildMessages(AGENT, task({}));
+
+    const bound = sut.bindTools(tools);
+    const message = await bound.invoke(messages);
+
+    expect(bound).toBe(sut);
+    expect(message.tool_calls ?? []).toEqual([]);
+    expect(message.text).toBe((await sut.invoke(messages)).text);
   });
 
   it('honours an aborted signal', async () => {

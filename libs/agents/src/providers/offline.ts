@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { CallbackManagerForLLMRun } from '@langchain/core/callbacks/manager';
-import { BaseChatModel, type BaseChatModelParams } from '@langchain/core/language_models/chat_models';
-import { AIMessage, type BaseMessage } from '@langchain/core/messages';
+import type { BaseLanguageModelInput } from '@langchain/core/language_models/base';
+import {
+  BaseChatModel,
+  type BaseChatModelCallOptions,
+  type BaseChatModelParams,
+  type BindToolsInput,
+} from '@langchain/core/language_models/chat_models';
+import { AIMessage, type AIMessageChunk, type BaseMessage } from '@langchain/core/messages';
+import type { Runnable } from '@langchain/core/runnables';
 import type { ChatResult } from '@langchain/core/outputs';
 import { checkSchema, type JsonSchema } from '../json-schema/json-schema';
 import { parsePrompt, type ParsedPrompt, type PromptBlock } from '../engine/prompt';
@@ -38,7 +45,8 @@ export function estimatePromptTokens(messages: BaseMessage[]): number {
  * A chat model that runs on the machine, without a network or an LLM: deterministic text processing keyed on
  * the `Task-Kind` line of the engine's prompt (see ../engine/prompt.ts). It does what can honestly be done
  * without a language model: extractive summaries, key/value extraction, mechanical simplification, checks of
- * a draft, plans that follow the crew's own assignments; it does not translate, and says so.
+ * a draft, plans that follow the crew's own assignments; it does not translate, and says so. It never calls
+ * tools (`bindTools` returns the model unchanged).
  * Token usage is estimated with cl100k_base and reported like a real model's.
  */
 export class OfflineChatModel extends BaseChatModel {
@@ -55,6 +63,17 @@ export class OfflineChatModel extends BaseChatModel {
 
   _llmType(): string {
     return 'offline';
+  }
+
+  /**
+   * The offline model never calls tools: binding them returns the model itself, so a crew whose agents have
+   * tools runs offline unchanged (each agent answers at once, as it would without tools).
+   */
+  override bindTools(
+    _tools: BindToolsInput[],
+    _kwargs?: Partial<BaseChatModelCallOptions>,
+  ): Runnable<BaseLanguageModelInput, AIMessageChunk, BaseChatModelCallOptions> {
+    return this;
   }
 
   /** Sums the token usage of several generations (what `generate()` reports in `llmOutput`). */

@@ -65,3 +65,11 @@ describe(splitByTokens.name, () => {
     expect(() => sut('text', 10, -1)).toThrow(RangeError);
   });
 });
+
+describe('special tokens in a document', () => {
+  it('counts and splits text that contains <|endoftext|> as ordinary characters', () => {
+    const text = 'A paragraph that mentions <|endoftext|> and <|fim_prefix|> literally.';
+    expect(countTokens(text)).toBeGreaterThan(10);
+    expect(splitByTokens(text, 5, 0).join('')).toContain('<|endoftext|>');
+  });
+});

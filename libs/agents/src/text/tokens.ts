@@ -16,17 +16,24 @@ const LONG_RUN_PATTERN = new RegExp(`\\p{L}{${LONG_RUN + 1},}`, 'gu');
  * cl100k_base tokens of `text`. Runs of more than 256 letters without a break (never prose; base64 without
  * digits, sequences) are counted in 256-letter pieces, which stays within a token or two of the exact count.
  */
+/**
+ * Tokens of a document's text. A document may contain the text of a special token (`<|endoftext|>`);
+ * js-tiktoken refuses it by default, but in a document it is ordinary characters.
+ */
+function encodeText(text: string): number[] {
+  return tokenizer().encode(text, [], []);
+}
+
 export function countTokens(text: string): number {
   if (text.length === 0) return 0;
   let total = 0;
   let from = 0;
   for (const m of text.matchAll(LONG_RUN_PATTERN)) {
-    total += tokenizer().encode(text.slice(from, m.index)).length;
-    for (let i = 0; i < m[0].length; i += LONG_RUN)
-      total += tokenizer().encode(m[0].slice(i, i + LONG_RUN)).length;
+    total += encodeText(text.slice(from, m.index)).length;
+    for (let i = 0; i < m[0].length; i += LONG_RUN) total += encodeText(m[0].slice(i, i + LONG_RUN)).length;
     from = m.index + m[0].length;
   }
-  return total + tokenizer().encode(text.slice(from)).length;
+  return total + encodeText(text.slice(from)).length;
 }
 
 /** Sentences of a text, whitespace trimmed (for scoring, not for re-assembly). */

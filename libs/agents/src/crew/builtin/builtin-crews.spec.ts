@@ -1,10 +1,12 @@
 import { FakeListChatModel } from '@langchain/core/utils/testing';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { runCrew } from '../../engine/run-crew';
 import { EngineError } from '../../errors';
 import { createModelFactory } from '../../providers/model-factory';
 import { OFFLINE_TRANSLATION_MARKER } from '../../providers/offline';
 import { fixedFactory, RecordingChatModel } from '../../testing/fakes';
 import { longDocument, REPORT } from '../../testing/fixtures';
+import { parseCrew } from '../parse-crew';
 import { BUILTIN_CREW_NAMES, builtinCrewSource, loadBuiltinCrew } from './index';
 
 const offline = createModelFactory({ offline: true });
@@ -237,6 +239,46 @@ describe('built-in crews on the offline model', () => {
       ),
     ).rejects.toMatchObject({ code: 'invalid_params', details: ['maxRounds: must be at most 5'] });
   });
+});
+
+describe('custom crews with tools on the offline model', () => {
+  const sut = runCrew;
+
+  /** A built-in crew's YAML with tools given to every agent (and a tool round limit on the crew). */
+  function withTools(name: 'summarize' | 'review', tools: string[]): string {
+    const crew = parseYaml(builtinCrewSource(name)) as {
+      name: string;
+      agents: Array<Record<string, unknown>>;
+    };
+    crew.name = `${crew.name}-with-tools`;
+    for (const agent of crew.agents) agent['tools'] = tools;
+    return stringifyYaml({ ...crew, maxToolRounds: 3 });
+  }
+
+  it.each([
+    ['summarize' as const, { name: 'long.md', text: longDocument(20) }, { chunkTokens: 400 }],
+    ['review' as const, DOC, {}],
+  ])(
+    '%s with tools: the same answer as without, since the offline model never calls them',
+    async (name, document, options) => {
+      const source = withTools(name, ['search_document', 'word_count', 'calculator', 'validate_json']);
+      const crew = parseCrew(source, 'yaml');
+      expect(crew.maxToolRounds).toBe(3);
+      expect(crew.agents.map((a) => a.tools.length)).toEqual(crew.agents.map(() => 4));
+
+      const withToolsResult = await sut({ crew, document }, { models: offline, ...options });
+      const plain = await sut({ crew: loadBuiltinCrew(name), document }, { models: offline, ...options });
+
+      expect(withToolsResult.output).toBe(plain.output);
+      expect(withToolsResult).toMatchObject({
+        calls: plain.calls,
+        chunks: plain.chunks,
+        toolCalls: 0,
+        models: ['offline:offline'],
+      });
+      expect(withToolsResult.notes).toEqual(plain.notes);
+    },
+  );
 });
 
 describe('built-in crews on a scripted model', () => {
