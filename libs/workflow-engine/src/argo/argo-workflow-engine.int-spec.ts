@@ -1,0 +1,453 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import { ArgoValidationError, ArgoValidator } from '../argo-validation/argo-validator';
+import type { SubmitWorkflowRequest, WorkflowStatus } from '../workflow-engine';
+import { ArgoWorkflowEngine, type ArgoWorkflowEngineOptions } from './argo-workflow-engine';
+import { loadKubernetesClient } from './kubernetes-client';
+import { FakeKubeApi } from './testing/fake-kube-api';
+import type { ArgoPodGC } from './workflow-manifest';
+
+const NAMESPACE = 'docflow-jobs';
+const WORKFLOWS_PATH = `/apis/argoproj.io/v1alpha1/namespaces/${NAMESPACE}/workflows`;
+const SECRETS_PATH = `/api/v1/namespaces/${NAMESPACE}/secrets`;
+const TOKEN = 't';
+
+let counter = 0;
+const newRequest = (overrides: Partial<SubmitWorkflowRequest> = {}): SubmitWorkflowRequest => {
+  const jobId = `job-${++counter}-${Date.now().toString(36)}`;
+  return {
+    jobId,
+    userId: 'user-1',
+    manifestKey: `users/user-1/jobs/${jobId}/manifest.json`,
+    bucket: 'docflow',
+    chunkCount: 4,
+    parallelism: 2,
+    callbackSecret: `callback-secret-${jobId}-0a9b8c7d`,
+    deadlineSeconds: 3600,
+    concurrencyKey: 'team-a',
+    ...overrides,
+  };
+};
+
+/** Collects what `watch` reports; `until` resolves once a matching status arrived (no sleeps). */
+class StatusRecorder {
+  readonly seen: WorkflowStatus[] = [];
+  private waiters: { match: (s: WorkflowStatus) => boolean; resolve: (s: WorkflowStatus) => void }[] = [];
+
+  readonly record = (status: WorkflowStatus): void => {
+    this.seen.push(status);
+    this.waiters = this.waiters.filter((waiter) => !(waiter.match(status) && (waiter.resolve(status), true)));
+  };
+
+  until(
+    match: (s: WorkflowStatus) => boolean,
+    description: string,
+    timeoutMs = 10_000,
+  ): Promise<WorkflowStatus> {
+    const already = this.seen.find(match);
+    if (already) return Promise.resolve(already);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w.resolve !== done);
+        reject(new Error(`Timed out waiting for ${description}; seen: ${JSON.stringify(this.seen)}`));
+      }, timeoutMs);
+      const done = (status: WorkflowStatus) => {
+        clearTimeout(timer);
+        resolve(status);
+      };
+      this.waiters.push({ match, resolve: done });
+    });
+  }
+
+  phasesOf(workflowName: string): string[] {
+    return this.seen.filter((s) => s.workflowName === workflowName).map((s) => s.phase);
+  }
+}
+
+describe(ArgoWorkflowEngine.name, () => {
+  let fake: FakeKubeApi;
+  let kubeConfig: KubeConfig;
+  let validator: ArgoValidator;
+  let sut: ArgoWorkflowEngine;
+  const newEngine = (options: Partial<ArgoWorkflowEngineOptions> = {}) =>
+    new ArgoWorkflowEngine({
+      namespace: NAMESPACE,
+      kubeConfig,
+      validator,
+      watchBackoff: { initialMs: 10, maxMs: 100 },
+      ...options,
+    });
+
+  beforeAll(async () => {
+    validator = ArgoValidator.forDirectory();
+    fake = await new FakeKubeApi({ validator, token: TOKEN }).start();
+    const k8s = await loadKubernetesClient();
+    kubeConfig = new k8s.KubeConfig();
+    kubeConfig.loadFromOptions({
+      clusters: [{ name: 'fake', server: fake.url, skipTLSVerify: true }],
+      users: [{ name: 'u', token: TOKEN }],
+      contexts: [{ name: 'c', cluster: 'fake', user: 'u' }],
+      currentContext: 'c',
+    });
+  });
+
+  afterAll(async () => {
+    await fake.stop();
+  });
+
+  beforeEach(() => {
+    sut = newEngine();
+    fake.requests.length = 0;
+  });
+
+  describe('submit', () => {
+    it('creates the per-job Secret, then the Workflow, and makes the Workflow own the Secret', async () => {
+      const request = newRequest();
+      const name = `docflow-job-${request.jobId}`;
+
+      await expect(sut.submit(request)).resolves.toEqual({ workflowName: name });
+
+      expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+        `POST ${SECRETS_PATH}`,
+        `POST ${WORKFLOWS_PATH}`,
+        `PATCH ${SECRETS_PATH}/${name}`,
+      ]);
+      const workflow = fake.workflow(NAMESPACE, name);
+      expect(workflow).toMatchObject({
+        metadata: {
+          name,
+          labels: {
+            'app.kubernetes.io/part-of': 'docflow',
+            'docflow.io/job-id': request.jobId,
+            'docflow.io/user-id': 'user-1',
+          },
+        },
+        spec: {
+          workflowTemplateRef: { name: 'docflow-transform' },
+          arguments: {
+            parameters: [
+              { name: 'job-id', value: request.jobId },
+              { name: 'user-id', value: 'user-1' },
+              { name: 'manifest-key', value: request.manifestKey },
+              { name: 'bucket', value: 'docflow' },
+              { name: 'chunks', value: '[0,1,2,3]' },
+              { name: 'parallelism', value: '2' },
+              { name: 'concurrency-key', value: 'team-a' },
+            ],
+          },
+          parallelism: 2,
+          activeDeadlineSeconds: 3600,
+          podGC: { strategy: 'OnPodSuccess' },
+          ttlStrategy: { secondsAfterSuccess: 3600 },
+        },
+      });
+      expect(JSON.stringify(fake.requests[1].body)).not.toContain(request.callbackSecret);
+      expect(JSON.stringify(workflow)).not.toContain(request.callbackSecret);
+      expect(fake.requests[1].query.get('fieldValidation')).toBe('Strict');
+      expect(fake.requests.every((r) => r.authorization === `Bearer ${TOKEN}`)).toBe(true);
+
+      expect(fake.secret(NAMESPACE, name)).toMatchObject({
+        metadata: {
+          labels: { 'app.kubernetes.io/part-of': 'docflow', 'docflow.io/job-id': request.jobId },
+          ownerReferences: [
+            { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', name, uid: workflow?.metadata.uid },
+          ],
+        },
+        stringData: { 'callback-secret': request.callbackSecret },
+      });
+      expect(fake.requests[2].contentType).toBe('application/merge-patch+json');
+    });
+
+    it('is idempotent: a second submit returns the existing workflow', async () => {
+      const request = newRequest();
+      const first = await sut.submit(request);
+      const uid = fake.workflow(NAMESPACE, first.workflowName)?.metadata.uid;
+
+      await expect(newEngine().submit(request)).resolves.toEqual(first);
+
+      expect(
+        fake.listWorkflows(NAMESPACE).filter((w) => w.metadata.name === first.workflowName),
+      ).toHaveLength(1);
+      expect(fake.workflow(NAMESPACE, first.workflowName)?.metadata.uid).toBe(uid);
+      expect(fake.secret(NAMESPACE, first.workflowName)?.metadata.ownerReferences).toEqual([
+        expect.objectContaining({ uid }),
+      ]);
+    });
+
+    it('lets Kubernetes delete the Secret with the workflow', async () => {
+      const { workflowName } = await sut.submit(newRequest());
+      fake.deleteWorkflow(NAMESPACE, workflowName);
+      expect(fake.secret(NAMESPACE, workflowName)).toBeUndefined();
+    });
+
+    it('validates the Workflow before sending anything', async () => {
+      const engine = newEngine({ podGC: { strategy: 'OnPodSuccess', deleteDelay: '1m' } as ArgoPodGC });
+      const submitted = engine.submit(newRequest());
+
+      await expect(submitted).rejects.toThrow(ArgoValidationError);
+      await expect(submitted).rejects.toThrow(
+        '[strict] $.spec.podGC.deleteDelay: unknown field "deleteDelay"',
+      );
+      expect(fake.requests).toEqual([]);
+    });
+
+    it('removes the Secret it created when the API server refuses the Workflow', async () => {
+      // A validator that lets everything through, so the API server's own check is what refuses.
+      const acceptsAnything = {
+        assertValid: () => undefined,
+        checkStrict: () => [],
+      } as unknown as ArgoValidator;
+      const engine = newEngine({
+        validator: acceptsAnything,
+        ttlStrategy: { secondsAfterSuccess: 'soon' as unknown as number },
+      });
+      const request = newRequest();
+
+      await expect(engine.submit(request)).rejects.toThrow(
+        /^Kubernetes API: creating Workflow docflow-job-\S+ failed \(HTTP 422\): Workflow.argoproj.io is invalid/,
+      );
+      expect(fake.secret(NAMESPACE, `docflow-job-${request.jobId}`)).toBeUndefined();
+      expect(fake.requests.map((r) => r.method)).toEqual(['POST', 'POST', 'DELETE']);
+    });
+  });
+
+  describe('cancel', () => {
+    it('merge-patches spec.shutdown: Stop, and status reports the workflow as stopping', async () => {
+      const request = newRequest();
+      const { workflowName } = await sut.submit(request);
+      fake.setPhase(NAMESPACE, workflowName, 'Running');
+      fake.requests.length = 0;
+
+      await sut.cancel(request.jobId);
+
+      expect(fake.requests).toEqual([
+        expect.objectContaining({
+          method: 'PATCH',
+          path: `${WORKFLOWS_PATH}/${workflowName}`,
+          contentType: 'application/merge-patch+json',
+          body: { spec: { shutdown: 'Stop' } },
+        }),
+      ]);
+      expect(fake.workflow(NAMESPACE, workflowName)?.['spec']).toMatchObject({ shutdown: 'Stop' });
+      await expect(sut.status(request.jobId)).resolves.toMatchObject({ phase: 'Running', stopping: true });
+    });
+
+    it('does nothing for a job without a workflow', async () => {
+      await expect(sut.cancel('no-such-job')).resolves.toBeUndefined();
+    });
+  });
+
+  describe('status', () => {
+    it('is undefined for a job without a workflow', async () => {
+      await expect(sut.status('no-such-job')).resolves.toBeUndefined();
+    });
+
+    it('maps the phases, times and message', async () => {
+      const request = newRequest();
+      const { workflowName } = await sut.submit(request);
+      const base = { jobId: request.jobId, workflowName };
+
+      await expect(sut.status(request.jobId)).resolves.toEqual({ ...base, phase: 'Pending' });
+
+      const running = fake.setPhase(NAMESPACE, workflowName, 'Running');
+      const startedAt = (running['status'] as { startedAt: string }).startedAt;
+      await expect(sut.status(request.jobId)).resolves.toEqual({ ...base, phase: 'Running', startedAt });
+
+      const failed = fake.setPhase(NAMESPACE, workflowName, 'Failed', {
+        message: 'child "transform(2)" failed',
+      });
+      await expect(sut.status(request.jobId)).resolves.toEqual({
+        ...base,
+        phase: 'Failed',
+        startedAt,
+        finishedAt: (failed['status'] as { finishedAt: string }).finishedAt,
+        message: 'child "transform(2)" failed',
+      });
+    });
+  });
+
+  describe('watch', () => {
+    let recorder: StatusRecorder;
+    let abort: AbortController;
+    let watching: Promise<void> | undefined;
+
+    beforeEach(() => {
+      recorder = new StatusRecorder();
+      abort = new AbortController();
+      watching = undefined;
+    });
+
+    afterEach(async () => {
+      abort.abort();
+      await watching;
+      await fake.waitForWatches(0, 'exactly');
+    });
+
+    const startWatching = async (engine = sut) => {
+      watching = engine.watch(recorder.record, abort.signal);
+      await fake.waitForWatches(1);
+    };
+
+    it('reports the workflows that exist, then Pending → Running → Succeeded, and Failed', async () => {
+      const a = await sut.submit(newRequest());
+      const b = await sut.submit(newRequest());
+      await startWatching();
+      await recorder.until((s) => s.workflowName === a.workflowName && s.phase === 'Pending', 'a Pending');
+      await recorder.until((s) => s.workflowName === b.workflowName && s.phase === 'Pending', 'b Pending');
+
+      fake.setPhase(NAMESPACE, a.workflowName, 'Running');
+      fake.setPhase(NAMESPACE, a.workflowName, 'Succeeded');
+      fake.setPhase(NAMESPACE, b.workflowName, 'Running');
+      fake.setPhase(NAMESPACE, b.workflowName, 'Failed', { message: 'child failed' });
+      await recorder.until(
+        (s) => s.workflowName === a.workflowName && s.phase === 'Succeeded',
+        'a Succeeded',
+      );
+      const failed = await recorder.until(
+        (s) => s.workflowName === b.workflowName && s.phase === 'Failed',
+        'b Failed',
+      );
+
+      expect(recorder.phasesOf(a.workflowName)).toEqual(['Pending', 'Running', 'Succeeded']);
+      expect(recorder.phasesOf(b.workflowName)).toEqual(['Pending', 'Running', 'Failed']);
+      expect(failed).toMatchObject({ message: 'child failed', finishedAt: expect.any(String) });
+      const list = fake.requests.find(
+        (r) => r.method === 'GET' && r.path === WORKFLOWS_PATH && !r.query.has('watch'),
+      );
+      expect(list?.query.get('labelSelector')).toBe('app.kubernetes.io/part-of=docflow');
+    });
+
+    it('reports a workflow created while watching, and a stop request', async () => {
+      await startWatching();
+      const request = newRequest();
+      const { workflowName } = await sut.submit(request);
+      await recorder.until((s) => s.workflowName === workflowName && s.phase === 'Pending', 'Pending');
+
+      await sut.cancel(request.jobId);
+
+      await recorder.until((s) => s.workflowName === workflowName && s.stopping === true, 'stopping');
+    });
+
+    it('resumes after a dropped connection from the last resourceVersion and still delivers later changes', async () => {
+      const { workflowName } = await sut.submit(newRequest());
+      await startWatching();
+      await recorder.until((s) => s.workflowName === workflowName, 'the listed workflow');
+      const lastSeen = fake.resourceVersion; // the list's: nothing changed since
+
+      fake.dropWatches();
+      fake.setPhase(NAMESPACE, workflowName, 'Running'); // while nobody watches
+      await recorder.until(
+        (s) => s.workflowName === workflowName && s.phase === 'Running',
+        'Running after the drop',
+      );
+      await fake.waitForWatches(1);
+      fake.setPhase(NAMESPACE, workflowName, 'Succeeded');
+      await recorder.until((s) => s.workflowName === workflowName && s.phase === 'Succeeded', 'Succeeded');
+
+      const watches = fake.requests.filter(
+        (r) => r.path === WORKFLOWS_PATH && r.query.get('watch') === 'true',
+      );
+      expect(watches.length).toBeGreaterThanOrEqual(2);
+      expect(watches[1].query.get('resourceVersion')).toBe(lastSeen);
+      expect(fake.requests.filter((r) => r.method === 'GET' && !r.query.has('watch'))).toHaveLength(1); // no relist
+      expect(recorder.phasesOf(workflowName)).toEqual(['Pending', 'Running', 'Succeeded']);
+    });
+
+    it('resumes from the resourceVersion of a BOOKMARK', async () => {
+      const { workflowName } = await sut.submit(newRequest());
+      await startWatching();
+      await recorder.until((s) => s.workflowName === workflowName, 'the listed workflow');
+      // A change to a Secret moves the resourceVersion on without an event for the workflow watch; only the
+      // bookmark tells the watch about it.
+      const patched = await fetch(`${fake.url}${SECRETS_PATH}/${workflowName}`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/merge-patch+json' },
+        body: JSON.stringify({ metadata: { annotations: { touched: 'yes' } } }),
+      });
+      expect(patched.status).toBe(200);
+      await fake.bookmark();
+      const bookmarked = fake.resourceVersion;
+
+      fake.dropWatches();
+      await fake.waitForWatches(1);
+
+      const watches = fake.requests.filter(
+        (r) => r.path === WORKFLOWS_PATH && r.query.get('watch') === 'true',
+      );
+      expect(watches[0].query.get('allowWatchBookmarks')).toBe('true');
+      expect(watches[0].query.get('resourceVersion')).not.toBe(bookmarked);
+      expect(watches.at(-1)?.query.get('resourceVersion')).toBe(bookmarked);
+    });
+
+    it('lists again after 410 Gone', async () => {
+      const { workflowName } = await sut.submit(newRequest());
+      await startWatching();
+      await recorder.until((s) => s.workflowName === workflowName, 'the listed workflow');
+      const lists = () =>
+        fake.requests.filter((r) => r.method === 'GET' && r.path === WORKFLOWS_PATH && !r.query.has('watch'))
+          .length;
+      expect(lists()).toBe(1);
+
+      fake.dropWatches();
+      fake.setPhase(NAMESPACE, workflowName, 'Running');
+      fake.compactHistory(); // the version the driver resumes from is now too old
+
+      await recorder.until(
+        (s) => s.workflowName === workflowName && s.phase === 'Running',
+        'Running after relisting',
+      );
+      expect(lists()).toBe(2);
+      await fake.waitForWatches(1);
+      fake.setPhase(NAMESPACE, workflowName, 'Succeeded');
+      await recorder.until((s) => s.workflowName === workflowName && s.phase === 'Succeeded', 'Succeeded');
+      expect(recorder.phasesOf(workflowName)).toEqual(['Pending', 'Running', 'Succeeded']);
+    });
+
+    it('reports a workflow deleted before it finished as Error', async () => {
+      const { workflowName } = await sut.submit(newRequest());
+      await startWatching();
+      await recorder.until((s) => s.workflowName === workflowName, 'the listed workflow');
+
+      fake.deleteWorkflow(NAMESPACE, workflowName);
+
+      await expect(
+        recorder.until((s) => s.workflowName === workflowName && s.phase === 'Error', 'Error'),
+      ).resolves.toMatchObject({ message: 'The workflow was deleted before it finished' });
+    });
+
+    it('ends when the signal aborts', async () => {
+      await startWatching();
+      abort.abort();
+      await expect(watching).resolves.toBeUndefined();
+    });
+  });
+
+  describe(FakeKubeApi.name, () => {
+    it('refuses a Workflow the CRD refuses, with 422, as an API server does', async () => {
+      const response = await fetch(`${fake.url}${WORKFLOWS_PATH}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          apiVersion: 'argoproj.io/v1alpha1',
+          kind: 'Workflow',
+          metadata: { name: 'wf-bad' },
+          spec: { parallelism: 'four' },
+        }),
+      });
+      expect(response.status).toBe(422);
+      expect(((await response.json()) as { message: string }).message).toContain(
+        '$.spec.parallelism: must be integer',
+      );
+    });
+
+    it('refuses a PATCH that is not a merge-patch with 415', async () => {
+      const { workflowName } = await sut.submit(newRequest());
+      const response = await fetch(`${fake.url}${WORKFLOWS_PATH}/${workflowName}`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json-patch+json' },
+        body: JSON.stringify([{ op: 'add', path: '/spec/shutdown', value: 'Stop' }]),
+      });
+      expect(response.status).toBe(415);
+      expect(fake.workflow(NAMESPACE, workflowName)?.['spec']).not.toHaveProperty('shutdown');
+    });
+  });
+});
