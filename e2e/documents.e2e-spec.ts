@@ -263,11 +263,11 @@ describe('documents through the local platform', () => {
     expect(made.headers.get('x-request-id')).toBe(made.body.error.requestId);
   });
 
-  it('serves health: live, and ready only when NATS and users-docs answer', async () => {
+  it('serves health: live, and ready only when NATS and every service answers', async () => {
     expect((await json(`${platform.health}/live`)).body).toEqual({ status: 'ok' });
     expect((await json(`${platform.health}/ready`)).body).toEqual({
       status: 'ok',
-      checks: { nats: { status: 'ok' }, 'users-docs': { status: 'ok' } },
+      checks: { nats: { status: 'ok' }, 'users-docs': { status: 'ok' }, jobs: { status: 'ok' } },
     });
   });
 });

@@ -6,7 +6,7 @@ import { PinoNestLogger, requestIdFrom, type Logger } from '@docflow/observabili
 import type { GatewayConfig } from './config';
 import { createValidationPipe } from './http/validation';
 import { PrivateApiModule, PublicApiModule } from './gateway.modules';
-import type { ServiceClient } from './rpc/service-client';
+import type { ServiceClient } from '@docflow/messaging';
 
 export const PUBLIC_PREFIX = 'api/v1';
 export const PRIVATE_PREFIX = 'api/private';
@@ -50,8 +50,10 @@ export async function createGatewayApps(
 ): Promise<GatewayApps> {
   const nestLogger = new PinoNestLogger(logger);
   const build = async (module: ReturnType<typeof PublicApiModule.forRoot>, prefix: string) => {
+    // The raw body is kept for signed callbacks (the HMAC covers the exact bytes).
     const app = await NestFactory.create<NestFastifyApplication>(module, createAdapter(config, logger), {
       logger: nestLogger,
+      rawBody: true,
     });
     app.setGlobalPrefix(prefix, { exclude: ['health/live', 'health/ready'] });
     app.useGlobalPipes(createValidationPipe());

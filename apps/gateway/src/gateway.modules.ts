@@ -3,11 +3,14 @@ import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { AnonymousAuthenticator, AuthenticationGuard, Authenticator } from './auth/authentication.guard';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { DocumentsController } from './documents/documents.controller';
+import { JobEventsStream } from './jobs/job-events.stream';
+import { JobsController } from './jobs/jobs.controller';
 import { HealthController } from './health/health.controller';
 import { HttpErrorFilter } from './http/error.filter';
 import { RequestContextInterceptor } from './http/request-context.interceptor';
-import { ServiceClient } from './rpc/service-client';
+import { ServiceClient } from '@docflow/messaging';
 import { UsersController } from './users/users.controller';
+import { JobCallbacksController } from './webhooks/job-callbacks.controller';
 import { StorageWebhookController } from './webhooks/storage-webhook.controller';
 
 function common(config: GatewayConfig, services: ServiceClient) {
@@ -25,9 +28,10 @@ export class PublicApiModule {
   static forRoot(config: GatewayConfig, services: ServiceClient): DynamicModule {
     return {
       module: PublicApiModule,
-      controllers: [UsersController, DocumentsController, HealthController],
+      controllers: [UsersController, DocumentsController, JobsController, HealthController],
       providers: [
         ...common(config, services),
+        JobEventsStream,
         { provide: Authenticator, useClass: AnonymousAuthenticator },
         { provide: APP_GUARD, useClass: AuthenticationGuard },
       ],
@@ -41,7 +45,7 @@ export class PrivateApiModule {
   static forRoot(config: GatewayConfig, services: ServiceClient): DynamicModule {
     return {
       module: PrivateApiModule,
-      controllers: [StorageWebhookController, HealthController],
+      controllers: [StorageWebhookController, JobCallbacksController, HealthController],
       providers: common(config, services),
     };
   }

@@ -3,7 +3,7 @@ import { ConfigError, redactConfig } from '@docflow/config';
 import { createLogger } from '@docflow/observability';
 import { gatewayConfigSchema, loadGatewayConfig } from './config';
 import { createGatewayApps } from './gateway.app';
-import { NatsRpcClient } from './rpc/nats-rpc.client';
+import { NatsRpcClient } from '@docflow/messaging';
 
 async function bootstrap(): Promise<void> {
   const config = loadGatewayConfig();

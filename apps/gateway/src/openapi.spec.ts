@@ -26,11 +26,15 @@ describe(buildOpenApiDocuments.name, () => {
       '/api/v1/users/{user_id}',
       '/api/v1/users/{user_id}/docs',
       '/api/v1/users/{user_id}/docs/{doc_id}',
+      '/api/v1/users/{user_id}/jobs',
+      '/api/v1/users/{user_id}/jobs/{job_id}',
+      '/api/v1/users/{user_id}/jobs/{job_id}/events',
       '/health/live',
       '/health/ready',
     ]);
     expect(Object.keys(docs.private.paths).sort()).toEqual([
       '/api/private/webhooks/docs/status',
+      '/api/private/webhooks/jobs/{job_id}/events',
       '/api/private/webooks/docs/status',
       '/health/live',
       '/health/ready',

@@ -7,7 +7,7 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import { createLogger } from '@docflow/observability';
 import { loadGatewayConfig } from './config';
 import { createGatewayApps } from './gateway.app';
-import { ServiceClient } from './rpc/service-client';
+import { ServiceClient } from '@docflow/messaging';
 
 class OfflineServiceClient extends ServiceClient {
   async send<T>(): Promise<T> {

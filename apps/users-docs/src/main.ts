@@ -5,8 +5,7 @@ import { QueueGroups } from '@docflow/contracts';
 import { ConfigError, redactConfig } from '@docflow/config';
 import { PinoNestLogger, createLogger } from '@docflow/observability';
 import { loadUsersDocsConfig, usersDocsConfigSchema } from './config';
-import { RequestContextInterceptor } from './common/request-context.interceptor';
-import { RpcErrorFilter } from './common/rpc-error.filter';
+import { RequestContextInterceptor, RpcErrorFilter } from '@docflow/messaging';
 import { UsersDocsModule } from './users-docs.module';
 
 async function bootstrap(): Promise<void> {

@@ -9,8 +9,7 @@ import { QueueGroups, REQUEST_ID_HEADER, UsersDocsSubjects } from '@docflow/cont
 import { createServiceDataSource, runMigrations } from '@docflow/database';
 import { LocalS3Server, createTestEnvironment, type TestEnvironment } from '@docflow/local-platform';
 import { PinoNestLogger, createLogger } from '@docflow/observability';
-import { RequestContextInterceptor } from './common/request-context.interceptor';
-import { RpcErrorFilter } from './common/rpc-error.filter';
+import { RequestContextInterceptor, RpcErrorFilter } from '@docflow/messaging';
 import { loadUsersDocsConfig } from './config';
 import { usersDocsDataSourceOptions } from './data-source.options';
 import { UsersDocsModule } from './users-docs.module';

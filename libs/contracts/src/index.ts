@@ -4,3 +4,4 @@ export * from './pagination';
 export * from './users-docs';
 export * from './jobs';
 export * from './job-callbacks';
+export * from './jobs-api';

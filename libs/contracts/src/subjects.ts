@@ -13,6 +13,10 @@ export const UsersDocsSubjects = {
   documentGet: 'users-docs.document.get',
   documentDelete: 'users-docs.document.delete',
   storageEventsApply: 'users-docs.storage-event.apply',
+  /** A job's documents, checked: the user's own, uploaded. */
+  documentResolve: 'users-docs.document.resolve',
+  /** Registers a job's output object as a document of the user (kind `output`). */
+  documentRegisterOutput: 'users-docs.document.register-output',
 } as const;
 
 export type UsersDocsSubject = (typeof UsersDocsSubjects)[keyof typeof UsersDocsSubjects];

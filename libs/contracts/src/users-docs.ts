@@ -19,6 +19,9 @@ export interface DocumentSummary {
   userId: string;
   name: string;
   kind: DocumentKind;
+  /** For outputs: the job that made it, and the document(s) it was made from. */
+  jobId?: string;
+  sourceDocIds?: string[];
   contentType: string;
   /** Declared size in bytes. */
   size: number;
@@ -109,3 +112,25 @@ export interface HealthReport {
 
 export type UserPage = Page<User>;
 export type DocumentPage = Page<DocumentSummary>;
+
+export interface ResolveDocumentsRequest extends UserRef {
+  docIds: string[];
+}
+
+export interface ResolvedDocument {
+  docId: string;
+  name: string;
+  contentType: string;
+  size: number;
+  key: string;
+  etag?: string;
+}
+
+export interface RegisterOutputRequest extends UserRef {
+  jobId: string;
+  sourceDocIds: string[];
+  key: string;
+  name: string;
+  contentType: string;
+  size: number;
+}

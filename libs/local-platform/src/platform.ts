@@ -155,29 +155,33 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       PRIVATE_HTTP_HOST: privateHost,
       PRIVATE_HTTP_PORT: String(privatePort),
       STORAGE_WEBHOOK_TOKEN: webhookToken,
+      // jobs: steps run on this machine, as processes of the worker, and call back the private API
+      WORKFLOW_ENGINE: 'local',
+      STEP_CALLBACK_URL: privateUrl,
       LOG_LEVEL: env.LOG_LEVEL ?? 'info',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED:
         env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true',
     };
 
     const script = (app: string, entry: string) => join(options.root, 'apps', app, 'dist', entry);
+    for (const app of ['users-docs', 'jobs']) {
+      step();
+      log(`migrate    ${app}`);
+      const migrateOutput: string[] = [];
+      const migrate = spawnService({
+        name: `${app} migrate`,
+        script: script(app, 'migrate.js'),
+        env: serviceEnv,
+        output: (_name, line) => migrateOutput.push(line),
+      });
+      services.push(migrate);
+      const migrateCode = await Promise.race([migrate.exited, interrupted]);
+      services.splice(services.indexOf(migrate), 1);
+      if (migrateCode !== 0)
+        throw new Error(`${app} migrate exited with ${migrateCode}:\n${migrateOutput.join('\n')}`);
+    }
     step();
-    log('migrate    users-docs');
-    const migrateOutput: string[] = [];
-    const migrate = spawnService({
-      name: 'users-docs migrate',
-      script: script('users-docs', 'migrate.js'),
-      env: serviceEnv,
-      output: (_name, line) => migrateOutput.push(line),
-    });
-    services.push(migrate);
-    const migrateCode = await Promise.race([migrate.exited, interrupted]);
-    services.splice(services.indexOf(migrate), 1);
-    if (migrateCode !== 0)
-      throw new Error(`users-docs migrate exited with ${migrateCode}:\n${migrateOutput.join('\n')}`);
-    step();
-
-    for (const app of ['users-docs', 'gateway']) {
+    for (const app of ['users-docs', 'jobs', 'gateway']) {
       services.push(spawnService({ name: app, script: script(app, 'main.js'), env: serviceEnv, output }));
     }
     const crashed = Promise.race(

@@ -108,6 +108,11 @@ export class NatsRpcClient extends ServiceClient {
     this.connected = false;
   }
 
+  /** The connection itself (for JetStream); undefined until the first connection. */
+  get natsConnection(): NatsConnection | undefined {
+    return this.connection;
+  }
+
   isConnected(): boolean {
     return this.connected && !!this.connection && !this.connection.isClosed();
   }

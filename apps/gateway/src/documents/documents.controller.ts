@@ -14,7 +14,7 @@ import {
 } from '../http/api-models';
 import { PageQueryDto } from '../http/page-query.dto';
 import { uuidParam } from '../http/validation';
-import { ServiceClient } from '../rpc/service-client';
+import { ServiceClient } from '@docflow/messaging';
 import { CreateDocumentDto } from './create-document.dto';
 
 @ApiTags('documents')

@@ -1,15 +1,16 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { UsersDocsSubjects, type HealthReport } from '@docflow/contracts';
+import { JobsSubjects, UsersDocsSubjects, type HealthReport } from '@docflow/contracts';
 import { Public } from '../auth/public.decorator';
-import { ServiceClient } from '../rpc/service-client';
+import { ServiceClient } from '@docflow/messaging';
 
 type Check = { status: 'ok' | 'fail'; detail?: string };
 
 /** The services the gateway needs, and the subject each answers health checks on. */
 const DOWNSTREAM: Record<string, string> = {
   'users-docs': UsersDocsSubjects.healthCheck,
+  jobs: JobsSubjects.healthCheck,
 };
 
 @ApiTags('health')

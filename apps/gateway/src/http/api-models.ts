@@ -84,3 +84,50 @@ export class StorageEventResultModel {
 export class StorageEventsResultModel {
   @ApiProperty({ type: [StorageEventResultModel] }) results!: StorageEventResultModel[];
 }
+
+export class JobDocumentModel {
+  @ApiProperty({ format: 'uuid' }) docId!: string;
+  @ApiProperty({ description: 'The input it belongs to: the document id, `combined`, or `batch-<n>`' })
+  inputId!: string;
+  @ApiProperty({ enum: ['pending', 'running', 'completed', 'failed', 'cancelled'] }) status!: string;
+  @ApiPropertyOptional({ enum: ['extract', 'transform', 'load'] }) stage?: string;
+  @ApiProperty({ minimum: 0, maximum: 100 }) progress!: number;
+  @ApiPropertyOptional({ format: 'uuid', description: 'The output document (kind `output`)' })
+  outputDocId?: string;
+  @ApiPropertyOptional() error?: string;
+}
+
+export class TokenUsageModel {
+  @ApiProperty() inputTokens!: number;
+  @ApiProperty() outputTokens!: number;
+  @ApiProperty() totalTokens!: number;
+}
+
+export class JobModel {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid' }) userId!: string;
+  @ApiProperty({
+    enum: ['queued', 'submitted', 'running', 'completed', 'completed_with_errors', 'failed', 'cancelled'],
+  })
+  status!: string;
+  @ApiProperty() crew!: string;
+  @ApiProperty({ enum: ['individual', 'object', 'combined'] }) strategy!: string;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) params!: Record<string, string>;
+  @ApiProperty({ type: [String], format: 'uuid' }) docIds!: string[];
+  @ApiProperty({ type: [JobDocumentModel] }) documents!: JobDocumentModel[];
+  @ApiProperty({ minimum: 0, maximum: 100 }) progress!: number;
+  @ApiProperty({ type: [String], format: 'uuid' }) outputDocIds!: string[];
+  @ApiProperty({ type: TokenUsageModel }) usage!: TokenUsageModel;
+  @ApiProperty({ enum: ['local', 'argo'] }) engine!: string;
+  @ApiPropertyOptional() error?: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiPropertyOptional({ format: 'date-time' }) submittedAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) startedAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) finishedAt?: string;
+}
+
+export class JobPageModel {
+  @ApiProperty({ type: [JobModel] }) items!: JobModel[];
+  @ApiPropertyOptional() nextCursor?: string;
+}

@@ -5,7 +5,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import { ErrorModel, UserModel, UserPageModel } from '../http/api-models';
 import { PageQueryDto } from '../http/page-query.dto';
 import { uuidParam } from '../http/validation';
-import { ServiceClient } from '../rpc/service-client';
+import { ServiceClient } from '@docflow/messaging';
 import { CreateUserDto } from './create-user.dto';
 
 @ApiTags('users')

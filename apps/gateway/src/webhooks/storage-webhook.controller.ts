@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { UsersDocsSubjects, type ApplyStorageEventsResult } from '@docflow/contracts';
 import { ErrorModel, StorageEventsResultModel } from '../http/api-models';
-import { ServiceClient } from '../rpc/service-client';
+import { ServiceClient } from '@docflow/messaging';
 import { parseBucketNotification } from './bucket-notification';
 import { WebhookTokenGuard } from './webhook-token.guard';
 

@@ -56,4 +56,12 @@ export class DocumentEntity {
 
   @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true })
   deletedAt!: Date | null;
+
+  /** For outputs: the job that made the document. */
+  @Column({ name: 'job_id', type: 'uuid', nullable: true })
+  jobId!: string | null;
+
+  /** For outputs: the documents it was made from. */
+  @Column({ name: 'source_doc_ids', type: 'uuid', array: true, nullable: true })
+  sourceDocIds!: string[] | null;
 }

@@ -8,6 +8,10 @@ import {
   type DocumentRef,
   type DocumentWithUpload,
   type ListDocumentsRequest,
+  type DocumentSummary,
+  type RegisterOutputRequest,
+  type ResolveDocumentsRequest,
+  type ResolvedDocument,
 } from '@docflow/contracts';
 import { DocumentsService } from './documents.service';
 
@@ -28,6 +32,16 @@ export class DocumentsController {
   @MessagePattern(UsersDocsSubjects.documentGet)
   get(@Payload() request: DocumentRef): Promise<DocumentDetail> {
     return this.documents.get(request);
+  }
+
+  @MessagePattern(UsersDocsSubjects.documentResolve)
+  resolve(@Payload() request: ResolveDocumentsRequest): Promise<ResolvedDocument[]> {
+    return this.documents.resolve(request);
+  }
+
+  @MessagePattern(UsersDocsSubjects.documentRegisterOutput)
+  registerOutput(@Payload() request: RegisterOutputRequest): Promise<DocumentSummary> {
+    return this.documents.registerOutput(request);
   }
 
   @MessagePattern(UsersDocsSubjects.documentDelete)

@@ -25,6 +25,11 @@ export class DocumentsRepository {
     return this.repo.findOneBy({ id, userId, status: Not('deleted') });
   }
 
+  /** The user's documents among `ids` that are not deleted. */
+  findVisibleMany(userId: string, ids: string[]): Promise<DocumentEntity[]> {
+    return this.repo.findBy({ userId, id: In(ids), status: Not('deleted') });
+  }
+
   findByObjectKey(objectKey: string): Promise<DocumentEntity | null> {
     return this.repo.findOneBy({ objectKey });
   }

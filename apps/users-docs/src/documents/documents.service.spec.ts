@@ -128,4 +128,51 @@ describe(DocumentsService.name, () => {
       expect(documents.rows.get(id)?.status).toBe('pending_upload');
     });
   });
+
+  describe('resolve', () => {
+    it("answers 404 naming ids that are unknown or another user's, 400 naming ids not uploaded", async () => {
+      const a = await sut.create({ userId, name: 'a.txt', contentType: 'text/plain', size: 1 });
+      const b = await sut.create({ userId, name: 'b.txt', contentType: 'text/plain', size: 2 });
+      await documents.transition(a.id, ['pending_upload'], { status: 'uploaded' });
+      const unknown = '99999999-2222-4333-8444-555555555555';
+      await expect(sut.resolve({ userId, docIds: [a.id, unknown] })).rejects.toMatchObject({
+        code: ErrorCode.NOT_FOUND,
+        details: { docIds: [unknown] },
+      });
+      await expect(sut.resolve({ userId: unknown, docIds: [a.id] })).rejects.toMatchObject({
+        code: ErrorCode.NOT_FOUND,
+      });
+      await expect(sut.resolve({ userId, docIds: [a.id, b.id] })).rejects.toMatchObject({
+        code: ErrorCode.VALIDATION_FAILED,
+        details: [{ field: 'docIds', message: `${b.id} is pending_upload, not uploaded` }],
+      });
+      expect(await sut.resolve({ userId, docIds: [a.id, a.id.toUpperCase()] })).toEqual([
+        expect.objectContaining({ docId: a.id, name: 'a.txt', key: `users/${userId}/docs/${a.id}/a.txt` }),
+      ]);
+    });
+  });
+
+  describe('registerOutput', () => {
+    it('makes an uploaded output document once per object key', async () => {
+      const request = {
+        userId,
+        jobId: '77777777-2222-4333-8444-555555555555',
+        sourceDocIds: ['88888888-2222-4333-8444-555555555555'],
+        key: `users/${userId}/jobs/77777777-2222-4333-8444-555555555555/outputs/x.md`,
+        name: 'x.summary.md',
+        contentType: 'text/markdown',
+        size: 42,
+      };
+      const first = await sut.registerOutput(request);
+      const second = await sut.registerOutput(request);
+      expect(second.id).toBe(first.id);
+      expect(first).toMatchObject({
+        kind: 'output',
+        status: 'uploaded',
+        jobId: request.jobId,
+        sourceDocIds: request.sourceDocIds,
+      });
+      expect((await sut.get({ userId, docId: first.id })).download?.url).toContain('x.md');
+    });
+  });
 });

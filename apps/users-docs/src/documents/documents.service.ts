@@ -11,7 +11,11 @@ import {
   type DocumentSummary,
   type DocumentWithUpload,
   type ListDocumentsRequest,
+  type RegisterOutputRequest,
+  type ResolveDocumentsRequest,
+  type ResolvedDocument,
 } from '@docflow/contracts';
+import { isUniqueViolation } from '@docflow/database';
 import { ObjectStorage } from '@docflow/storage';
 import { Clock } from '../common/clock';
 import { decodeCursor, toPage } from '../common/cursor';
@@ -32,6 +36,8 @@ export function toDocumentSummary(entity: DocumentEntity): DocumentSummary {
     status: entity.status,
     ...(entity.statusReason ? { statusReason: entity.statusReason } : {}),
     ...(entity.etag ? { etag: entity.etag } : {}),
+    ...(entity.jobId ? { jobId: entity.jobId } : {}),
+    ...(entity.sourceDocIds?.length ? { sourceDocIds: entity.sourceDocIds } : {}),
     createdAt: entity.createdAt.toISOString(),
     updatedAt: entity.updatedAt.toISOString(),
     ...(entity.uploadedAt ? { uploadedAt: entity.uploadedAt.toISOString() } : {}),
@@ -75,6 +81,8 @@ export class DocumentsService {
       updatedAt: now,
       uploadedAt: null,
       deletedAt: null,
+      jobId: null,
+      sourceDocIds: null,
     });
     // Presign before writing, so a failure leaves no half-registered document behind.
     const upload = await this.storage.presignPut({
@@ -93,6 +101,76 @@ export class DocumentsService {
         expiresAt: upload.expiresAt.toISOString(),
       },
     };
+  }
+
+  /**
+   * The documents a job will read: every id must be the user's own (404 otherwise, as for any other
+   * user's resource) and uploaded (400 naming the ids that are not).
+   */
+  async resolve(request: ResolveDocumentsRequest): Promise<ResolvedDocument[]> {
+    const ids = [...new Set(request.docIds.map((id) => id.toLowerCase()))];
+    const found = await this.documents.findVisibleMany(request.userId.toLowerCase(), ids);
+    const byId = new Map(found.map((d) => [d.id, d]));
+    const missing = ids.filter((id) => !byId.has(id));
+    if (missing.length) {
+      throw new DomainError(ErrorCode.NOT_FOUND, `document not found: ${missing.join(', ')}`, {
+        docIds: missing,
+      });
+    }
+    const notUploaded = found.filter((d) => d.status !== 'uploaded');
+    if (notUploaded.length) {
+      throw new DomainError(
+        ErrorCode.VALIDATION_FAILED,
+        `docIds: not uploaded yet: ${notUploaded.map((d) => `${d.id} (${d.status})`).join(', ')}`,
+        notUploaded.map((d) => ({ field: 'docIds', message: `${d.id} is ${d.status}, not uploaded` })),
+      );
+    }
+    return ids.map((id) => {
+      const d = byId.get(id)!;
+      return {
+        docId: d.id,
+        name: d.name,
+        contentType: d.contentType,
+        size: d.size,
+        key: d.objectKey,
+        ...(d.etag ? { etag: d.etag } : {}),
+      };
+    });
+  }
+
+  /**
+   * A job's output object becomes a document of the user, already uploaded. Idempotent on the object key:
+   * the same output registered twice is one document.
+   */
+  async registerOutput(request: RegisterOutputRequest): Promise<DocumentSummary> {
+    const existing = await this.documents.findByObjectKey(request.key);
+    if (existing) return toDocumentSummary(existing);
+    const now = this.clock.now();
+    const entity = Object.assign(new DocumentEntity(), {
+      id: randomUUID(),
+      userId: request.userId,
+      name: request.name,
+      kind: 'output' as const,
+      contentType: request.contentType,
+      size: request.size,
+      status: 'uploaded' as const,
+      statusReason: null,
+      objectKey: request.key,
+      etag: null,
+      createdAt: now,
+      updatedAt: now,
+      uploadedAt: now,
+      deletedAt: null,
+      jobId: request.jobId,
+      sourceDocIds: request.sourceDocIds,
+    });
+    try {
+      await this.documents.insert(entity);
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      return toDocumentSummary((await this.documents.findByObjectKey(request.key))!);
+    }
+    return toDocumentSummary(entity);
   }
 
   async list(request: ListDocumentsRequest): Promise<DocumentPage> {

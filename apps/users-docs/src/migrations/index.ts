@@ -1,4 +1,5 @@
 // Every migration of the users-docs schema, in order. A new migration is added here as well.
 import { Init1795434386844 } from './1795434386844-Init';
+import { JobOutputs1795437589660 } from './1795437589660-JobOutputs';
 
-export const migrations = [Init1795434386844];
+export const migrations = [Init1795434386844, JobOutputs1795437589660];

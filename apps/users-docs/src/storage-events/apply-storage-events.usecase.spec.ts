@@ -26,6 +26,8 @@ function document(overrides: Partial<DocumentEntity> = {}): DocumentEntity {
     updatedAt: at,
     uploadedAt: null,
     deletedAt: null,
+    jobId: null,
+    sourceDocIds: null,
     ...overrides,
   };
 }

@@ -28,6 +28,11 @@ export class FakeDocumentsRepository implements Pick<DocumentsRepository, keyof 
     const row = this.rows.get(id);
     return row && row.userId === userId && row.status !== 'deleted' ? { ...row } : null;
   }
+  async findVisibleMany(userId: string, ids: string[]): Promise<DocumentEntity[]> {
+    return [...this.rows.values()].filter(
+      (r) => r.userId === userId && ids.includes(r.id) && r.status !== 'deleted',
+    );
+  }
   async findByObjectKey(objectKey: string): Promise<DocumentEntity | null> {
     const row = [...this.rows.values()].find((r) => r.objectKey === objectKey);
     return row ? { ...row } : null;

@@ -1,0 +1,123 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import { ApiHeader, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError, JobsSubjects, type Job, type JobPage } from '@docflow/contracts';
+import { ServiceClient } from '@docflow/messaging';
+import { ErrorModel, JobModel, JobPageModel } from '../http/api-models';
+import { uuidParam } from '../http/validation';
+import { CreateJobDto, ListJobsQueryDto } from './create-job.dto';
+import { JobEventsStream } from './job-events.stream';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+@ApiTags('jobs')
+@ApiResponse({ status: 400, type: ErrorModel, description: 'Invalid input; `details` names each field' })
+@ApiResponse({ status: 404, type: ErrorModel, description: 'Unknown user, job or document' })
+@ApiResponse({ status: 503, type: ErrorModel, description: 'A service or the message bus is unavailable' })
+@Controller('users/:user_id/jobs')
+export class JobsController {
+  constructor(
+    private readonly services: ServiceClient,
+    private readonly stream: JobEventsStream,
+  ) {}
+
+  @Post()
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Start a job over uploaded documents' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'The same key gives the same job' })
+  @ApiResponse({ status: 202, type: JobModel, description: 'The job, queued or submitted' })
+  create(
+    @Param('user_id', uuidParam('user_id')) userId: string,
+    @Body() body: CreateJobDto,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ): Promise<Job> {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw DomainError.validation('Idempotency-Key', 'must be 1 to 255 visible ASCII characters');
+    }
+    return this.services.send(
+      JobsSubjects.jobCreate,
+      {
+        userId,
+        docIds: body.docIds,
+        crew: body.crew,
+        flowId: body.flowId,
+        strategy: body.strategy,
+        options: body.options,
+        idempotencyKey,
+      },
+      { timeoutMs: 15_000 },
+    );
+  }
+
+  @Get()
+  @ApiOperation({ summary: "List the user's jobs, newest first" })
+  @ApiResponse({ status: 200, type: JobPageModel })
+  list(
+    @Param('user_id', uuidParam('user_id')) userId: string,
+    @Query() query: ListJobsQueryDto,
+  ): Promise<JobPage> {
+    return this.services.send(JobsSubjects.jobList, {
+      userId,
+      limit: query.limit,
+      cursor: query.cursor,
+      status: query.status,
+    });
+  }
+
+  @Get(':job_id')
+  @ApiOperation({ summary: 'A job: status, per-document state, progress, outputs, timings, token usage' })
+  @ApiResponse({ status: 200, type: JobModel })
+  get(
+    @Param('user_id', uuidParam('user_id')) userId: string,
+    @Param('job_id', uuidParam('job_id')) jobId: string,
+  ): Promise<Job> {
+    return this.services.send(JobsSubjects.jobGet, { userId, jobId });
+  }
+
+  @Delete(':job_id')
+  @ApiOperation({ summary: 'Cancel: the steps are stopped and the job ends `cancelled`' })
+  @ApiResponse({ status: 200, type: JobModel })
+  @ApiResponse({ status: 409, type: ErrorModel, description: 'The job has already finished' })
+  cancel(
+    @Param('user_id', uuidParam('user_id')) userId: string,
+    @Param('job_id', uuidParam('job_id')) jobId: string,
+  ): Promise<Job> {
+    return this.services.send(JobsSubjects.jobCancel, { userId, jobId }, { timeoutMs: 15_000 });
+  }
+
+  @Get(':job_id/events')
+  @ApiOperation({
+    summary: "The job's events as Server-Sent Events",
+    description:
+      'History first, then live: job_started, stage_started, stage_progress, stage_completed, doc_completed, doc_failed, ' +
+      'heartbeat (every 15 s), job_completed, job_failed, job_cancelled. Every event has an id; reconnect with ' +
+      '`Last-Event-ID` to miss nothing. Any gateway replica serves any job.',
+  })
+  @ApiProduces('text/event-stream')
+  @ApiHeader({ name: 'Last-Event-ID', required: false })
+  async events(
+    @Param('user_id', uuidParam('user_id')) userId: string,
+    @Param('job_id', uuidParam('job_id')) jobId: string,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    if (lastEventId !== undefined && !/^\d{1,15}$/.test(lastEventId)) {
+      throw DomainError.validation('Last-Event-ID', 'must be an event id this stream sent');
+    }
+    const job = await this.services.send<Job>(JobsSubjects.jobGet, { userId, jobId });
+    await this.stream.serve(job, lastEventId ? Number(lastEventId) : 0, request, reply);
+  }
+}

@@ -1,0 +1,52 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { bool, logLevel, loadConfig, positiveInt, secret } from '@docflow/config';
+
+export const jobsConfigSchema = z
+  .object({
+    DATABASE_URL: z.string().startsWith('postgres').default('postgres://postgres@127.0.0.1:5432/docflow'),
+    DB_POOL_SIZE: positiveInt(10),
+    NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+    S3_BUCKET: z.string().min(3).default('docflow'),
+    S3_REGION: z.string().default('us-east-1'),
+    S3_ENDPOINT: z.url().optional(),
+    S3_ACCESS_KEY_ID: z.string().optional(),
+    S3_SECRET_ACCESS_KEY: secret(z.string()).optional(),
+    S3_FORCE_PATH_STYLE: bool(true),
+    /** `local` runs steps as processes on this machine; `argo` submits Workflows to Kubernetes. */
+    WORKFLOW_ENGINE: z.enum(['local', 'argo']).default('local'),
+    /** The private API as the steps reach it. */
+    STEP_CALLBACK_URL: z.url().default('http://127.0.0.1:8081/api/private'),
+    LOCAL_WORKER_ENTRY: z.string().default(resolve(__dirname, '../../worker/dist/main.js')),
+    LOCAL_ENGINE_CONCURRENCY: positiveInt(2),
+    /** V8 heap cap of each local step, as the WorkflowTemplate sets with NODE_OPTIONS. */
+    LOCAL_WORKER_MAX_OLD_SPACE_MB: positiveInt(192),
+    /** Documents one step handles: many per pod, never one pod per document. */
+    DOCS_PER_CHUNK: positiveInt(25),
+    MAX_DOCS_PER_JOB: positiveInt(10_000),
+    STEP_PARALLELISM: positiveInt(8),
+    MODEL_CONCURRENCY: positiveInt(8),
+    CHUNK_TOKENS: positiveInt(3000),
+    MAX_DOCUMENT_BYTES: positiveInt(100 * 1024 * 1024),
+    JOB_DEADLINE_SECONDS: positiveInt(6 * 3600),
+    DEFAULT_MODEL_PROVIDER: z.string().default('offline'),
+    DEFAULT_MODEL: z.string().default('extractive'),
+    LOG_LEVEL: logLevel,
+  })
+  .superRefine((c, ctx) => {
+    if (!!c.S3_ACCESS_KEY_ID !== !!c.S3_SECRET_ACCESS_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['S3_SECRET_ACCESS_KEY'],
+        message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are set together',
+      });
+    }
+  });
+
+export type JobsConfig = z.infer<typeof jobsConfigSchema>;
+export const JOBS_CONFIG = Symbol('JOBS_CONFIG');
+export const JOBS_SCHEMA = 'jobs';
+
+export function loadJobsConfig(env: Record<string, string | undefined> = process.env): JobsConfig {
+  return loadConfig('jobs', jobsConfigSchema, env);
+}

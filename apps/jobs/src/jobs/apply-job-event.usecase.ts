@@ -1,0 +1,243 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { z } from 'zod';
+import {
+  DomainError,
+  ErrorCode,
+  JOB_EVENT_TYPES,
+  JOB_STAGES,
+  UsersDocsSubjects,
+  verifyCallback,
+  type DocumentSummary,
+  type JobEvent,
+  type JobEventType,
+  type JobStatus,
+  type JobStreamEvent,
+  type RecordEventRequest,
+  type RecordEventResult,
+} from '@docflow/contracts';
+import { ServiceClient } from '@docflow/messaging';
+import type { WorkflowStatus } from '@docflow/workflow-engine';
+import { Clock } from '../common/clock';
+import { EventsPublisher } from '../events/events.publisher';
+import { applyToInput, canMove, finalStatus, isTerminal, jobProgress } from './job-state';
+import type { JobEntity } from './job.entity';
+import { JobsRepository } from './jobs.repository';
+
+const eventSchema = z.object({
+  id: z.string().min(1).max(300),
+  jobId: z.string(),
+  type: z.enum(JOB_EVENT_TYPES),
+  at: z.string().max(64),
+  chunk: z.number().int().nonnegative().optional(),
+  inputId: z.string().max(128).optional(),
+  docIds: z.array(z.string()).max(10_000).optional(),
+  stage: z.enum(JOB_STAGES).optional(),
+  progress: z.number().min(0).max(100).optional(),
+  message: z.string().max(4000).optional(),
+  output: z
+    .object({
+      markdownKey: z.string().max(1024),
+      sidecarKey: z.string().max(1024),
+      bytes: z.number().int().nonnegative(),
+    })
+    .optional(),
+  usage: z.object({ inputTokens: z.number(), outputTokens: z.number(), totalTokens: z.number() }).optional(),
+  error: z.object({ kind: z.enum(['retryable', 'permanent']), message: z.string().max(4000) }).optional(),
+});
+
+const TERMINAL_EVENT: Record<string, JobEventType> = {
+  completed: 'job_completed',
+  completed_with_errors: 'job_completed',
+  failed: 'job_failed',
+  cancelled: 'job_cancelled',
+};
+
+/**
+ * Applies a step's event to its job: verifies the HMAC signature with the job's secret (5-minute window),
+ * drops a duplicate event id, moves the input and the job forward only (a late or repeated callback never
+ * changes a finished job), registers outputs as documents of the user, stores every event in PostgreSQL and
+ * publishes it on JetStream.
+ */
+@Injectable()
+export class ApplyJobEventUseCase {
+  private readonly logger = new Logger(ApplyJobEventUseCase.name);
+
+  /** Set by the jobs service: what to do when a workflow reports that it ended. */
+  onWorkflowEnded?: (status: WorkflowStatus) => Promise<void>;
+
+  constructor(
+    private readonly jobs: JobsRepository,
+    private readonly services: ServiceClient,
+    private readonly publisher: EventsPublisher,
+    private readonly clock: Clock,
+  ) {}
+
+  /** A signed callback from a step. */
+  async record(request: RecordEventRequest): Promise<RecordEventResult> {
+    const job = await this.jobs.findWithInputs(request.jobId);
+    if (!job) throw DomainError.notFound('job');
+    const check = verifyCallback(job.callbackSecret, request.timestamp, request.signature, request.body);
+    if (!check.ok)
+      throw new DomainError(ErrorCode.UNAUTHENTICATED, `callback refused: signature ${check.reason}`);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(request.body);
+    } catch {
+      throw DomainError.validation('body', 'is not JSON');
+    }
+    const parsed = eventSchema.safeParse(raw);
+    if (!parsed.success) {
+      const details = parsed.error.issues.map((i) => ({
+        field: i.path.join('.') || 'body',
+        message: i.message,
+      }));
+      throw new DomainError(
+        ErrorCode.VALIDATION_FAILED,
+        details.map((d) => `${d.field}: ${d.message}`).join('; '),
+        details,
+      );
+    }
+    if (parsed.data.jobId !== job.id)
+      throw DomainError.validation('jobId', 'does not match the job of the URL');
+    const reported = parsed.data;
+    if ((reported.type === 'job_completed' || reported.type === 'job_failed') && !reported.inputId) {
+      // The workflow's exit handler: the workflow ended. Settle the job from what its steps left, the same
+      // way a watched status does; the job's own final event follows from that.
+      await this.onWorkflowEnded?.({
+        jobId: job.id,
+        workflowName: job.workflowName ?? '',
+        phase: reported.type === 'job_completed' ? 'Succeeded' : 'Failed',
+        ...(reported.message ? { message: reported.message } : {}),
+      });
+      return { accepted: true, duplicate: false };
+    }
+    const duplicate = !(await this.apply(job, parsed.data as JobEvent));
+    return { accepted: true, duplicate };
+  }
+
+  /** Applies an event (received or reconciled). False when it was seen before. */
+  async apply(job: JobEntity, event: JobEvent): Promise<boolean> {
+    // Registering an output is idempotent (one document per object key), so it happens before the lock.
+    let output: DocumentSummary | undefined;
+    const input = job.documents?.find((i) => i.inputId === event.inputId);
+    if (event.type === 'doc_completed' && event.output && input && !isTerminal(job.status)) {
+      output = await this.services.send<DocumentSummary>(UsersDocsSubjects.documentRegisterOutput, {
+        userId: job.userId,
+        jobId: job.id,
+        sourceDocIds: input.docIds,
+        key: event.output.markdownKey,
+        name: outputName(input.name, job.crew),
+        contentType: 'text/markdown',
+        size: event.output.bytes,
+      });
+    }
+
+    const now = this.clock.now();
+    const toPublish: (JobStreamEvent & { id: string })[] = [];
+    const fresh = await this.jobs.withLockedJob(job.id, async (tx, locked, inputs) => {
+      const stored = await this.jobs.insertEvent(tx, {
+        jobId: locked.id,
+        eventId: event.id,
+        type: event.type,
+        payload: { ...event },
+        createdAt: now,
+      });
+      if (!stored) return false;
+      if (isTerminal(locked.status)) return true; // kept for the record; a finished job does not change
+      const target = inputs.find((i) => i.inputId === event.inputId);
+      if (target) {
+        const next = applyToInput(
+          { status: target.status, stage: target.stage, progress: target.progress },
+          event,
+        );
+        if (next !== undefined) {
+          target.status = next.status;
+          target.stage = next.stage;
+          target.progress = next.progress;
+        }
+        if (event.type === 'doc_completed' && output) target.outputDocId = output.id;
+        if (event.type === 'doc_failed' && event.error) target.error = event.error.message;
+        await tx.save(target);
+      }
+      if (event.type === 'doc_completed' && event.usage) {
+        locked.usage = {
+          inputTokens: locked.usage.inputTokens + event.usage.inputTokens,
+          outputTokens: locked.usage.outputTokens + event.usage.outputTokens,
+          totalTokens: locked.usage.totalTokens + event.usage.totalTokens,
+        };
+      }
+      const progress = jobProgress(inputs);
+      if (canMove(locked.status, 'running')) {
+        locked.status = 'running';
+        locked.startedAt = now;
+        const started = {
+          id: `${locked.id}:job_started`,
+          jobId: locked.id,
+          type: 'job_started' as const,
+          at: now.toISOString(),
+          status: 'running' as JobStatus,
+          progress,
+        };
+        await this.jobs.insertEvent(tx, {
+          jobId: locked.id,
+          eventId: started.id,
+          type: started.type,
+          payload: started,
+          createdAt: now,
+        });
+        toPublish.push(started);
+      }
+      toPublish.push({
+        ...event,
+        status: locked.status,
+        progress,
+        ...(output ? { outputDocId: output.id } : {}),
+      } as JobStreamEvent & { id: string });
+      const final = finalStatus(inputs);
+      if (final) toPublish.push(await this.finish(tx, locked, final, now));
+      locked.updatedAt = now;
+      await tx.save(locked);
+      return true;
+    });
+    for (const e of toPublish) await this.publisher.publish(e);
+    return fresh === true;
+  }
+
+  /** Moves the job to a final status and records the matching job_* event. Call with the job locked. */
+  async finish(
+    tx: Parameters<Parameters<JobsRepository['withLockedJob']>[1]>[0],
+    job: JobEntity,
+    status: JobStatus,
+    now: Date,
+    error?: string,
+  ) {
+    job.status = status;
+    job.finishedAt = now;
+    if (error) job.error = error;
+    const type = TERMINAL_EVENT[status]!;
+    const event = {
+      id: `${job.id}:${type}`,
+      jobId: job.id,
+      type,
+      at: now.toISOString(),
+      status,
+      progress: status === 'failed' || status === 'cancelled' ? undefined : 100,
+      ...(error ? { message: error } : {}),
+    };
+    await this.jobs.insertEvent(tx, {
+      jobId: job.id,
+      eventId: event.id,
+      type,
+      payload: event,
+      createdAt: now,
+    });
+    this.logger.log({ msg: 'job finished', jobId: job.id, status });
+    return event as JobStreamEvent & { id: string };
+  }
+}
+
+/** `report.pdf` summarized → `report.summarize.md`. */
+export function outputName(sourceName: string, crew: string): string {
+  const stem = sourceName.replace(/\.[A-Za-z0-9]{1,8}$/, '') || 'output';
+  return `${stem}.${crew}.md`.slice(-255);
+}

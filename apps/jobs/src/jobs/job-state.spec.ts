@@ -1,0 +1,66 @@
+import { applyToInput, canMove, finalStatus, jobProgress, type InputState } from './job-state';
+
+describe(canMove.name, () => {
+  it.each([
+    ['queued', 'submitted', true],
+    ['submitted', 'running', true],
+    ['running', 'completed', true],
+    ['queued', 'cancelled', true],
+    ['running', 'submitted', false],
+    ['running', 'running', false],
+    ['completed', 'failed', false],
+    ['cancelled', 'running', false],
+    ['failed', 'completed', false],
+  ] as const)('%s → %s is %s', (from, to, allowed) => {
+    expect(canMove(from, to)).toBe(allowed);
+  });
+});
+
+describe(applyToInput.name, () => {
+  const pending: InputState = { status: 'pending', stage: null, progress: 0 };
+
+  it('walks extract → transform → load with progress only going up', () => {
+    let sut = applyToInput(pending, { type: 'stage_started', stage: 'extract' });
+    expect(sut).toEqual({ status: 'running', stage: 'extract', progress: 0 });
+    sut = applyToInput(sut, { type: 'stage_completed', stage: 'extract' });
+    sut = applyToInput(sut, { type: 'stage_progress', stage: 'transform', progress: 50 });
+    expect(sut.progress).toBe(50);
+    // a late, older event does not move progress back
+    sut = applyToInput(sut, { type: 'stage_started', stage: 'transform' });
+    expect(sut.progress).toBe(50);
+    sut = applyToInput(sut, { type: 'doc_completed' });
+    expect(sut).toEqual({ status: 'completed', stage: 'load', progress: 100 });
+  });
+
+  it('never changes a finished input', () => {
+    const done: InputState = { status: 'completed', stage: 'load', progress: 100 };
+    expect(applyToInput(done, { type: 'doc_failed' })).toBe(done);
+    const failed: InputState = { status: 'failed', stage: 'extract', progress: 0 };
+    expect(applyToInput(failed, { type: 'doc_completed' })).toBe(failed);
+  });
+});
+
+describe(finalStatus.name, () => {
+  it.each([
+    [['completed', 'completed'], 'completed'],
+    [['completed', 'failed'], 'completed_with_errors'],
+    [['failed', 'failed'], 'failed'],
+    [['completed', 'running'], undefined],
+    [['pending'], undefined],
+    [[], undefined],
+  ] as const)('%p gives %p', (statuses, expected) => {
+    expect(finalStatus(statuses.map((status) => ({ status })))).toBe(expected);
+  });
+});
+
+describe(jobProgress.name, () => {
+  it('is the mean, with finished inputs at 100', () => {
+    expect(
+      jobProgress([
+        { status: 'completed', progress: 0 },
+        { status: 'running', progress: 50 },
+      ]),
+    ).toBe(75);
+    expect(jobProgress([])).toBe(0);
+  });
+});

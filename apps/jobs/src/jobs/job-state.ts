@@ -1,0 +1,93 @@
+import {
+  TERMINAL_JOB_STATUSES,
+  type JobDocumentStatus,
+  type JobEvent,
+  type JobStage,
+  type JobStatus,
+} from '@docflow/contracts';
+
+const RANK: Record<JobStatus, number> = {
+  queued: 0,
+  submitted: 1,
+  running: 2,
+  completed: 3,
+  completed_with_errors: 3,
+  failed: 3,
+  cancelled: 3,
+};
+
+export function isTerminal(status: JobStatus): boolean {
+  return TERMINAL_JOB_STATUSES.includes(status);
+}
+
+/** Transitions only move forward, and a finished job never changes again. */
+export function canMove(from: JobStatus, to: JobStatus): boolean {
+  return !isTerminal(from) && RANK[to] > RANK[from];
+}
+
+export interface InputState {
+  status: JobDocumentStatus;
+  stage: JobStage | null;
+  progress: number;
+}
+
+const STAGE_SPAN: Record<JobStage, [number, number]> = {
+  extract: [0, 10],
+  transform: [10, 90],
+  load: [90, 100],
+};
+
+/**
+ * An input after an event. A finished input (completed, failed, cancelled) never changes; progress never
+ * goes back (events may arrive out of order).
+ */
+export function applyToInput(
+  state: InputState,
+  event: Pick<JobEvent, 'type' | 'stage' | 'progress'>,
+): InputState {
+  if (state.status === 'completed' || state.status === 'failed' || state.status === 'cancelled') return state;
+  const forward = (progress: number, stage: JobStage | null): InputState => ({
+    status: 'running',
+    stage: stage ?? state.stage,
+    progress: Math.max(state.progress, Math.round(progress)),
+  });
+  switch (event.type) {
+    case 'stage_started':
+      return event.stage ? forward(STAGE_SPAN[event.stage][0], event.stage) : state;
+    case 'stage_progress': {
+      if (!event.stage) return state;
+      const [from, to] = STAGE_SPAN[event.stage];
+      return forward(
+        from + ((to - from) * Math.min(100, Math.max(0, event.progress ?? 0))) / 100,
+        event.stage,
+      );
+    }
+    case 'stage_completed':
+      return event.stage ? forward(STAGE_SPAN[event.stage][1], event.stage) : state;
+    case 'doc_completed':
+      return { status: 'completed', stage: 'load', progress: 100 };
+    case 'doc_failed':
+      return { ...state, status: 'failed', stage: event.stage ?? state.stage };
+    default:
+      return state;
+  }
+}
+
+/** The job's status once every input is finished; undefined while one still runs. */
+export function finalStatus(inputs: { status: JobDocumentStatus }[]): JobStatus | undefined {
+  if (inputs.length === 0 || inputs.some((i) => i.status === 'pending' || i.status === 'running'))
+    return undefined;
+  if (inputs.every((i) => i.status === 'completed')) return 'completed';
+  if (inputs.every((i) => i.status !== 'completed')) return 'failed';
+  return 'completed_with_errors';
+}
+
+/** The job's progress: the mean of its inputs'. Finished inputs count as 100. */
+export function jobProgress(inputs: { status: JobDocumentStatus; progress: number }[]): number {
+  if (inputs.length === 0) return 0;
+  const sum = inputs.reduce(
+    (acc, i) => acc + (i.status === 'completed' || i.status === 'failed' ? 100 : i.progress),
+    0,
+  );
+  return Math.floor(sum / inputs.length);
+}

@@ -1,0 +1,78 @@
+import { Column, Entity, Index, OneToMany, PrimaryColumn } from 'typeorm';
+import type { JobStatus, JobStrategy } from '@docflow/contracts';
+import { JobDocumentEntity } from './job-document.entity';
+
+@Entity({ name: 'jobs' })
+@Index('IDX_jobs_user_created_id', ['userId', 'createdAt', 'id'])
+@Index('UQ_jobs_user_idempotency', ['userId', 'idempotencyKey'], {
+  unique: true,
+  where: '"idempotency_key" IS NOT NULL',
+})
+export class JobEntity {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column({ name: 'user_id', type: 'uuid' })
+  userId!: string;
+
+  @Column({ type: 'varchar', length: 32 })
+  status!: JobStatus;
+
+  @Column({ type: 'varchar', length: 64 })
+  crew!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  strategy!: JobStrategy;
+
+  @Column({ type: 'jsonb', default: {} })
+  params!: Record<string, string>;
+
+  @Column({ type: 'jsonb' })
+  model!: { provider: string; model: string };
+
+  @Column({ name: 'doc_ids', type: 'uuid', array: true })
+  docIds!: string[];
+
+  @Column({ name: 'idempotency_key', type: 'varchar', length: 255, nullable: true })
+  idempotencyKey!: string | null;
+
+  @Column({ type: 'varchar', length: 16 })
+  engine!: 'local' | 'argo';
+
+  @Column({ name: 'workflow_name', type: 'varchar', length: 63, nullable: true })
+  workflowName!: string | null;
+
+  @Column({ name: 'manifest_key', type: 'varchar', length: 1024 })
+  manifestKey!: string;
+
+  /** The per-job HMAC secret of the steps' callbacks. Never in a response, a log or a workflow parameter. */
+  @Column({ name: 'callback_secret', type: 'varchar', length: 128 })
+  callbackSecret!: string;
+
+  @Column({ name: 'chunk_count', type: 'int' })
+  chunkCount!: number;
+
+  @Column({ type: 'jsonb', default: { inputTokens: 0, outputTokens: 0, totalTokens: 0 } })
+  usage!: { inputTokens: number; outputTokens: number; totalTokens: number };
+
+  @Column({ type: 'text', nullable: true })
+  error!: string | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+
+  @Column({ name: 'submitted_at', type: 'timestamptz', nullable: true })
+  submittedAt!: Date | null;
+
+  @Column({ name: 'started_at', type: 'timestamptz', nullable: true })
+  startedAt!: Date | null;
+
+  @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
+  finishedAt!: Date | null;
+
+  @OneToMany(() => JobDocumentEntity, (d) => d.job)
+  documents?: JobDocumentEntity[];
+}

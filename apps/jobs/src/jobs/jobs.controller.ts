@@ -1,0 +1,47 @@
+import { Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import {
+  JobsSubjects,
+  type CreateJobRequest,
+  type Job,
+  type JobPage,
+  type JobRef,
+  type ListJobsRequest,
+  type RecordEventRequest,
+  type RecordEventResult,
+} from '@docflow/contracts';
+import { ApplyJobEventUseCase } from './apply-job-event.usecase';
+import { JobsService } from './jobs.service';
+
+@Controller()
+export class JobsController {
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly events: ApplyJobEventUseCase,
+  ) {}
+
+  @MessagePattern(JobsSubjects.jobCreate)
+  create(@Payload() request: CreateJobRequest): Promise<Job> {
+    return this.jobs.create(request);
+  }
+
+  @MessagePattern(JobsSubjects.jobGet)
+  get(@Payload() request: JobRef): Promise<Job> {
+    return this.jobs.get(request);
+  }
+
+  @MessagePattern(JobsSubjects.jobList)
+  list(@Payload() request: ListJobsRequest): Promise<JobPage> {
+    return this.jobs.list(request);
+  }
+
+  @MessagePattern(JobsSubjects.jobCancel)
+  cancel(@Payload() request: JobRef): Promise<Job> {
+    return this.jobs.cancel(request);
+  }
+
+  @MessagePattern(JobsSubjects.eventRecord)
+  record(@Payload() request: RecordEventRequest): Promise<RecordEventResult> {
+    return this.events.record(request);
+  }
+}

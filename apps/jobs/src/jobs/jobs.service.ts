@@ -1,0 +1,335 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { isBuiltinCrewName, loadBuiltinCrew } from '@docflow/agents';
+import {
+  DomainError,
+  ErrorCode,
+  JOB_MANIFEST_VERSION,
+  PAGE_LIMIT_DEFAULT,
+  UsersDocsSubjects,
+  jobManifestKey,
+  jobOutputPrefix,
+  type CreateJobRequest,
+  type Job,
+  type JobEvent,
+  type JobManifest,
+  type JobPage,
+  type JobRef,
+  type ListJobsRequest,
+  type ResolvedDocument,
+} from '@docflow/contracts';
+import { isUniqueViolation } from '@docflow/database';
+import { ServiceClient } from '@docflow/messaging';
+import { ObjectStorage } from '@docflow/storage';
+import type { WorkflowEngine, WorkflowStatus } from '@docflow/workflow-engine';
+import { Clock } from '../common/clock';
+import { decodeCursor, encodeCursor } from '../common/cursor';
+import { JOBS_CONFIG, type JobsConfig } from '../config';
+import { EventsPublisher } from '../events/events.publisher';
+import { ApplyJobEventUseCase } from './apply-job-event.usecase';
+import { JobDocumentEntity } from './job-document.entity';
+import { isTerminal } from './job-state';
+import { JobEntity } from './job.entity';
+import { toJob } from './job.mapper';
+import { JobsRepository } from './jobs.repository';
+
+export const WORKFLOW_ENGINE = Symbol('WORKFLOW_ENGINE');
+
+@Injectable()
+export class JobsService {
+  private readonly logger = new Logger(JobsService.name);
+
+  constructor(
+    private readonly jobs: JobsRepository,
+    private readonly services: ServiceClient,
+    @Inject(ObjectStorage) private readonly storage: ObjectStorage,
+    @Inject(WORKFLOW_ENGINE) private readonly engine: WorkflowEngine,
+    private readonly applyEvent: ApplyJobEventUseCase,
+    private readonly publisher: EventsPublisher,
+    @Inject(JOBS_CONFIG) private readonly config: JobsConfig,
+    private readonly clock: Clock,
+  ) {
+    this.applyEvent.onWorkflowEnded = (status) => this.reconcile(status);
+  }
+
+  /**
+   * Checks the request and the documents, writes the job manifest, records the job and starts its workflow.
+   * The same Idempotency-Key gives the same job.
+   */
+  async create(request: CreateJobRequest): Promise<Job> {
+    const userId = request.userId.toLowerCase();
+    if (request.idempotencyKey) {
+      const existing = await this.jobs.findByIdempotencyKey(userId, request.idempotencyKey);
+      if (existing) return toJob((await this.jobs.findWithInputs(existing.id))!);
+    }
+    if (request.flowId) throw DomainError.validation('flowId', 'flows are not available yet; name a crew');
+    const crew = request.crew ?? 'summarize';
+    if (!isBuiltinCrewName(crew)) throw DomainError.validation('crew', `unknown crew "${crew}"`);
+    const params = request.options?.params ?? {};
+    for (const [name, definition] of Object.entries(loadBuiltinCrew(crew).params)) {
+      // A parameter is required unless it says otherwise or has a default (the crew schema's rule).
+      const required = definition.required ?? definition.default === undefined;
+      if (required && definition.default === undefined && params[name] === undefined) {
+        throw DomainError.validation(`options.params.${name}`, `is required by the ${crew} crew`);
+      }
+    }
+    const docIds = [...new Set(request.docIds.map((id) => id.toLowerCase()))];
+    if (docIds.length > this.config.MAX_DOCS_PER_JOB) {
+      throw DomainError.validation('docIds', `at most ${this.config.MAX_DOCS_PER_JOB} documents per job`);
+    }
+    const documents = await this.services.send<ResolvedDocument[]>(UsersDocsSubjects.documentResolve, {
+      userId,
+      docIds,
+    });
+
+    const id = randomUUID();
+    const strategy = request.strategy ?? 'individual';
+    const inputs =
+      strategy === 'combined'
+        ? [{ inputId: 'combined', docIds, name: 'combined' }]
+        : strategy === 'object'
+          ? chunk(documents, 10).map((group, i) => ({
+              inputId: `batch-${i}`,
+              docIds: group.map((d) => d.docId),
+              name: `batch-${i}`,
+            }))
+          : documents.map((d) => ({ inputId: d.docId, docIds: [d.docId], name: d.name }));
+    const chunks = chunk(inputs, this.config.DOCS_PER_CHUNK).map((group, index) => ({
+      index,
+      inputs: group.map(({ inputId, docIds: ids }) => ({ inputId, docIds: ids })),
+    }));
+    const manifest: JobManifest = {
+      version: JOB_MANIFEST_VERSION,
+      jobId: id,
+      userId,
+      crew,
+      params,
+      strategy,
+      model: request.options?.model ?? {
+        provider: this.config.DEFAULT_MODEL_PROVIDER,
+        model: this.config.DEFAULT_MODEL,
+      },
+      documents: documents.map((d) => ({
+        docId: d.docId,
+        name: d.name,
+        contentType: d.contentType,
+        size: d.size,
+        key: d.key,
+        ...(d.etag ? { etag: d.etag } : {}),
+      })),
+      chunks,
+      outputPrefix: jobOutputPrefix(userId, id),
+      limits: {
+        maxDocumentBytes: this.config.MAX_DOCUMENT_BYTES,
+        chunkTokens: this.config.CHUNK_TOKENS,
+        modelConcurrency: this.config.MODEL_CONCURRENCY,
+      },
+    };
+    const manifestKey = jobManifestKey(userId, id);
+    await this.storage.put(manifestKey, JSON.stringify(manifest), 'application/json');
+
+    const now = this.clock.now();
+    const job = Object.assign(new JobEntity(), {
+      id,
+      userId,
+      status: 'queued' as const,
+      crew,
+      strategy,
+      params,
+      model: manifest.model,
+      docIds,
+      idempotencyKey: request.idempotencyKey ?? null,
+      engine: this.engine.kind,
+      workflowName: null,
+      manifestKey,
+      callbackSecret: randomBytes(32).toString('hex'),
+      chunkCount: chunks.length,
+      usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0 },
+      error: null,
+      createdAt: now,
+      updatedAt: now,
+      submittedAt: null,
+      startedAt: null,
+      finishedAt: null,
+    });
+    const rows = chunks.flatMap((c) =>
+      c.inputs.map((input) =>
+        Object.assign(new JobDocumentEntity(), {
+          jobId: id,
+          inputId: input.inputId,
+          docIds: input.docIds,
+          name: inputs.find((i) => i.inputId === input.inputId)!.name,
+          chunk: c.index,
+          status: 'pending' as const,
+          stage: null,
+          progress: 0,
+          outputDocId: null,
+          error: null,
+        }),
+      ),
+    );
+    try {
+      await this.jobs.insert(job, rows);
+    } catch (error) {
+      if (isUniqueViolation(error) && request.idempotencyKey) {
+        const existing = await this.jobs.findByIdempotencyKey(userId, request.idempotencyKey);
+        if (existing) return toJob((await this.jobs.findWithInputs(existing.id))!);
+      }
+      throw error;
+    }
+
+    try {
+      const { workflowName } = await this.engine.submit({
+        jobId: id,
+        userId,
+        manifestKey,
+        bucket: this.storage.bucket,
+        chunkCount: chunks.length,
+        parallelism: this.config.STEP_PARALLELISM,
+        callbackSecret: job.callbackSecret,
+        deadlineSeconds: this.config.JOB_DEADLINE_SECONDS,
+        concurrencyKey: userId,
+      });
+      await this.jobs.withLockedJob(id, async (tx, locked) => {
+        if (locked.status === 'queued') {
+          locked.status = 'submitted';
+          locked.submittedAt = this.clock.now();
+        }
+        locked.workflowName = workflowName;
+        locked.updatedAt = this.clock.now();
+        await tx.save(locked);
+      });
+    } catch (error) {
+      this.logger.error({ msg: 'could not start the workflow', jobId: id, error: (error as Error).message });
+      await this.jobs.withLockedJob(id, async (tx, locked) => {
+        const event = await this.applyEvent.finish(
+          tx,
+          locked,
+          'failed',
+          this.clock.now(),
+          'the workflow could not be started',
+        );
+        await tx.save(locked);
+        return event;
+      });
+      throw new DomainError(
+        ErrorCode.SERVICE_UNAVAILABLE,
+        'The workflow engine is unavailable; the job was not started',
+      );
+    }
+    return toJob((await this.jobs.findWithInputs(id))!);
+  }
+
+  async get(ref: JobRef): Promise<Job> {
+    const job = await this.jobs.findWithInputs(ref.jobId.toLowerCase(), ref.userId.toLowerCase());
+    if (!job) throw DomainError.notFound('job');
+    return toJob(job);
+  }
+
+  async list(request: ListJobsRequest): Promise<JobPage> {
+    const limit = request.limit ?? PAGE_LIMIT_DEFAULT;
+    const rows = await this.jobs.list(
+      request.userId.toLowerCase(),
+      limit + 1,
+      request.cursor ? decodeCursor(request.cursor) : undefined,
+      request.status,
+    );
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return {
+      items: items.map(toJob),
+      ...(rows.length > limit && last ? { nextCursor: encodeCursor(last) } : {}),
+    };
+  }
+
+  /** Stops the work for real (the engine ends the steps), then the job ends `cancelled`. */
+  async cancel(ref: JobRef): Promise<Job> {
+    const job = await this.jobs.findWithInputs(ref.jobId.toLowerCase(), ref.userId.toLowerCase());
+    if (!job) throw DomainError.notFound('job');
+    if (isTerminal(job.status)) throw new DomainError(ErrorCode.CONFLICT, `the job is already ${job.status}`);
+    try {
+      await this.engine.cancel(job.id);
+    } catch (error) {
+      this.logger.error({
+        msg: 'could not stop the workflow',
+        jobId: job.id,
+        error: (error as Error).message,
+      });
+      throw new DomainError(
+        ErrorCode.SERVICE_UNAVAILABLE,
+        'The workflow engine is unavailable; the job keeps running',
+      );
+    }
+    const now = this.clock.now();
+    const event = await this.jobs.withLockedJob(job.id, async (tx, locked, inputs) => {
+      if (isTerminal(locked.status)) return undefined;
+      for (const input of inputs) {
+        if (input.status === 'pending' || input.status === 'running') {
+          input.status = 'cancelled';
+          await tx.save(input);
+        }
+      }
+      const finished = await this.applyEvent.finish(tx, locked, 'cancelled', now);
+      locked.updatedAt = now;
+      await tx.save(locked);
+      return finished;
+    });
+    if (event) await this.publisher.publish(event);
+    return this.get(ref);
+  }
+
+  /**
+   * Follows what the engine reports. When a workflow ended and some inputs never reported (their callbacks
+   * were lost), the sidecars a step leaves in storage tell what was done; the rest failed.
+   */
+  async reconcile(status: WorkflowStatus): Promise<void> {
+    if (status.phase !== 'Succeeded' && status.phase !== 'Failed' && status.phase !== 'Error') return;
+    if (status.stopping) return; // a cancel: `cancel()` finishes the job
+    const job = await this.jobs.findWithInputs(status.jobId);
+    if (!job || isTerminal(job.status)) return;
+    const prefix = jobOutputPrefix(job.userId, job.id);
+    for (const input of job.documents ?? []) {
+      if (input.status !== 'pending' && input.status !== 'running') continue;
+      const sidecarKey = `${prefix}${input.inputId}.json`;
+      const sidecar = await this.storage.getBytes(sidecarKey, 16 * 1024 * 1024);
+      const base = {
+        jobId: job.id,
+        at: this.clock.now().toISOString(),
+        chunk: input.chunk,
+        inputId: input.inputId,
+        docIds: input.docIds,
+      };
+      const event: JobEvent = sidecar
+        ? (() => {
+            const data = JSON.parse(sidecar.toString('utf8')) as {
+              outputKey: string;
+              outputBytes: number;
+              usage: JobEvent['usage'];
+            };
+            return {
+              ...base,
+              id: `${job.id}:${input.chunk}:${input.inputId}:doc_completed`,
+              type: 'doc_completed',
+              output: { markdownKey: data.outputKey, sidecarKey, bytes: data.outputBytes },
+              usage: data.usage,
+            };
+          })()
+        : {
+            ...base,
+            id: `${job.id}:reconciled:${input.inputId}:doc_failed`,
+            type: 'doc_failed',
+            error: {
+              kind: 'permanent',
+              message: `the workflow ended (${status.phase}${status.message ? `: ${status.message}` : ''}) without a result for this input`,
+            },
+          };
+      await this.applyEvent.apply(job, event);
+    }
+  }
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

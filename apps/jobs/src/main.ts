@@ -1,0 +1,36 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { ConfigError, redactConfig } from '@docflow/config';
+import { PinoNestLogger, createLogger } from '@docflow/observability';
+import { RequestContextInterceptor, RpcErrorFilter } from '@docflow/messaging';
+import { jobsConfigSchema, loadJobsConfig } from './config';
+import { JobsModule } from './jobs.module';
+
+async function bootstrap(): Promise<void> {
+  const config = loadJobsConfig();
+  const logger = createLogger({ service: 'jobs', level: config.LOG_LEVEL });
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(JobsModule.forRoot(config), {
+    transport: Transport.NATS,
+    options: {
+      servers: config.NATS_URL.split(','),
+      queue: 'jobs',
+      name: 'jobs',
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      waitOnFirstConnect: true,
+      noAsyncTraces: true,
+    },
+    logger: new PinoNestLogger(logger),
+  });
+  app.useGlobalFilters(new RpcErrorFilter());
+  app.useGlobalInterceptors(new RequestContextInterceptor());
+  app.enableShutdownHooks();
+  await app.listen();
+  logger.info({ config: redactConfig(jobsConfigSchema, config) }, 'jobs listening on NATS');
+}
+
+bootstrap().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,4 @@
+// Every migration of the jobs schema, in order. A new migration is added here as well.
+import { Jobs1795437981496 } from './1795437981496-Jobs';
+
+export const migrations = [Jobs1795437981496];

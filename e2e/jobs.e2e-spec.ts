@@ -1,0 +1,343 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { signCallback } from '@docflow/contracts';
+import { waitFor } from '@docflow/local-platform';
+import { json, startPlatform, type RunningPlatform } from './platform';
+
+interface SseEvent {
+  id: number;
+  event: string;
+  data: Record<string, unknown>;
+}
+
+/** Reads Server-Sent Events until `until` says stop (or the stream ends). */
+async function readEvents(
+  url: string,
+  until: (e: SseEvent) => boolean,
+  headers: Record<string, string> = {},
+): Promise<SseEvent[]> {
+  const response = await fetch(url, { headers: { accept: 'text/event-stream', ...headers } });
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toContain('text/event-stream');
+  const events: SseEvent[] = [];
+  const decoder = new TextDecoder();
+  let buffer = '';
+  const reader = response.body!.getReader();
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const frame = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const fields = Object.fromEntries(
+          frame
+            .split('\n')
+            .filter((l) => l && !l.startsWith(':'))
+            .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
+        );
+        if (!fields.event) continue;
+        const event = { id: Number(fields.id), event: fields.event, data: JSON.parse(fields.data ?? '{}') };
+        events.push(event);
+        if (until(event)) return events;
+      }
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return events;
+}
+
+const TEXT = (n: number) =>
+  `# Report ${n}\n\n` +
+  Array.from(
+    { length: 30 },
+    (_, i) =>
+      `Finding ${i} of report ${n}: revenue in region ${i % 7} grew by ${i + n} percent this quarter.`,
+  ).join('\n');
+
+describe('jobs on the local platform', () => {
+  let platform: RunningPlatform;
+  let userId: string;
+
+  beforeAll(async () => {
+    platform = await startPlatform('jobs');
+    userId = await newUser();
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+  });
+
+  async function newUser(): Promise<string> {
+    const res = await json<{ id: string }>(`${platform.api}/users`, {
+      method: 'POST',
+      body: { name: 'J', email: `j-${randomUUID()}@example.com` },
+    });
+    return res.body.id;
+  }
+
+  async function upload(owner: string, name: string, text: string, put = true): Promise<string> {
+    const bytes = Buffer.from(text);
+    const doc = await json<{ id: string; upload: { url: string; headers: Record<string, string> } }>(
+      `${platform.api}/users/${owner}/docs`,
+      {
+        method: 'POST',
+        body: { name, contentType: 'text/plain', size: bytes.length },
+      },
+    );
+    if (put) {
+      await fetch(doc.body.upload.url, {
+        method: 'PUT',
+        headers: { 'Content-Type': 'text/plain' },
+        body: bytes,
+      });
+      await waitFor(
+        async () =>
+          (await json<{ status: string }>(`${platform.api}/users/${owner}/docs/${doc.body.id}`)).body
+            .status === 'uploaded',
+      );
+    }
+    return doc.body.id;
+  }
+
+  const TERMINAL = new Set(['job_completed', 'job_failed', 'job_cancelled']);
+
+  it('runs a job over three documents: stages arrive in order over SSE, the job completes, the outputs download', async () => {
+    const docIds = [
+      await upload(userId, 'a.txt', TEXT(1)),
+      await upload(userId, 'b.txt', TEXT(2)),
+      await upload(userId, 'c.txt', TEXT(3)),
+    ];
+    const created = await json<{ id: string; status: string }>(`${platform.api}/users/${userId}/jobs`, {
+      method: 'POST',
+      body: { docIds },
+    });
+    expect(created.status).toBe(202);
+    expect(['queued', 'submitted', 'running']).toContain(created.body.status);
+
+    const events = await readEvents(`${platform.api}/users/${userId}/jobs/${created.body.id}/events`, (e) =>
+      TERMINAL.has(e.event),
+    );
+    expect(events.every((e) => Number.isInteger(e.id) && e.id > 0)).toBe(true);
+    expect(events[0]!.event).toBe('job_started');
+    expect(events.at(-1)).toMatchObject({
+      event: 'job_completed',
+      data: { status: 'completed', progress: 100 },
+    });
+    for (const docId of docIds) {
+      const mine = events
+        .filter((e) => e.data.inputId === docId)
+        .map((e) => `${e.event}${e.data.stage ? ` ${String(e.data.stage)}` : ''}`);
+      const order = [
+        'stage_started extract',
+        'stage_completed extract',
+        'stage_started transform',
+        'stage_completed transform',
+        'stage_started load',
+        'stage_completed load',
+        'doc_completed',
+      ];
+      expect(mine.filter((m) => order.includes(m))).toEqual(order);
+    }
+
+    const job = await json<{
+      status: string;
+      progress: number;
+      outputDocIds: string[];
+      documents: { status: string }[];
+      usage: { totalTokens: number };
+      finishedAt: string;
+    }>(`${platform.api}/users/${userId}/jobs/${created.body.id}`);
+    expect(job.body).toMatchObject({ status: 'completed', progress: 100, finishedAt: expect.any(String) });
+    expect(job.body.documents.map((d) => d.status)).toEqual(['completed', 'completed', 'completed']);
+    expect(job.body.usage.totalTokens).toBeGreaterThan(0);
+    expect(job.body.outputDocIds).toHaveLength(3);
+    for (const outputId of job.body.outputDocIds) {
+      const output = await json<{
+        kind: string;
+        jobId: string;
+        sourceDocIds: string[];
+        download: { url: string };
+      }>(`${platform.api}/users/${userId}/docs/${outputId}`);
+      expect(output.body).toMatchObject({ kind: 'output', jobId: created.body.id });
+      expect(docIds).toContain(output.body.sourceDocIds[0]);
+      const text = await (await fetch(output.body.download.url)).text();
+      expect(text).toContain('## Summary');
+      expect(text).toMatch(/revenue in region/);
+    }
+
+    // A late subscriber gets the whole history; one that resumes with Last-Event-ID gets exactly the rest.
+    const replay = await readEvents(`${platform.api}/users/${userId}/jobs/${created.body.id}/events`, (e) =>
+      TERMINAL.has(e.event),
+    );
+    expect(replay.map((e) => e.id)).toEqual(events.map((e) => e.id));
+    const cut = events[4]!.id;
+    const rest = await readEvents(
+      `${platform.api}/users/${userId}/jobs/${created.body.id}/events`,
+      (e) => TERMINAL.has(e.event),
+      { 'last-event-id': String(cut) },
+    );
+    expect(rest.map((e) => e.id)).toEqual(events.filter((e) => e.id > cut).map((e) => e.id));
+
+    // Cancelling a finished job changes nothing.
+    expect(
+      (await json(`${platform.api}/users/${userId}/jobs/${created.body.id}`, { method: 'DELETE' })).status,
+    ).toBe(409);
+  });
+
+  it('gives the same job for the same Idempotency-Key', async () => {
+    const docId = await upload(userId, 'idem.txt', TEXT(9));
+    const headers = { 'idempotency-key': `key-${randomUUID()}` };
+    const first = await json<{ id: string }>(`${platform.api}/users/${userId}/jobs`, {
+      method: 'POST',
+      body: { docIds: [docId] },
+      headers,
+    });
+    const second = await json<{ id: string }>(`${platform.api}/users/${userId}/jobs`, {
+      method: 'POST',
+      body: { docIds: [docId] },
+      headers,
+    });
+    expect(first.status).toBe(202);
+    expect(second.body.id).toBe(first.body.id);
+    const list = await json<{ items: { id: string }[] }>(`${platform.api}/users/${userId}/jobs?limit=100`);
+    expect(list.body.items.filter((j) => j.id === first.body.id)).toHaveLength(1);
+  });
+
+  it('cancels a running job: its steps stop and it ends cancelled', async () => {
+    // About 6 MB: several seconds of work for the offline model on this machine.
+    const big = Array.from({ length: 15_000 }, (_, i) => `Paragraph ${i}: ${TEXT(i).slice(0, 400)}`).join(
+      '\n\n',
+    );
+    const docId = await upload(userId, 'big.txt', big);
+    const created = await json<{ id: string }>(`${platform.api}/users/${userId}/jobs`, {
+      method: 'POST',
+      body: { docIds: [docId] },
+    });
+    const jobId = created.body.id;
+    await readEvents(
+      `${platform.api}/users/${userId}/jobs/${jobId}/events`,
+      (e) => e.event === 'stage_started' && e.data.stage === 'transform',
+    );
+    const pattern = `worker/dist/main.js run --job ${jobId}`;
+    const running = () => {
+      try {
+        return execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).trim();
+      } catch {
+        return '';
+      }
+    };
+    expect(running()).not.toBe('');
+    const cancelled = await json<{ status: string; documents: { status: string }[] }>(
+      `${platform.api}/users/${userId}/jobs/${jobId}`,
+      { method: 'DELETE' },
+    );
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.status).toBe('cancelled');
+    expect(cancelled.body.documents.map((d) => d.status)).toEqual(['cancelled']);
+    await waitFor(() => running() === '', { description: 'no step process left' });
+    const events = await readEvents(`${platform.api}/users/${userId}/jobs/${jobId}/events`, (e) =>
+      TERMINAL.has(e.event),
+    );
+    expect(events.at(-1)!.event).toBe('job_cancelled');
+    expect(
+      (await json<{ status: string }>(`${platform.api}/users/${userId}/jobs/${jobId}`)).body.status,
+    ).toBe('cancelled');
+  });
+
+  it('refuses a forged callback with 401, and leaves the job alone', async () => {
+    const docId = await upload(userId, 'cb.txt', TEXT(5));
+    const created = await json<{ id: string }>(`${platform.api}/users/${userId}/jobs`, {
+      method: 'POST',
+      body: { docIds: [docId] },
+    });
+    const body = JSON.stringify({
+      id: 'forged-1',
+      jobId: created.body.id,
+      type: 'doc_failed',
+      at: new Date().toISOString(),
+      inputId: docId,
+    });
+    const ts = Math.floor(Date.now() / 1000);
+    const attempts: Record<string, string>[] = [
+      {},
+      { 'x-docflow-timestamp': String(ts), 'x-docflow-signature': signCallback('not-the-secret', ts, body) },
+      {
+        'x-docflow-timestamp': String(ts - 3600),
+        'x-docflow-signature': signCallback('not-the-secret', ts - 3600, body),
+      },
+    ];
+    for (const headers of attempts) {
+      const res = await json<{ error: { code: string } }>(
+        `${platform.privateApi}/webhooks/jobs/${created.body.id}/events`,
+        {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/json', ...headers },
+        },
+      );
+      expect(res.status).toBe(401);
+      expect(res.body.error.code).toBe('UNAUTHENTICATED');
+    }
+    await readEvents(`${platform.api}/users/${userId}/jobs/${created.body.id}/events`, (e) =>
+      TERMINAL.has(e.event),
+    );
+    expect(
+      (await json<{ status: string }>(`${platform.api}/users/${userId}/jobs/${created.body.id}`)).body.status,
+    ).toBe('completed');
+  });
+
+  it.each([
+    ['no documents', () => ({ docIds: [] }), 400, 'docIds'],
+    ['a malformed document id', () => ({ docIds: ['nope'] }), 400, 'docIds'],
+    ['an unknown field', (d: string) => ({ docIds: [d], priority: 1 }), 400, 'priority'],
+    ['an unknown crew', (d: string) => ({ docIds: [d], crew: 'poetry' }), 400, 'crew'],
+    [
+      'a missing crew parameter',
+      (d: string) => ({ docIds: [d], crew: 'translate' }),
+      400,
+      'options.params.targetLanguage',
+    ],
+    ['a bad strategy', (d: string) => ({ docIds: [d], strategy: 'all' }), 400, 'strategy'],
+    ['a flow (not available yet)', (d: string) => ({ docIds: [d], flowId: randomUUID() }), 400, 'flowId'],
+  ])('refuses %s', async (_label, body, status, field) => {
+    const docId = await upload(userId, 'x.txt', TEXT(7));
+    const res = await json<{ error: { code: string; details?: { field: string }[] } }>(
+      `${platform.api}/users/${userId}/jobs`,
+      { method: 'POST', body: body(docId) },
+    );
+    expect(res.status).toBe(status);
+    expect(res.body.error.details?.map((d) => d.field)).toContain(field);
+  });
+
+  it("refuses unknown, not-yet-uploaded and another user's documents", async () => {
+    const unknown = await json<{ error: { code: string } }>(`${platform.api}/users/${userId}/jobs`, {
+      method: 'POST',
+      body: { docIds: [randomUUID()] },
+    });
+    expect(unknown.status).toBe(404);
+    const pending = await upload(userId, 'pending.txt', TEXT(8), false);
+    const notUploaded = await json<{ error: { details: { field: string }[] } }>(
+      `${platform.api}/users/${userId}/jobs`,
+      { method: 'POST', body: { docIds: [pending] } },
+    );
+    expect(notUploaded.status).toBe(400);
+    expect(notUploaded.body.error.details[0]!.field).toBe('docIds');
+    const other = await newUser();
+    const theirs = await upload(other, 'theirs.txt', TEXT(4));
+    expect(
+      (await json(`${platform.api}/users/${userId}/jobs`, { method: 'POST', body: { docIds: [theirs] } }))
+        .status,
+    ).toBe(404);
+    const bad = await json(`${platform.api}/users/${userId}/jobs`, {
+      method: 'POST',
+      body: { docIds: [theirs] },
+      headers: { 'idempotency-key': 'has space' },
+    });
+    expect(bad.status).toBe(400);
+    expect((await json(`${platform.api}/users/${other}/jobs/${randomUUID()}`)).status).toBe(404);
+  });
+});

@@ -1,0 +1,107 @@
+import type { Page, PageQuery } from './pagination';
+import type { JobEvent, JobStage, JobStrategy } from './jobs';
+
+export const JobsSubjects = {
+  healthCheck: 'jobs.health.check',
+  jobCreate: 'jobs.job.create',
+  jobGet: 'jobs.job.get',
+  jobList: 'jobs.job.list',
+  jobCancel: 'jobs.job.cancel',
+  /** A step's signed callback, verified and applied by the jobs service. */
+  eventRecord: 'jobs.event.record',
+} as const;
+
+/** JetStream: every job event, on `jobs.events.<job_id>`, kept in the stream `JOB_EVENTS`. */
+export const JOB_EVENTS_STREAM = 'JOB_EVENTS';
+export const jobEventsSubject = (jobId: string) => `jobs.events.${jobId}`;
+
+export const JOB_STATUSES = [
+  'queued',
+  'submitted',
+  'running',
+  'completed',
+  'completed_with_errors',
+  'failed',
+  'cancelled',
+] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = [
+  'completed',
+  'completed_with_errors',
+  'failed',
+  'cancelled',
+];
+
+export const JOB_DOCUMENT_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type JobDocumentStatus = (typeof JOB_DOCUMENT_STATUSES)[number];
+
+export interface JobDocument {
+  docId: string;
+  inputId: string;
+  status: JobDocumentStatus;
+  stage?: JobStage;
+  progress: number;
+  outputDocId?: string;
+  error?: string;
+}
+
+export interface Job {
+  id: string;
+  userId: string;
+  status: JobStatus;
+  crew: string;
+  strategy: JobStrategy;
+  params: Record<string, string>;
+  docIds: string[];
+  documents: JobDocument[];
+  /** 0..100 over every document's extract → transform → load. */
+  progress: number;
+  outputDocIds: string[];
+  usage: { inputTokens: number; outputTokens: number; totalTokens: number };
+  engine: 'local' | 'argo';
+  error?: string;
+  createdAt: string;
+  updatedAt: string;
+  submittedAt?: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export interface CreateJobRequest {
+  userId: string;
+  docIds: string[];
+  crew?: string;
+  flowId?: string;
+  strategy?: JobStrategy;
+  options?: { params?: Record<string, string>; model?: { provider: string; model: string } };
+  idempotencyKey?: string;
+}
+
+export interface JobRef {
+  userId: string;
+  jobId: string;
+}
+
+export interface ListJobsRequest extends PageQuery {
+  userId: string;
+  status?: JobStatus;
+}
+
+export type JobPage = Page<Job>;
+
+export interface RecordEventRequest {
+  jobId: string;
+  timestamp?: string;
+  signature?: string;
+  /** The raw body, exactly as signed. */
+  body: string;
+}
+
+export interface RecordEventResult {
+  accepted: true;
+  duplicate: boolean;
+}
+
+/** What the events stream carries (SSE `data:`); the SSE `id:` is the JetStream sequence. */
+export type JobStreamEvent = Pick<JobEvent, 'type' | 'at'> &
+  Partial<JobEvent> & { jobId: string; status?: JobStatus; progress?: number };
