@@ -17,7 +17,7 @@ const dist = (app, file) => require(path.join(ROOT, 'apps', app, 'dist', file));
 
 const { loadGatewayConfig } = dist('gateway', 'config.js');
 const { createGatewayApps } = dist('gateway', 'gateway.app.js');
-const { ServiceClient } = dist('gateway', 'rpc/service-client.js');
+const { ServiceClient } = require('@docflow/messaging');
 const { loadUsersDocsConfig } = dist('users-docs', 'config.js');
 const { UsersDocsModule } = dist('users-docs', 'users-docs.module.js');
 

@@ -10,6 +10,15 @@ describe(parseWorkerArgs.name, () => {
     });
   });
 
+  it('reads the report command of the exit handler', () => {
+    expect(parseWorkerArgs(['report', '--job', 'j1', '--status', 'Failed'], {})).toEqual({
+      command: 'report',
+      jobId: 'j1',
+      status: 'Failed',
+    });
+    expect(() => parseWorkerArgs(['report', '--job', 'j1'], {})).toThrow('--status is required');
+  });
+
   it('falls back to the environment', () => {
     expect(
       parseWorkerArgs([], { DOCFLOW_JOB_ID: 'j2', DOCFLOW_MANIFEST: 's3://b/m', DOCFLOW_CHUNK: '0' }),

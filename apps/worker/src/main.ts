@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // docflow-worker run --job <job_id> --manifest s3://<bucket>/<key> --chunk <n>
 // The workflow step: the container of the Argo template, and the process the local engine runs.
+import { setMaxListeners } from 'node:events';
 import { ConfigError, redactConfig } from '@docflow/config';
 import { WorkerExitCode } from '@docflow/contracts';
 import { createLogger, runWithRequestContext } from '@docflow/observability';
@@ -25,6 +26,22 @@ async function main(): Promise<number> {
     return WorkerExitCode.USAGE;
   }
   const logger = createLogger({ service: 'worker', level: config.LOG_LEVEL });
+  if (args.command === 'report') {
+    // The workflow's exit handler: tells the jobs service the workflow ended, so it settles the job at once.
+    const callbacks = new CallbackClient({
+      baseUrl: config.DOCFLOW_CALLBACK_URL,
+      secret: config.DOCFLOW_CALLBACK_SECRET,
+      logger,
+    });
+    const delivered = await callbacks.send({
+      id: `${args.jobId}:workflow:${args.status}`,
+      jobId: args.jobId,
+      type: args.status === 'Succeeded' ? 'job_completed' : 'job_failed',
+      at: new Date().toISOString(),
+      message: `workflow ${args.status}`,
+    });
+    return delivered ? WorkerExitCode.OK : WorkerExitCode.RETRYABLE;
+  }
   const storage = new ObjectStorage({
     bucket: config.S3_BUCKET,
     region: config.S3_REGION,
@@ -35,6 +52,8 @@ async function main(): Promise<number> {
     presignCacheSize: 0,
   });
   const abort = new AbortController();
+  // Every model call of every concurrent input listens on this one signal (and removes its listener after).
+  setMaxListeners(0, abort.signal);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       logger.warn({ msg: 'stopping on signal', signal });

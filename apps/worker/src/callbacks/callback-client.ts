@@ -20,7 +20,8 @@ export interface CallbackClientOptions {
 
 /**
  * Sends job events to `POST {baseUrl}/webhooks/jobs/{job_id}/events`, signed with HMAC-SHA256 over the
- * timestamp and the body, one at a time and in order. Delivery is at least once: event ids are stable,
+ * timestamp and the body. Inputs running side by side send concurrently, so the receiver orders by
+ * stage (it only moves forward), not by arrival. Delivery is at least once: event ids are stable,
  * so the receiver drops duplicates. A callback that still fails after the retries is logged and dropped:
  * the jobs service also follows the workflow itself and reconciles what it missed.
  */
@@ -47,7 +48,8 @@ export class CallbackClient {
             [CALLBACK_SIGNATURE_HEADER]: signCallback(this.options.secret, timestamp, body),
           },
           body,
-          signal: AbortSignal.timeout(this.options.timeoutMs ?? 5_000),
+          // Generous: a long model run can hold the event loop for seconds before the answer is read.
+          signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
         });
         await response.arrayBuffer();
         if (response.ok) return true;
