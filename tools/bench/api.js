@@ -491,12 +491,10 @@ async function main() {
   const script = (app, entry) => path.join(ROOT, 'apps', app, 'dist', entry);
 
   // ---- NATS path: the real services, started as the launcher starts them
-  log('Starting the platform (migrations, users-docs, gateway)');
-  await runToCompletion({
-    name: 'users-docs migrate',
-    script: script('users-docs', 'migrate.js'),
-    env: serviceEnv,
-  });
+  log('Starting the platform (migrations, users-docs, jobs, gateway)');
+  for (const app of ['users-docs', 'jobs']) {
+    await runToCompletion({ name: `${app} migrate`, script: script(app, 'migrate.js'), env: serviceEnv });
+  }
   const usersDocs = spawnTracked({
     name: 'users-docs',
     script: script('users-docs', 'main.js'),
@@ -509,7 +507,9 @@ async function main() {
     env: serviceEnv,
     output,
   });
-  const natsServices = [usersDocs, gateway];
+  // Not on the measured path, but the gateway is ready only when every service answers.
+  const jobs = spawnTracked({ name: 'jobs', script: script('jobs', 'main.js'), env: serviceEnv, output });
+  const natsServices = [usersDocs, jobs, gateway];
   const natsBase = `http://127.0.0.1:${httpPort}`;
   await waitReady(natsBase, natsServices);
   log(`  ready at ${natsBase} (gateway pid ${gateway.child.pid}, users-docs pid ${usersDocs.child.pid})`);
@@ -565,8 +565,10 @@ async function main() {
   log('');
 
   // The NATS services stop before the in-process run so that they do not compete for the two cores.
+  log(`  jobs service (idle, not on this path): ${fmt(rssMiB(jobs.child.pid), 1)} MiB resident`);
   await stopService(gateway);
   await stopService(usersDocs);
+  await stopService(jobs);
 
   // ---- in-process path
   log('Starting the in-process gateway (users-docs handlers called directly, no NATS), in its own process');

@@ -42,6 +42,9 @@ function collectHandlers(context, controllers) {
       }
     }
   }
+  // This path measures users-docs only; the gateway's readiness also asks the jobs service, which plays
+  // no part in a document read, so it answers here as present.
+  handlers.set('jobs.health.check', async () => ({ service: 'jobs', status: 'ok', checks: {} }));
   for (const required of [UsersDocsSubjects.documentGet, UsersDocsSubjects.healthCheck]) {
     if (!handlers.has(required)) throw new Error(`no in-process handler found for ${required}`);
   }
