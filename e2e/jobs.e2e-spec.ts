@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { signCallback } from '@docflow/contracts';
 import { waitFor } from '@docflow/local-platform';
 import { json, startPlatform, type RunningPlatform } from './platform';
@@ -182,6 +183,12 @@ describe('jobs on the local platform', () => {
     );
     expect(rest.map((e) => e.id)).toEqual(events.filter((e) => e.id > cut).map((e) => e.id));
 
+    // Reconnecting after the final event: 204, so an EventSource stops instead of reconnecting forever.
+    const after = await fetch(`${platform.api}/users/${userId}/jobs/${created.body.id}/events`, {
+      headers: { 'last-event-id': String(events.at(-1)!.id) },
+    });
+    expect(after.status).toBe(204);
+
     // Cancelling a finished job changes nothing.
     expect(
       (await json(`${platform.api}/users/${userId}/jobs/${created.body.id}`, { method: 'DELETE' })).status,
@@ -288,6 +295,81 @@ describe('jobs on the local platform', () => {
     expect(
       (await json<{ status: string }>(`${platform.api}/users/${userId}/jobs/${created.body.id}`)).body.status,
     ).toBe('completed');
+  });
+
+  it("hides a user's real job from another user: GET, DELETE and the event stream answer 404", async () => {
+    const docId = await upload(userId, 'private.txt', TEXT(11));
+    const job = await json<{ id: string }>(`${platform.api}/users/${userId}/jobs`, {
+      method: 'POST',
+      body: { docIds: [docId] },
+    });
+    const other = await newUser();
+    for (const [method, path] of [
+      ['GET', ''],
+      ['DELETE', ''],
+      ['GET', '/events'],
+    ] as const) {
+      expect(
+        (await json(`${platform.api}/users/${other}/jobs/${job.body.id}${path}`, { method })).status,
+      ).toBe(404);
+    }
+    const theirs = await json<{ items: { id: string }[] }>(`${platform.api}/users/${other}/jobs`);
+    expect(theirs.body.items).toEqual([]);
+  });
+
+  it("refuses correctly signed callbacks that a step may not send: job-level events, foreign ids, others' output keys", async () => {
+    const docId = await upload(userId, 'signed.txt', TEXT(12));
+    const job = await json<{ id: string }>(`${platform.api}/users/${userId}/jobs`, {
+      method: 'POST',
+      body: { docIds: [docId] },
+    });
+    const client = new Client({ connectionString: platform.databaseUrl });
+    await client.connect();
+    const secret = (await client.query('SELECT callback_secret FROM jobs.jobs WHERE id = $1', [job.body.id]))
+      .rows[0].callback_secret as string;
+    await client.end();
+    const send = async (event: Record<string, unknown>) => {
+      const body = JSON.stringify({ jobId: job.body.id, at: new Date().toISOString(), ...event });
+      const ts = Math.floor(Date.now() / 1000);
+      return json<{ error: { code: string; details: { field: string }[] } }>(
+        `${platform.privateApi}/webhooks/jobs/${job.body.id}/events`,
+        {
+          method: 'POST',
+          body,
+          headers: {
+            'content-type': 'application/json',
+            'x-docflow-timestamp': String(ts),
+            'x-docflow-signature': signCallback(secret, ts, body),
+          },
+        },
+      );
+    };
+    const cancelled = await send({ id: `${job.body.id}:x:job_cancelled`, type: 'job_cancelled' });
+    expect(cancelled.status).toBe(400);
+    expect(cancelled.body.error.details[0]!.field).toBe('type');
+    const foreignId = await send({
+      id: 'other-job:0:x:stage_started:extract',
+      type: 'stage_started',
+      stage: 'extract',
+      inputId: docId,
+    });
+    expect(foreignId.body.error.details[0]!.field).toBe('id');
+    const stolen = await send({
+      id: `${job.body.id}:0:${docId}:doc_completed:forged`,
+      type: 'doc_completed',
+      inputId: docId,
+      output: { markdownKey: `users/${userId}/docs/${docId}/signed.txt`, sidecarKey: 'x', bytes: 1 },
+    });
+    expect(stolen.status).toBe(400);
+    expect(stolen.body.error.details[0]!.field).toBe('output.markdownKey');
+    await readEvents(`${platform.api}/users/${userId}/jobs/${job.body.id}/events`, (e) =>
+      TERMINAL.has(e.event),
+    );
+    const final = await json<{ status: string; outputDocIds: string[] }>(
+      `${platform.api}/users/${userId}/jobs/${job.body.id}`,
+    );
+    expect(final.body.status).toBe('completed');
+    expect(final.body.outputDocIds).toHaveLength(1);
   });
 
   it.each([

@@ -23,7 +23,11 @@ export const jobsConfigSchema = z
     LOCAL_WORKER_MAX_OLD_SPACE_MB: positiveInt(192),
     /** Documents one step handles: many per pod, never one pod per document. */
     DOCS_PER_CHUNK: positiveInt(25),
-    MAX_DOCS_PER_JOB: positiveInt(10_000),
+    /**
+     * A job's documents travel in one NATS reply (1 MB by default), so a job holds at most 2,000 of them for
+     * now; larger batches are split into several jobs until job inputs are paged.
+     */
+    MAX_DOCS_PER_JOB: positiveInt(2_000),
     STEP_PARALLELISM: positiveInt(8),
     MODEL_CONCURRENCY: positiveInt(8),
     CHUNK_TOKENS: positiveInt(3000),

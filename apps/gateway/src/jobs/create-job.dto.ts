@@ -17,9 +17,11 @@ import { JOB_STATUSES, JOB_STRATEGIES, type JobStatus, type JobStrategy } from '
 import { PageQueryDto } from '../http/page-query.dto';
 
 export class ModelChoiceDto {
-  @ApiProperty({ example: 'openai' })
-  @IsString()
-  @MaxLength(32)
+  @ApiProperty({
+    example: 'openai',
+    enum: ['offline', 'openai', 'openai-compatible', 'azure', 'ollama', 'vllm'],
+  })
+  @IsIn(['offline', 'openai', 'openai-compatible', 'azure', 'ollama', 'vllm'])
   provider!: string;
 
   @ApiProperty({ example: 'gpt-4o-mini' })
@@ -49,10 +51,10 @@ export class JobOptionsDto {
 }
 
 export class CreateJobDto {
-  @ApiProperty({ type: [String], format: 'uuid', minItems: 1, maxItems: 10000 })
+  @ApiProperty({ type: [String], format: 'uuid', minItems: 1, maxItems: 2000 })
   @IsArray()
   @ArrayMinSize(1)
-  @ArrayMaxSize(10_000)
+  @ArrayMaxSize(2_000)
   @IsUUID('all', { each: true, message: 'each entry must be a document id (UUID)' })
   docIds!: string[];
 

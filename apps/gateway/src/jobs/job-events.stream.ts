@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { consumerOpts, type JetStreamSubscription, type NatsConnection } from 'nats';
+import { consumerOpts, type JetStreamSubscription, type JsMsg, type NatsConnection } from 'nats';
 import {
   DomainError,
   ErrorCode,
@@ -34,6 +34,7 @@ export class JobEventsStream {
       );
     }
     let messages: JetStreamSubscription;
+    let pending: JsMsg | undefined;
     try {
       // An ordered push consumer: it works with nats-server 2.9 (the pull-based ordered consumer sends
       // `filter_subjects`, which only 2.10 understands) and redelivers nothing twice, in order.
@@ -52,6 +53,25 @@ export class JobEventsStream {
         ErrorCode.SERVICE_UNAVAILABLE,
         'The event stream is unavailable; try again shortly',
       );
+    }
+
+    const iterator = messages[Symbol.asyncIterator]();
+    const finished = TERMINAL_JOB_STATUSES.includes(job.status);
+    if (finished && afterSeq > 0) {
+      // EventSource reconnects after a stream ends; for a finished job with nothing after the client's last
+      // event, 204 tells it to stop (per the SSE specification) instead of a reconnect loop.
+      let timer: NodeJS.Timeout | undefined;
+      const next = await Promise.race([
+        iterator.next().then((r) => (r.done ? undefined : r.value)),
+        new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 1_000))),
+      ]);
+      clearTimeout(timer);
+      if (!next) {
+        messages.unsubscribe();
+        void reply.status(204).send();
+        return;
+      }
+      pending = next;
     }
 
     void reply.hijack();
@@ -73,7 +93,7 @@ export class JobEventsStream {
     );
     // A finished job whose final event is no longer in the stream (older than its retention) still ends.
     let idle: NodeJS.Timeout | undefined;
-    const finishedAlready = TERMINAL_JOB_STATUSES.includes(job.status);
+    const finishedAlready = finished;
     const armIdle = () => {
       if (!finishedAlready) return;
       clearTimeout(idle);
@@ -82,7 +102,14 @@ export class JobEventsStream {
     raw.on('close', () => messages.unsubscribe());
     armIdle();
     try {
-      for await (const message of messages) {
+      if (pending) {
+        const data = pending.json<{ type: string }>();
+        lastId = pending.seq;
+        send(pending.seq, data.type, data);
+        if (TERMINAL_EVENTS.has(data.type)) return;
+      }
+      for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
+        const message = r.value;
         const data = message.json<{ type: string }>();
         lastId = message.seq;
         send(message.seq, data.type, data);

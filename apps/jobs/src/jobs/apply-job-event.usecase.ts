@@ -6,6 +6,7 @@ import {
   JOB_EVENT_TYPES,
   JOB_STAGES,
   UsersDocsSubjects,
+  jobOutputPrefix,
   verifyCallback,
   type DocumentSummary,
   type JobEvent,
@@ -100,6 +101,17 @@ export class ApplyJobEventUseCase {
     if (parsed.data.jobId !== job.id)
       throw DomainError.validation('jobId', 'does not match the job of the URL');
     const reported = parsed.data;
+    const fromExitHandler =
+      (reported.type === 'job_completed' || reported.type === 'job_failed') && !reported.inputId;
+    const stepEvent = /^(stage_(started|progress|completed)|doc_(completed|failed))$/.test(reported.type);
+    // A step reports its own stages and results; job-level events are the service's to make.
+    if (!fromExitHandler && !stepEvent)
+      throw DomainError.validation('type', `a step cannot report ${reported.type}`);
+    if (!reported.id.startsWith(`${job.id}:`))
+      throw DomainError.validation('id', 'must start with the job id');
+    if (stepEvent && !job.documents?.some((i) => i.inputId === reported.inputId)) {
+      throw DomainError.validation('inputId', 'is not an input of this job');
+    }
     if ((reported.type === 'job_completed' || reported.type === 'job_failed') && !reported.inputId) {
       // The workflow's exit handler: the workflow ended. Settle the job from what its steps left, the same
       // way a watched status does; the job's own final event follows from that.
@@ -120,7 +132,18 @@ export class ApplyJobEventUseCase {
     // Registering an output is idempotent (one document per object key), so it happens before the lock.
     let output: DocumentSummary | undefined;
     const input = job.documents?.find((i) => i.inputId === event.inputId);
-    if (event.type === 'doc_completed' && event.output && input && !isTerminal(job.status)) {
+    const ownKey = input ? `${jobOutputPrefix(job.userId, job.id)}${input.inputId}.md` : undefined;
+    if (event.type === 'doc_completed' && event.output && event.output.markdownKey !== ownKey) {
+      throw DomainError.validation('output.markdownKey', 'is not the output key of this input');
+    }
+    if (
+      event.type === 'doc_completed' &&
+      event.output &&
+      input &&
+      !isTerminal(job.status) &&
+      input.status !== 'failed' &&
+      input.status !== 'cancelled'
+    ) {
       output = await this.services.send<DocumentSummary>(UsersDocsSubjects.documentRegisterOutput, {
         userId: job.userId,
         jobId: job.id,
@@ -134,73 +157,99 @@ export class ApplyJobEventUseCase {
 
     const now = this.clock.now();
     const toPublish: (JobStreamEvent & { id: string })[] = [];
-    const fresh = await this.jobs.withLockedJob(job.id, async (tx, locked, inputs) => {
-      const stored = await this.jobs.insertEvent(tx, {
-        jobId: locked.id,
-        eventId: event.id,
-        type: event.type,
-        payload: { ...event },
-        createdAt: now,
-      });
-      if (!stored) return false;
-      if (isTerminal(locked.status)) return true; // kept for the record; a finished job does not change
-      const target = inputs.find((i) => i.inputId === event.inputId);
-      if (target) {
-        const next = applyToInput(
-          { status: target.status, stage: target.stage, progress: target.progress },
-          event,
-        );
-        if (next !== undefined) {
-          target.status = next.status;
-          target.stage = next.stage;
-          target.progress = next.progress;
-        }
-        if (event.type === 'doc_completed' && output) target.outputDocId = output.id;
-        if (event.type === 'doc_failed' && event.error) target.error = event.error.message;
-        await tx.save(target);
-      }
-      if (event.type === 'doc_completed' && event.usage) {
-        locked.usage = {
-          inputTokens: locked.usage.inputTokens + event.usage.inputTokens,
-          outputTokens: locked.usage.outputTokens + event.usage.outputTokens,
-          totalTokens: locked.usage.totalTokens + event.usage.totalTokens,
-        };
-      }
-      const progress = jobProgress(inputs);
-      if (canMove(locked.status, 'running')) {
-        locked.status = 'running';
-        locked.startedAt = now;
-        const started = {
-          id: `${locked.id}:job_started`,
+    let committed: (ok: boolean) => void = () => undefined;
+    const commit = new Promise<boolean>((resolve) => (committed = resolve));
+    let published: Promise<void> = Promise.resolve();
+    const fresh = await this.jobs
+      .withLockedJob(job.id, async (tx, locked, inputs) => {
+        // Queued while the row is locked, so publishes follow the order of commits; run once committed.
+        published = this.inOrder(locked.id, async () => {
+          if (await commit) for (const e of toPublish) await this.publisher.publish(e);
+        });
+        const stored = await this.jobs.insertEvent(tx, {
           jobId: locked.id,
-          type: 'job_started' as const,
-          at: now.toISOString(),
-          status: 'running' as JobStatus,
-          progress,
-        };
-        await this.jobs.insertEvent(tx, {
-          jobId: locked.id,
-          eventId: started.id,
-          type: started.type,
-          payload: started,
+          eventId: event.id,
+          type: event.type,
+          payload: { ...event },
           createdAt: now,
         });
-        toPublish.push(started);
-      }
-      toPublish.push({
-        ...event,
-        status: locked.status,
-        progress,
-        ...(output ? { outputDocId: output.id } : {}),
-      } as JobStreamEvent & { id: string });
-      const final = finalStatus(inputs);
-      if (final) toPublish.push(await this.finish(tx, locked, final, now));
-      locked.updatedAt = now;
-      await tx.save(locked);
-      return true;
-    });
-    for (const e of toPublish) await this.publisher.publish(e);
+        if (!stored) return false;
+        if (isTerminal(locked.status)) return true; // kept for the record; a finished job does not change
+        const target = inputs.find((i) => i.inputId === event.inputId);
+        if (target) {
+          const next = applyToInput(
+            { status: target.status, stage: target.stage, progress: target.progress },
+            event,
+          );
+          if (next !== undefined) {
+            target.status = next.status;
+            target.stage = next.stage;
+            target.progress = next.progress;
+          }
+          if (event.type === 'doc_completed' && output) target.outputDocId = output.id;
+          if (event.type === 'doc_failed' && event.error) target.error = event.error.message;
+          await tx.save(target);
+        }
+        if (event.type === 'doc_completed' && event.usage) {
+          locked.usage = {
+            inputTokens: locked.usage.inputTokens + event.usage.inputTokens,
+            outputTokens: locked.usage.outputTokens + event.usage.outputTokens,
+            totalTokens: locked.usage.totalTokens + event.usage.totalTokens,
+          };
+        }
+        const progress = jobProgress(inputs);
+        if (canMove(locked.status, 'running')) {
+          locked.status = 'running';
+          locked.startedAt = now;
+          const started = {
+            id: `${locked.id}:job_started`,
+            jobId: locked.id,
+            type: 'job_started' as const,
+            at: now.toISOString(),
+            status: 'running' as JobStatus,
+            progress,
+          };
+          await this.jobs.insertEvent(tx, {
+            jobId: locked.id,
+            eventId: started.id,
+            type: started.type,
+            payload: started,
+            createdAt: now,
+          });
+          toPublish.push(started);
+        }
+        toPublish.push({
+          ...event,
+          status: locked.status,
+          progress,
+          ...(output ? { outputDocId: output.id } : {}),
+        } as JobStreamEvent & { id: string });
+        const final = finalStatus(inputs);
+        if (final) toPublish.push(await this.finish(tx, locked, final, now));
+        locked.updatedAt = now;
+        await tx.save(locked);
+        return true;
+      })
+      .catch((error: unknown) => {
+        committed(false);
+        throw error;
+      });
+    committed(true);
+    await published;
     return fresh === true;
+  }
+
+  private readonly queues = new Map<string, Promise<void>>();
+
+  /** Runs `work` after the work queued before it for the same job (one job's publishes never overtake). */
+  inOrder(jobId: string, work: () => Promise<void>): Promise<void> {
+    const next = (this.queues.get(jobId) ?? Promise.resolve()).then(work, work);
+    const tail = next.catch(() => undefined);
+    this.queues.set(jobId, tail);
+    void tail.then(() => {
+      if (this.queues.get(jobId) === tail) this.queues.delete(jobId);
+    });
+    return next;
   }
 
   /** Moves the job to a final status and records the matching job_* event. Call with the job locked. */

@@ -32,6 +32,16 @@ describe(applyToInput.name, () => {
     expect(sut).toEqual({ status: 'completed', stage: 'load', progress: 100 });
   });
 
+  it('keeps an input open after a retryable failure (the step is retried), fails it on a permanent one', () => {
+    const running: InputState = { status: 'running', stage: 'transform', progress: 40 };
+    expect(applyToInput(running, { type: 'doc_failed', error: { kind: 'retryable', message: '429' } })).toBe(
+      running,
+    );
+    expect(
+      applyToInput(running, { type: 'doc_failed', error: { kind: 'permanent', message: 'binary' } }).status,
+    ).toBe('failed');
+  });
+
   it('never changes a finished input', () => {
     const done: InputState = { status: 'completed', stage: 'load', progress: 100 };
     expect(applyToInput(done, { type: 'doc_failed' })).toBe(done);

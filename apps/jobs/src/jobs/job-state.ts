@@ -43,7 +43,7 @@ const STAGE_SPAN: Record<JobStage, [number, number]> = {
  */
 export function applyToInput(
   state: InputState,
-  event: Pick<JobEvent, 'type' | 'stage' | 'progress'>,
+  event: Pick<JobEvent, 'type' | 'stage' | 'progress' | 'error'>,
 ): InputState {
   if (state.status === 'completed' || state.status === 'failed' || state.status === 'cancelled') return state;
   const forward = (progress: number, stage: JobStage | null): InputState => ({
@@ -67,6 +67,9 @@ export function applyToInput(
     case 'doc_completed':
       return { status: 'completed', stage: 'load', progress: 100 };
     case 'doc_failed':
+      // A retryable failure is not the end: the engine retries the step (exit 75). If the retries run out,
+      // the workflow ends and reconciliation fails the input.
+      if (event.error?.kind === 'retryable') return state;
       return { ...state, status: 'failed', stage: event.stage ?? state.stage };
     default:
       return state;

@@ -66,6 +66,14 @@ export class JobsService {
     const crew = request.crew ?? 'summarize';
     if (!isBuiltinCrewName(crew)) throw DomainError.validation('crew', `unknown crew "${crew}"`);
     const params = request.options?.params ?? {};
+    for (const [name, value] of Object.entries(params)) {
+      if (typeof value !== 'string' || value.length > 100_000) {
+        throw DomainError.validation(
+          `options.params.${name}`,
+          'must be a string of at most 100,000 characters',
+        );
+      }
+    }
     for (const [name, definition] of Object.entries(loadBuiltinCrew(crew).params)) {
       // A parameter is required unless it says otherwise or has a default (the crew schema's rule).
       const required = definition.required ?? definition.default === undefined;
@@ -274,7 +282,7 @@ export class JobsService {
       await tx.save(locked);
       return finished;
     });
-    if (event) await this.publisher.publish(event);
+    if (event) await this.applyEvent.inOrder(job.id, () => this.publisher.publish(event));
     return this.get(ref);
   }
 

@@ -143,8 +143,16 @@ export class DocumentsService {
    * the same output registered twice is one document.
    */
   async registerOutput(request: RegisterOutputRequest): Promise<DocumentSummary> {
+    const userId = request.userId.toLowerCase();
+    // Only an object under the job's own outputs can become a document of this user.
+    if (!request.key.startsWith(`users/${userId}/jobs/${request.jobId.toLowerCase()}/outputs/`)) {
+      throw DomainError.validation('key', "is not under the job's outputs");
+    }
     const existing = await this.documents.findByObjectKey(request.key);
-    if (existing) return toDocumentSummary(existing);
+    if (existing) {
+      if (existing.userId !== userId) throw DomainError.validation('key', 'belongs to another document');
+      return toDocumentSummary(existing);
+    }
     const now = this.clock.now();
     const entity = Object.assign(new DocumentEntity(), {
       id: randomUUID(),

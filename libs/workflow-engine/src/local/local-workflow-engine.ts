@@ -29,6 +29,9 @@ export interface LocalWorkflowEngineOptions {
 interface LocalJob {
   status: WorkflowStatus;
   children: Set<ChildProcess>;
+  /** No more steps start (a cancel, the deadline, or shutdown). */
+  halted: boolean;
+  /** A cancel asked for it: reported as `stopping`, which the jobs service leaves to its cancel path. */
   cancelled: boolean;
 }
 
@@ -37,9 +40,8 @@ const RETRYABLE_EXIT = 75;
 /**
  * Runs a job's steps as child processes on this machine: the worker entrypoint with the same arguments and
  * environment as the WorkflowTemplate's container. Concurrency is bounded across jobs; a step that exits 75 is
- * retried with backoff; cancel ends each step's process group. State lives in memory: after a restart the
- * steps already running finish on their own (their callbacks still arrive), which is what the jobs service
- * relies on; the engine just no longer lists them.
+ * retried with backoff; cancel ends each step's process group. State lives in memory: `close()` (a graceful
+ * shutdown) ends every step; after a crash the running steps go on and their callbacks still arrive.
  */
 export class LocalWorkflowEngine implements WorkflowEngine {
   readonly kind = 'local' as const;
@@ -56,6 +58,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     const job: LocalJob = {
       status: { jobId: request.jobId, workflowName, phase: 'Pending' },
       children: new Set(),
+      halted: false,
       cancelled: false,
     };
     this.jobs.set(request.jobId, job);
@@ -70,6 +73,12 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     job.cancelled = true;
     job.status = { ...job.status, stopping: true };
     this.emit(job);
+    await this.halt(job);
+  }
+
+  /** Starts no more steps and ends the running ones. */
+  private async halt(job: LocalJob): Promise<void> {
+    job.halted = true;
     await Promise.all([...job.children].map((child) => this.stop(child)));
   }
 
@@ -90,7 +99,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
 
   /** Stops every step of every job (platform shutdown). */
   async close(): Promise<void> {
-    await Promise.all([...this.jobs.keys()].map((id) => this.cancel(id)));
+    await Promise.all([...this.jobs.values()].map((job) => this.halt(job)));
   }
 
   private finished(job: LocalJob): boolean {
@@ -122,22 +131,23 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     let next = 0;
     const lane = async () => {
       for (let chunk = chunks[next++]; chunk !== undefined; chunk = chunks[next++]) {
-        if (job.cancelled) return;
+        if (job.halted) return;
         const code = await this.runStep(job, request, chunk);
-        if (code !== 0 && !job.cancelled) failures.push(`step ${chunk} exited with ${code}`);
+        if (code !== 0 && !job.halted) failures.push(`step ${chunk} exited with ${code}`);
       }
     };
     const deadline = setTimeout(() => {
-      failures.push(`exceeded the deadline of ${request.deadlineSeconds} s`);
-      void this.cancel(request.jobId);
+      failures.unshift(`exceeded the deadline of ${request.deadlineSeconds} s`);
+      void this.halt(job);
     }, request.deadlineSeconds * 1000);
     await Promise.all(
       Array.from({ length: Math.max(1, Math.min(request.parallelism, chunks.length)) }, lane),
     );
     clearTimeout(deadline);
     const finishedAt = new Date().toISOString();
-    if (job.cancelled) this.set(job, 'Failed', { message: failures[0] ?? 'Stopped', finishedAt });
-    else if (failures.length) this.set(job, 'Failed', { message: failures.join('; '), finishedAt });
+    if (job.cancelled) this.set(job, 'Failed', { message: 'Stopped', finishedAt });
+    else if (failures.length || job.halted)
+      this.set(job, 'Failed', { message: failures.join('; ') || 'Stopped', finishedAt });
     else this.set(job, 'Succeeded', { finishedAt });
   }
 
@@ -152,13 +162,13 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       const release = await this.slot();
       let code: number | null;
       try {
-        if (job.cancelled) return null;
+        if (job.halted) return null;
         if (job.status.phase === 'Pending') this.set(job, 'Running', { startedAt: new Date().toISOString() });
         code = await this.spawnStep(job, request, chunk);
       } finally {
         release();
       }
-      if (code !== RETRYABLE_EXIT || attempt >= maxRetries || job.cancelled) return code;
+      if (code !== RETRYABLE_EXIT || attempt >= maxRetries || job.halted) return code;
       await new Promise((r) => setTimeout(r, (this.options.retryBackoffMs ?? 1_000) * 2 ** attempt));
     }
   }
@@ -175,7 +185,13 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     ];
     const heap = this.options.maxOldSpaceMb ? [`--max-old-space-size=${this.options.maxOldSpaceMb}`] : [];
     const child = spawn(process.execPath, [...heap, this.options.workerEntry, ...args], {
-      env: { ...process.env, ...this.options.env, DOCFLOW_CALLBACK_SECRET: request.callbackSecret },
+      // Only what a step needs: steps read untrusted documents and must not see the service's own secrets
+      // (database URL, webhook token, ...), exactly as the container gets only its ConfigMap and Secrets.
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        ...this.options.env,
+        DOCFLOW_CALLBACK_SECRET: request.callbackSecret,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -187,7 +203,10 @@ export class LocalWorkflowEngine implements WorkflowEngine {
         );
     }
     return new Promise((resolve) => {
-      child.once('error', () => resolve(null));
+      child.once('error', () => {
+        job.children.delete(child);
+        resolve(null);
+      });
       child.once('exit', (code) => {
         job.children.delete(child);
         resolve(code);
