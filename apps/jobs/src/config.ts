@@ -21,8 +21,13 @@ export const jobsConfigSchema = z
     LOCAL_ENGINE_CONCURRENCY: positiveInt(2),
     /** V8 heap cap of each local step, as the WorkflowTemplate sets with NODE_OPTIONS. */
     LOCAL_WORKER_MAX_OLD_SPACE_MB: positiveInt(192),
-    /** Documents one step handles: many per pod, never one pod per document. */
+    /** Inputs one step handles at least: many per pod, never one pod per document. */
     DOCS_PER_CHUNK: positiveInt(25),
+    /** Steps per job at most: larger jobs get more inputs per step (Argo slows down with thousands of pods). */
+    MAX_CHUNKS_PER_JOB: positiveInt(150),
+    /** For OpenAI-compatible models on the local engine, until steps fetch the user's key from the vault. */
+    PROVIDER_API_KEY: secret(z.string()).optional(),
+    PROVIDER_BASE_URL: z.url().optional(),
     /**
      * A job's documents travel in one NATS reply (1 MB by default), so a job holds at most 2,000 of them for
      * now; larger batches are split into several jobs until job inputs are paged.

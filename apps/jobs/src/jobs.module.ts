@@ -30,6 +30,8 @@ export function createWorkflowEngine(config: JobsConfig): WorkflowEngine {
     workerEntry: config.LOCAL_WORKER_ENTRY,
     concurrency: config.LOCAL_ENGINE_CONCURRENCY,
     maxOldSpaceMb: config.LOCAL_WORKER_MAX_OLD_SPACE_MB,
+    // Shorter than the launcher's grace for the jobs service, so steps end before it is killed.
+    stopGraceMs: 3_000,
     env: {
       S3_BUCKET: config.S3_BUCKET,
       S3_REGION: config.S3_REGION,
@@ -38,6 +40,8 @@ export function createWorkflowEngine(config: JobsConfig): WorkflowEngine {
       ...(config.S3_SECRET_ACCESS_KEY ? { S3_SECRET_ACCESS_KEY: config.S3_SECRET_ACCESS_KEY } : {}),
       S3_FORCE_PATH_STYLE: String(config.S3_FORCE_PATH_STYLE),
       DOCFLOW_CALLBACK_URL: config.STEP_CALLBACK_URL,
+      ...(config.PROVIDER_API_KEY ? { DOCFLOW_PROVIDER_API_KEY: config.PROVIDER_API_KEY } : {}),
+      ...(config.PROVIDER_BASE_URL ? { DOCFLOW_PROVIDER_BASE_URL: config.PROVIDER_BASE_URL } : {}),
       LOG_LEVEL: config.LOG_LEVEL,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },

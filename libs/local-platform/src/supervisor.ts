@@ -32,8 +32,8 @@ export function spawnService({ name, script, env, output }: SpawnServiceOptions)
   return { name, child, exited };
 }
 
-/** SIGTERM to the process group, SIGKILL after `graceMs`. */
-export async function stopService(service: ServiceProcess, graceMs = 5_000): Promise<void> {
+/** SIGTERM, then SIGKILL after `graceMs` (long enough for the jobs service to stop its own steps first). */
+export async function stopService(service: ServiceProcess, graceMs = 10_000): Promise<void> {
   if (service.child.exitCode !== null || service.child.signalCode !== null) return;
   const pid = service.child.pid;
   const signal = (sig: NodeJS.Signals) => {

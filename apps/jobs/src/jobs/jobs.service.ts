@@ -102,7 +102,11 @@ export class JobsService {
               name: `batch-${i}`,
             }))
           : documents.map((d) => ({ inputId: d.docId, docIds: [d.docId], name: d.name }));
-    const chunks = chunk(inputs, this.config.DOCS_PER_CHUNK).map((group, index) => ({
+    const perChunk = Math.max(
+      this.config.DOCS_PER_CHUNK,
+      Math.ceil(inputs.length / this.config.MAX_CHUNKS_PER_JOB),
+    );
+    const chunks = chunk(inputs, perChunk).map((group, index) => ({
       index,
       inputs: group.map(({ inputId, docIds: ids }) => ({ inputId, docIds: ids })),
     }));

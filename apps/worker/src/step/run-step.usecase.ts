@@ -192,6 +192,7 @@ export class RunStepUseCase {
     try {
       // extract
       await emit('stage_started', {}, 'extract');
+      const extractStarted = Date.now();
       const sources: { docId: string; name: string; format: DocumentFormat; chars: number }[] = [];
       const texts: string[] = [];
       const long = await this.openLongText(manifest, docIds, transformer);
@@ -209,7 +210,7 @@ export class RunStepUseCase {
         sources.push({ docId, name: doc.name, format, chars: text.length });
         texts.push(docIds.length > 1 ? `## ${doc.name}\n\n${text}` : text);
       }
-      const extractMs = Date.now() - started;
+      const extractMs = Date.now() - extractStarted;
       await emit('stage_completed', {}, 'extract');
 
       // transform
