@@ -115,6 +115,7 @@ function jobsServiceSettings() {
   const { jobsConfigSchema } = require(JOBS_CONFIG);
   const keys = [
     'DOCS_PER_CHUNK',
+    'MAX_CHUNKS_PER_JOB',
     'MAX_DOCS_PER_JOB',
     'LOCAL_ENGINE_CONCURRENCY',
     'STEP_PARALLELISM',
@@ -526,11 +527,15 @@ function workflowSize(settings) {
       valid: issues.length === 0,
     };
   };
-  const current = measure(perChunk);
+  // As the jobs service sizes steps: at least DOCS_PER_CHUNK inputs, at most MAX_CHUNKS_PER_JOB steps.
+  const serviceChunk = (docs) => Math.max(perChunk, Math.ceil(docs / settings.MAX_CHUNKS_PER_JOB.value));
+  const current = measure(serviceChunk(SETTINGS.sizeDocs));
   // The smallest DOCS_PER_CHUNK whose workflow stays within the pod target.
   let needed = 1;
   while (Math.ceil(SETTINGS.sizeDocs / needed) + 2 > TARGETS.pods) needed++;
-  const rows = [...new Set([1, perChunk, needed])].sort((a, b) => a - b).map((n) => measure(n));
+  const rows = [...new Set([1, perChunk, needed, serviceChunk(SETTINGS.sizeDocs)])]
+    .sort((a, b) => a - b)
+    .map((n) => measure(n));
   // What the jobs service accepts today (MAX_DOCS_PER_JOB), at the current chunk size.
   const maxDocs = settings.MAX_DOCS_PER_JOB.value;
   if (maxDocs < SETTINGS.sizeDocs) rows.push(measure(perChunk, maxDocs));
