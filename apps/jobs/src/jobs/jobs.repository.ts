@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { CursorPosition } from '../common/cursor';
+import type { CursorPosition } from '@docflow/database';
 import { JobEventEntity } from '../events/job-event.entity';
 import { JobDocumentEntity } from './job-document.entity';
 import { JobEntity } from './job.entity';

@@ -18,12 +18,11 @@ import {
   type ListJobsRequest,
   type ResolvedDocument,
 } from '@docflow/contracts';
-import { isUniqueViolation } from '@docflow/database';
+import { decodeCursor, isUniqueViolation, toPage } from '@docflow/database';
 import { ServiceClient } from '@docflow/messaging';
 import { ObjectStorage } from '@docflow/storage';
 import type { WorkflowEngine, WorkflowStatus } from '@docflow/workflow-engine';
 import { Clock } from '../common/clock';
-import { decodeCursor, encodeCursor } from '../common/cursor';
 import { JOBS_CONFIG, type JobsConfig } from '../config';
 import { EventsPublisher } from '../events/events.publisher';
 import { ApplyJobEventUseCase } from './apply-job-event.usecase';
@@ -246,12 +245,7 @@ export class JobsService {
       request.cursor ? decodeCursor(request.cursor) : undefined,
       request.status,
     );
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
-    return {
-      items: items.map(toJob),
-      ...(rows.length > limit && last ? { nextCursor: encodeCursor(last) } : {}),
-    };
+    return toPage(rows, limit, toJob);
   }
 
   /** Stops the work for real (the engine ends the steps), then the job ends `cancelled`. */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In, Not, type Repository } from 'typeorm';
 import type { DocumentStatus } from '@docflow/contracts';
-import type { CursorPosition } from '../common/cursor';
+import type { CursorPosition } from '@docflow/database';
 import { DocumentEntity } from './document.entity';
 
 export type DocumentPatch = Partial<

@@ -15,10 +15,9 @@ import {
   type ResolveDocumentsRequest,
   type ResolvedDocument,
 } from '@docflow/contracts';
-import { isUniqueViolation } from '@docflow/database';
+import { decodeCursor, isUniqueViolation, toPage } from '@docflow/database';
 import { ObjectStorage } from '@docflow/storage';
 import { Clock } from '../common/clock';
-import { decodeCursor, toPage } from '../common/cursor';
 import { USERS_DOCS_CONFIG, type UsersDocsConfig } from '../config';
 import { UsersRepository } from '../users/users.repository';
 import { DocumentEntity } from './document.entity';

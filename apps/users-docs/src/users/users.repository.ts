@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type Repository } from 'typeorm';
-import type { CursorPosition } from '../common/cursor';
+import type { CursorPosition } from '@docflow/database';
 import { UserEntity } from './user.entity';
 
 @Injectable()

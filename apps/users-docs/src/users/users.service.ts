@@ -9,10 +9,9 @@ import {
   type User,
   type UserPage,
 } from '@docflow/contracts';
-import { isUniqueViolation } from '@docflow/database';
+import { decodeCursor, isUniqueViolation, toPage } from '@docflow/database';
 import { ObjectStorage } from '@docflow/storage';
 import { Clock } from '../common/clock';
-import { decodeCursor, toPage } from '../common/cursor';
 import { UserEntity } from './user.entity';
 import { UsersRepository } from './users.repository';
 import { userObjectsPrefix } from '../documents/object-keys';
