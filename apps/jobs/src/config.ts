@@ -1,18 +1,14 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { bool, logLevel, loadConfig, positiveInt, secret } from '@docflow/config';
+import { checkS3Keys, s3ConfigFields } from '@docflow/storage';
+import { logLevel, loadConfig, positiveInt, secret } from '@docflow/config';
 
 export const jobsConfigSchema = z
   .object({
     DATABASE_URL: z.string().startsWith('postgres').default('postgres://postgres@127.0.0.1:5432/docflow'),
     DB_POOL_SIZE: positiveInt(10),
     NATS_URL: z.string().default('nats://127.0.0.1:4222'),
-    S3_BUCKET: z.string().min(3).default('docflow'),
-    S3_REGION: z.string().default('us-east-1'),
-    S3_ENDPOINT: z.url().optional(),
-    S3_ACCESS_KEY_ID: z.string().optional(),
-    S3_SECRET_ACCESS_KEY: secret(z.string()).optional(),
-    S3_FORCE_PATH_STYLE: bool(true),
+    ...s3ConfigFields,
     /** `local` runs steps as processes on this machine; `argo` submits Workflows to Kubernetes. */
     WORKFLOW_ENGINE: z.enum(['local', 'argo']).default('local'),
     /** The private API as the steps reach it. */
@@ -42,15 +38,7 @@ export const jobsConfigSchema = z
     DEFAULT_MODEL: z.string().default('extractive'),
     LOG_LEVEL: logLevel,
   })
-  .superRefine((c, ctx) => {
-    if (!!c.S3_ACCESS_KEY_ID !== !!c.S3_SECRET_ACCESS_KEY) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['S3_SECRET_ACCESS_KEY'],
-        message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are set together',
-      });
-    }
-  });
+  .superRefine(checkS3Keys);
 
 export type JobsConfig = z.infer<typeof jobsConfigSchema>;
 export const JOBS_CONFIG = Symbol('JOBS_CONFIG');

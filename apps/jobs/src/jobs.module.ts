@@ -9,7 +9,7 @@ import {
 import { DataSource } from 'typeorm';
 import { createServiceDataSource } from '@docflow/database';
 import { NatsRpcClient, ServiceClient } from '@docflow/messaging';
-import { ObjectStorage } from '@docflow/storage';
+import { ObjectStorage, storageFromConfig } from '@docflow/storage';
 import { LocalWorkflowEngine, type WorkflowEngine } from '@docflow/workflow-engine';
 import { Clock } from './common/clock';
 import { JOBS_CONFIG, type JobsConfig } from './config';
@@ -123,16 +123,7 @@ export class JobsModule {
         },
         {
           provide: ObjectStorage,
-          useFactory: () =>
-            new ObjectStorage({
-              bucket: config.S3_BUCKET,
-              region: config.S3_REGION,
-              endpoint: config.S3_ENDPOINT,
-              accessKeyId: config.S3_ACCESS_KEY_ID,
-              secretAccessKey: config.S3_SECRET_ACCESS_KEY,
-              forcePathStyle: config.S3_FORCE_PATH_STYLE,
-              presignCacheSize: 0,
-            }),
+          useFactory: () => storageFromConfig(config, { presignCacheSize: 0 }),
         },
         { provide: NatsRpcClient, useValue: nats },
         { provide: ServiceClient, useValue: nats },

@@ -1,7 +1,7 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { createServiceDataSource } from '@docflow/database';
-import { ObjectStorage } from '@docflow/storage';
+import { ObjectStorage, storageFromConfig } from '@docflow/storage';
 import { Clock } from './common/clock';
 import { USERS_DOCS_CONFIG, type UsersDocsConfig } from './config';
 import { DocumentsController } from './documents/documents.controller';
@@ -25,18 +25,6 @@ class ResourcesLifecycle implements OnApplicationShutdown {
     this.storage.destroy();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
-}
-
-export function storageFromConfig(config: UsersDocsConfig): ObjectStorage {
-  return new ObjectStorage({
-    bucket: config.S3_BUCKET,
-    region: config.S3_REGION,
-    endpoint: config.S3_ENDPOINT,
-    publicEndpoint: config.S3_PUBLIC_ENDPOINT,
-    accessKeyId: config.S3_ACCESS_KEY_ID,
-    secretAccessKey: config.S3_SECRET_ACCESS_KEY,
-    forcePathStyle: config.S3_FORCE_PATH_STYLE,
-  });
 }
 
 @Module({})

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { bool, logLevel, loadConfig, secret } from '@docflow/config';
+import { checkS3Keys, s3ConfigFields } from '@docflow/storage';
+import { logLevel, loadConfig, secret } from '@docflow/config';
 
 /**
  * The step's environment: the same in the Argo container and as a local process. Secrets (the callback
@@ -8,12 +9,7 @@ import { bool, logLevel, loadConfig, secret } from '@docflow/config';
  */
 export const workerConfigSchema = z
   .object({
-    S3_BUCKET: z.string().min(3).default('docflow'),
-    S3_REGION: z.string().default('us-east-1'),
-    S3_ENDPOINT: z.url().optional(),
-    S3_ACCESS_KEY_ID: z.string().optional(),
-    S3_SECRET_ACCESS_KEY: secret(z.string()).optional(),
-    S3_FORCE_PATH_STYLE: bool(true),
+    ...s3ConfigFields,
     /** The private API, e.g. `http://docflow-gateway-private:8081/api/private`. */
     DOCFLOW_CALLBACK_URL: z.url(),
     DOCFLOW_CALLBACK_SECRET: secret(z.string().min(16, 'must be at least 16 characters')),
@@ -23,15 +19,7 @@ export const workerConfigSchema = z
     DOCFLOW_MODEL_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
     LOG_LEVEL: logLevel,
   })
-  .superRefine((c, ctx) => {
-    if (!!c.S3_ACCESS_KEY_ID !== !!c.S3_SECRET_ACCESS_KEY) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['S3_SECRET_ACCESS_KEY'],
-        message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are set together',
-      });
-    }
-  });
+  .superRefine(checkS3Keys);
 
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 

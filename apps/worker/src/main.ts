@@ -5,7 +5,7 @@ import { setMaxListeners } from 'node:events';
 import { ConfigError, redactConfig } from '@docflow/config';
 import { WorkerExitCode } from '@docflow/contracts';
 import { createLogger, runWithRequestContext } from '@docflow/observability';
-import { ObjectStorage } from '@docflow/storage';
+import { storageFromConfig } from '@docflow/storage';
 import { USAGE, parseWorkerArgs, type WorkerArgs } from './args';
 import { CallbackClient } from './callbacks/callback-client';
 import { loadWorkerConfig, workerConfigSchema, type WorkerConfig } from './config';
@@ -42,15 +42,7 @@ async function main(): Promise<number> {
     });
     return delivered ? WorkerExitCode.OK : WorkerExitCode.RETRYABLE;
   }
-  const storage = new ObjectStorage({
-    bucket: config.S3_BUCKET,
-    region: config.S3_REGION,
-    endpoint: config.S3_ENDPOINT,
-    accessKeyId: config.S3_ACCESS_KEY_ID,
-    secretAccessKey: config.S3_SECRET_ACCESS_KEY,
-    forcePathStyle: config.S3_FORCE_PATH_STYLE,
-    presignCacheSize: 0,
-  });
+  const storage = storageFromConfig(config, { presignCacheSize: 0 });
   const abort = new AbortController();
   // Every model call of every concurrent input listens on this one signal (and removes its listener after).
   setMaxListeners(0, abort.signal);
