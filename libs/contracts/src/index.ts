@@ -5,3 +5,4 @@ export * from './users-docs';
 export * from './jobs';
 export * from './job-callbacks';
 export * from './jobs-api';
+export * from './identity-events';

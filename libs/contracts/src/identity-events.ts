@@ -1,0 +1,36 @@
+/**
+ * Durable identity events on JetStream, shared by identity (publisher) and the services that react to them
+ * (user-details: new-user setup). Consumers are durable and at-least-once, so handlers must be idempotent.
+ */
+export const IDENTITY_EVENTS_STREAM = 'IDENTITY_EVENTS';
+
+export const IdentityEventSubjects = {
+  /** A user signed up (or was created by a platform admin). Payload: {@link UserRegisteredEvent}. */
+  userRegistered: 'identity.user.registered',
+} as const;
+
+export interface UserRegisteredEvent {
+  /** Unique per event; consumers de-duplicate on it as well as on `userId`. */
+  eventId: string;
+  userId: string;
+  email: string;
+  name: string;
+  /** ISO 8601. */
+  registeredAt: string;
+}
+
+/**
+ * Who is calling, as the gateway's authentication guard puts it on the request (`request.principal`).
+ * `user`: a person with a verified access token; `token`: a personal access token (limited to `scopes`);
+ * `anonymous`: only reaches routes marked `@Public()`.
+ */
+export interface AuthPrincipal {
+  kind: 'anonymous' | 'user' | 'token';
+  userId?: string;
+  /** Platform administrator: may reach any user's `/users/{user_id}` routes and `POST/GET /users`. */
+  isAdmin?: boolean;
+  /** Present for personal access tokens only. */
+  scopes?: string[];
+  /** Access-token id (`jti`) or personal-access-token id, for revocation checks and audit. */
+  tokenId?: string;
+}
