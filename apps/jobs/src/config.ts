@@ -11,6 +11,18 @@ export const jobsConfigSchema = z
     ...s3ConfigFields,
     /** `local` runs steps as processes on this machine; `argo` submits Workflows to Kubernetes. */
     WORKFLOW_ENGINE: z.enum(['local', 'argo']).default('local'),
+    /** argo: the namespace of the Workflows, their Secrets and the WorkflowTemplate (the jobs service's own). */
+    ARGO_NAMESPACE: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a namespace name')
+      .default('docflow'),
+    ARGO_WORKFLOW_TEMPLATE: z.string().default('docflow-transform'),
+    /** argo: overrides the worker image the WorkflowTemplate names. */
+    WORKER_IMAGE: z.string().optional(),
+    /** How often unfinished jobs are checked against the engine (a Workflow deleted, a job never submitted). */
+    RECOVERY_SWEEP_MS: positiveInt(60_000),
+    /** How often events still in the outbox (a failed publish) are published again. */
+    OUTBOX_SWEEP_MS: positiveInt(5_000),
     /** The private API as the steps reach it. */
     STEP_CALLBACK_URL: z.url().default('http://127.0.0.1:8081/api/private'),
     LOCAL_WORKER_ENTRY: z.string().default(resolve(__dirname, '../../worker/dist/main.js')),

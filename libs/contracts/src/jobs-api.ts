@@ -97,9 +97,26 @@ export interface RecordEventRequest {
   body: string;
 }
 
+/**
+ * JetStream: callbacks the gateway accepted while the jobs service could not be reached, on
+ * `jobs.callbacks.<job_id>` in the work-queue stream `JOB_CALLBACKS`. The jobs service consumes them with the
+ * durable consumer `jobs` when it is back: a step's events are never lost to a jobs-service outage.
+ */
+export const JOB_CALLBACKS_STREAM = 'JOB_CALLBACKS';
+export const JOB_CALLBACKS_CONSUMER = 'jobs';
+export const jobCallbacksSubject = (jobId: string) => `jobs.callbacks.${jobId}`;
+
+/** A buffered callback: the request as received, and when (the 5-minute window counts from then). */
+export interface BufferedCallback extends RecordEventRequest {
+  /** Unix seconds at which the gateway received it. */
+  receivedAt: number;
+}
+
 export interface RecordEventResult {
   accepted: true;
   duplicate: boolean;
+  /** The jobs service was unavailable: the callback waits in JetStream and is applied when it is back. */
+  buffered?: boolean;
 }
 
 /** What the events stream carries (SSE `data:`); the SSE `id:` is the JetStream sequence. */

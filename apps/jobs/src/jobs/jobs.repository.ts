@@ -64,13 +64,35 @@ export class JobsRepository {
       .getMany();
   }
 
+  /** The chunks that still have an input pending or running. */
+  async openChunks(jobId: string): Promise<number[]> {
+    const rows = await this.dataSource
+      .getRepository(JobDocumentEntity)
+      .createQueryBuilder('i')
+      .select('DISTINCT i.chunk', 'chunk')
+      .where('i.job_id = :jobId AND i.status IN (:...open)', { jobId, open: ['pending', 'running'] })
+      .orderBy('i.chunk', 'ASC')
+      .getRawMany<{ chunk: number }>();
+    return rows.map((r) => Number(r.chunk));
+  }
+
+  /** The job row alone. */
+  findJob(id: string): Promise<JobEntity | null> {
+    return this.dataSource.getRepository(JobEntity).findOneBy({ id });
+  }
+
+  /** One input of a job. */
+  findInput(jobId: string, inputId: string, tx?: EntityManager): Promise<JobDocumentEntity | null> {
+    return (tx ?? this.dataSource.manager).getRepository(JobDocumentEntity).findOneBy({ jobId, inputId });
+  }
+
   /**
    * Runs `work` with the job row locked (SELECT ... FOR UPDATE), so concurrent callbacks for one job apply
-   * one after the other.
+   * one after the other. Only the job row is read: the work loads the one input it changes.
    */
   async withLockedJob<T>(
     id: string,
-    work: (tx: EntityManager, job: JobEntity, inputs: JobDocumentEntity[]) => Promise<T>,
+    work: (tx: EntityManager, job: JobEntity) => Promise<T>,
   ): Promise<T | undefined> {
     return this.dataSource.transaction(async (tx) => {
       const job = await tx
@@ -80,14 +102,29 @@ export class JobsRepository {
         .where('j.id = :id', { id })
         .getOne();
       if (!job) return undefined;
-      const inputs = await tx
-        .getRepository(JobDocumentEntity)
-        .find({ where: { jobId: id }, order: { chunk: 'ASC', inputId: 'ASC' } });
-      return work(tx, job, inputs);
+      return work(tx, job);
     });
   }
 
-  /** Stores an event once: false when this (job, event id) was stored before. */
+  /** Cancels every input still pending or running (call with the job locked). */
+  async cancelOpenInputs(tx: EntityManager, jobId: string): Promise<void> {
+    await tx
+      .createQueryBuilder()
+      .update(JobDocumentEntity)
+      .set({ status: 'cancelled' })
+      .where('job_id = :jobId AND status IN (:...open)', { jobId, open: ['pending', 'running'] })
+      .execute();
+  }
+
+  /** Whether this (job, event id) was stored before. */
+  async hasEvent(tx: EntityManager, jobId: string, eventId: string): Promise<boolean> {
+    return tx.getRepository(JobEventEntity).existsBy({ jobId, eventId });
+  }
+
+  /**
+   * Stores an event once: false when this (job, event id) was stored before. `pending` puts it in the outbox:
+   * it reaches JetStream once the transaction commits (see OutboxRelay).
+   */
   async insertEvent(tx: EntityManager, event: Omit<JobEventEntity, 'seq'>): Promise<boolean> {
     const result = await tx
       .createQueryBuilder()
@@ -99,6 +136,62 @@ export class JobsRepository {
       .returning(['seq'])
       .execute();
     return (result.raw as unknown[]).length > 0;
+  }
+
+  /**
+   * Hands a job's outbox events to `publish` in the order they were stored, and marks those published. The
+   * rows stay locked meanwhile, so a second relay (another replica) waits and then finds them done: a job's
+   * events reach the stream in commit order. Stops at the first failed publish; the rest stays pending.
+   */
+  async drainOutbox(
+    jobId: string,
+    publish: (payload: Record<string, unknown>) => Promise<void>,
+  ): Promise<{ published: number; remaining: number; failure?: Error }> {
+    return this.dataSource.transaction(async (tx) => {
+      const rows = await tx
+        .getRepository(JobEventEntity)
+        .createQueryBuilder('e')
+        .setLock('pessimistic_write')
+        .where('e.job_id = :jobId AND e.pending', { jobId })
+        .orderBy('e.seq', 'ASC')
+        .limit(500)
+        .getMany();
+      const done: string[] = [];
+      let failure: Error | undefined;
+      for (const row of rows) {
+        try {
+          await publish(row.payload);
+        } catch (error) {
+          failure = error as Error;
+          break;
+        }
+        done.push(row.seq);
+      }
+      if (done.length > 0)
+        await tx
+          .createQueryBuilder()
+          .update(JobEventEntity)
+          .set({ pending: false })
+          .where('seq IN (:...done)', { done })
+          .execute();
+      return {
+        published: done.length,
+        remaining: rows.length - done.length,
+        ...(failure ? { failure } : {}),
+      };
+    });
+  }
+
+  /** Jobs that have events waiting in the outbox. */
+  async jobsWithPendingEvents(limit: number): Promise<string[]> {
+    const rows = await this.dataSource
+      .getRepository(JobEventEntity)
+      .createQueryBuilder('e')
+      .select('DISTINCT e.job_id', 'jobId')
+      .where('e.pending')
+      .limit(limit)
+      .getRawMany<{ jobId: string }>();
+    return rows.map((r) => r.jobId);
   }
 
   listEvents(jobId: string): Promise<JobEventEntity[]> {

@@ -24,7 +24,7 @@ import { ObjectStorage } from '@docflow/storage';
 import type { WorkflowEngine, WorkflowStatus } from '@docflow/workflow-engine';
 import { Clock } from '../common/clock';
 import { JOBS_CONFIG, type JobsConfig } from '../config';
-import { EventsPublisher } from '../events/events.publisher';
+import { OutboxRelay } from '../events/outbox.relay';
 import { ApplyJobEventUseCase } from './apply-job-event.usecase';
 import { JobDocumentEntity } from './job-document.entity';
 import { isTerminal } from './job-state';
@@ -44,7 +44,7 @@ export class JobsService {
     @Inject(ObjectStorage) private readonly storage: ObjectStorage,
     @Inject(WORKFLOW_ENGINE) private readonly engine: WorkflowEngine,
     private readonly applyEvent: ApplyJobEventUseCase,
-    private readonly publisher: EventsPublisher,
+    private readonly outbox: OutboxRelay,
     @Inject(JOBS_CONFIG) private readonly config: JobsConfig,
     private readonly clock: Clock,
   ) {
@@ -156,6 +156,10 @@ export class JobsService {
       callbackSecret: randomBytes(32).toString('hex'),
       chunkCount: chunks.length,
       usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0 },
+      inputsTotal: inputs.length,
+      inputsOpen: inputs.length,
+      inputsCompleted: 0,
+      progressSum: 0,
       error: null,
       createdAt: now,
       updatedAt: now,
@@ -190,30 +194,11 @@ export class JobsService {
     }
 
     try {
-      const { workflowName } = await this.engine.submit({
-        jobId: id,
-        userId,
-        manifestKey,
-        bucket: this.storage.bucket,
-        chunkCount: chunks.length,
-        parallelism: this.config.STEP_PARALLELISM,
-        callbackSecret: job.callbackSecret,
-        deadlineSeconds: this.config.JOB_DEADLINE_SECONDS,
-        concurrencyKey: userId,
-      });
-      await this.jobs.withLockedJob(id, async (tx, locked) => {
-        if (locked.status === 'queued') {
-          locked.status = 'submitted';
-          locked.submittedAt = this.clock.now();
-        }
-        locked.workflowName = workflowName;
-        locked.updatedAt = this.clock.now();
-        await tx.save(locked);
-      });
+      await this.submit(job);
     } catch (error) {
       this.logger.error({ msg: 'could not start the workflow', jobId: id, error: (error as Error).message });
       await this.jobs.withLockedJob(id, async (tx, locked) => {
-        const event = await this.applyEvent.finish(
+        await this.applyEvent.finish(
           tx,
           locked,
           'failed',
@@ -221,14 +206,91 @@ export class JobsService {
           'the workflow could not be started',
         );
         await tx.save(locked);
-        return event;
       });
+      void this.outbox.flush(id);
       throw new DomainError(
         ErrorCode.SERVICE_UNAVAILABLE,
         'The workflow engine is unavailable; the job was not started',
       );
     }
     return toJob((await this.jobs.findWithInputs(id))!);
+  }
+
+  /** Hands the job to the engine (again, when resuming) and records it as submitted. */
+  private async submit(job: JobEntity, chunks?: number[]): Promise<void> {
+    const { workflowName } = await this.engine.submit({
+      jobId: job.id,
+      userId: job.userId,
+      manifestKey: job.manifestKey,
+      bucket: this.storage.bucket,
+      chunkCount: job.chunkCount,
+      ...(chunks ? { chunks } : {}),
+      parallelism: this.config.STEP_PARALLELISM,
+      callbackSecret: job.callbackSecret,
+      deadlineSeconds: this.config.JOB_DEADLINE_SECONDS,
+      concurrencyKey: job.userId,
+    });
+    await this.jobs.withLockedJob(job.id, async (tx, locked) => {
+      if (locked.status === 'queued') {
+        locked.status = 'submitted';
+        locked.submittedAt = this.clock.now();
+      }
+      locked.workflowName = workflowName;
+      locked.updatedAt = this.clock.now();
+      await tx.save(locked);
+    });
+  }
+
+  /**
+   * Takes up the jobs nobody drives any more: at start-up (after a crash or a restart) and then every minute.
+   * A job the engine still runs is left alone; one whose workflow ended is settled; a job that was recorded
+   * but never handed to the engine is submitted; a local job the engine does not know (the service restarted,
+   * its steps stopped with it) runs its unfinished chunks again, the worker skipping inputs already done;
+   * an argo job whose Workflow is gone is settled from what its steps left in storage.
+   */
+  async recover(options: { olderThanMs: number }): Promise<{ resumed: number; settled: number }> {
+    const counts = { resumed: 0, settled: 0 };
+    const cutoff = this.clock.now().getTime() - options.olderThanMs;
+    for (const job of await this.jobs.findUnfinished()) {
+      // A job being created right now is not stranded.
+      if (job.createdAt.getTime() > cutoff) continue;
+      try {
+        const status = await this.engine.status(job.id);
+        if (status) {
+          if (['Succeeded', 'Failed', 'Error'].includes(status.phase) && !status.stopping) {
+            await this.reconcile(status);
+            counts.settled++;
+          }
+          continue;
+        }
+        if (job.engine !== this.engine.kind) {
+          this.logger.warn({ msg: 'an unfinished job of another engine', jobId: job.id, engine: job.engine });
+          continue;
+        }
+        if (job.status === 'queued' || this.engine.kind === 'local') {
+          const chunks = job.status === 'queued' ? undefined : await this.jobs.openChunks(job.id);
+          if (chunks && chunks.length === 0) {
+            await this.reconcile({ jobId: job.id, workflowName: job.workflowName ?? '', phase: 'Succeeded' });
+            counts.settled++;
+            continue;
+          }
+          this.logger.warn({ msg: 'resuming a job', jobId: job.id, status: job.status, chunks });
+          await this.submit(job, chunks);
+          counts.resumed++;
+          continue;
+        }
+        await this.reconcile({
+          jobId: job.id,
+          workflowName: job.workflowName ?? '',
+          phase: 'Failed',
+          message: 'the workflow no longer exists',
+        });
+        counts.settled++;
+      } catch (error) {
+        this.logger.error({ msg: 'could not recover a job', jobId: job.id, error: (error as Error).message });
+      }
+    }
+    return counts;
   }
 
   async get(ref: JobRef): Promise<Job> {
@@ -267,20 +329,16 @@ export class JobsService {
       );
     }
     const now = this.clock.now();
-    const event = await this.jobs.withLockedJob(job.id, async (tx, locked, inputs) => {
-      if (isTerminal(locked.status)) return undefined;
-      for (const input of inputs) {
-        if (input.status === 'pending' || input.status === 'running') {
-          input.status = 'cancelled';
-          await tx.save(input);
-        }
-      }
-      const finished = await this.applyEvent.finish(tx, locked, 'cancelled', now);
+    const cancelled = await this.jobs.withLockedJob(job.id, async (tx, locked) => {
+      if (isTerminal(locked.status)) return false;
+      await this.jobs.cancelOpenInputs(tx, locked.id);
+      locked.inputsOpen = 0;
+      await this.applyEvent.finish(tx, locked, 'cancelled', now);
       locked.updatedAt = now;
       await tx.save(locked);
-      return finished;
+      return true;
     });
-    if (event) await this.applyEvent.inOrder(job.id, () => this.publisher.publish(event));
+    if (cancelled) await this.outbox.flush(job.id);
     return this.get(ref);
   }
 
@@ -329,7 +387,7 @@ export class JobsService {
               message: `the workflow ended (${status.phase}${status.message ? `: ${status.message}` : ''}) without a result for this input`,
             },
           };
-      await this.applyEvent.apply(job, event);
+      await this.applyEvent.apply(job, input, event);
     }
   }
 }
