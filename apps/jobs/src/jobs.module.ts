@@ -83,6 +83,11 @@ class JobsLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   onApplicationBootstrap(): void {
     this.nats.start();
     void this.prepareStream();
+    void this.engine
+      .prepare?.()
+      .catch((error: unknown) =>
+        this.logger.error({ msg: 'the workflow engine could not prepare', error: (error as Error).message }),
+      );
     void this.inbox.run();
     void this.engine
       .watch((status) => {

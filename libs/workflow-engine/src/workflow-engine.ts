@@ -45,6 +45,8 @@ export interface WorkflowStatus {
 
 export interface WorkflowEngine {
   readonly kind: 'argo' | 'local';
+  /** Optional: done once at start-up, before the first submit (compiling validators, loading clients). */
+  prepare?(): Promise<void>;
   /** Starts the steps of a job. Submitting the same job twice starts it once. */
   submit(request: SubmitWorkflowRequest): Promise<{ workflowName: string }>;
   /** Stops the job's steps (argo: `spec.shutdown: Stop`, exit handlers still run; local: the process groups end). */

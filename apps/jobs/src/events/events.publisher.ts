@@ -33,8 +33,14 @@ export class EventsPublisher {
   async publish(event: Record<string, unknown>): Promise<void> {
     await this.ensureStream();
     const jobId = String(event.jobId);
-    await this.connection()
-      .jetstream()
-      .publish(jobEventsSubject(jobId), JSON.stringify(event), { msgID: `${jobId}:${String(event.id)}` });
+    try {
+      await this.connection()
+        .jetstream()
+        .publish(jobEventsSubject(jobId), JSON.stringify(event), { msgID: `${jobId}:${String(event.id)}` });
+    } catch (error) {
+      // The stream may be gone (deleted, a new NATS server): look for it again next time.
+      this.ready = undefined;
+      throw error;
+    }
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
 import {
   DomainError,
@@ -219,26 +220,7 @@ export class ApplyJobEventUseCase {
         };
       }
       const progress = countedProgress(locked);
-      if (canMove(locked.status, 'running')) {
-        locked.status = 'running';
-        locked.startedAt = now;
-        const started = {
-          id: `${locked.id}:job_started`,
-          jobId: locked.id,
-          type: 'job_started' as const,
-          at: now.toISOString(),
-          status: 'running' as JobStatus,
-          progress,
-        };
-        await this.jobs.insertEvent(tx, {
-          jobId: locked.id,
-          eventId: started.id,
-          type: started.type,
-          payload: started,
-          pending: true,
-          createdAt: now,
-        });
-      }
+      await this.start(tx, locked, now);
       await this.jobs.insertEvent(tx, {
         jobId: locked.id,
         eventId: event.id,
@@ -260,6 +242,42 @@ export class ApplyJobEventUseCase {
     });
     if (fresh) void this.outbox.flush(job.id);
     return fresh === true;
+  }
+
+  /** The engine says the workflow runs: the job is `running` (and `job_started` recorded) if it was not yet. */
+  async markRunning(jobId: string): Promise<void> {
+    const now = this.clock.now();
+    const started = await this.jobs.withLockedJob(jobId, async (tx, locked) => {
+      if (!(await this.start(tx, locked, now))) return false;
+      locked.updatedAt = now;
+      await tx.save(locked);
+      return true;
+    });
+    if (started) void this.outbox.flush(jobId);
+  }
+
+  /** Moves a submitted job to `running` and records `job_started`; false when it was past that. */
+  private async start(tx: EntityManager, job: JobEntity, now: Date): Promise<boolean> {
+    if (!canMove(job.status, 'running')) return false;
+    job.status = 'running';
+    job.startedAt = now;
+    const started = {
+      id: `${job.id}:job_started`,
+      jobId: job.id,
+      type: 'job_started' as const,
+      at: now.toISOString(),
+      status: 'running' as JobStatus,
+      progress: countedProgress(job),
+    };
+    await this.jobs.insertEvent(tx, {
+      jobId: job.id,
+      eventId: started.id,
+      type: started.type,
+      payload: started,
+      pending: true,
+      createdAt: now,
+    });
+    return true;
   }
 
   /** Moves the job to a final status and records the matching job_* event. Call with the job locked. */

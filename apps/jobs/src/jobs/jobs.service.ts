@@ -347,6 +347,7 @@ export class JobsService {
    * were lost), the sidecars a step leaves in storage tell what was done; the rest failed.
    */
   async reconcile(status: WorkflowStatus): Promise<void> {
+    if (status.phase === 'Running' && !status.stopping) return this.applyEvent.markRunning(status.jobId);
     if (status.phase !== 'Succeeded' && status.phase !== 'Failed' && status.phase !== 'Error') return;
     if (status.stopping) return; // a cancel: `cancel()` finishes the job
     const job = await this.jobs.findWithInputs(status.jobId);
