@@ -37,10 +37,10 @@ export const jobsConfigSchema = z
     PROVIDER_API_KEY: secret(z.string()).optional(),
     PROVIDER_BASE_URL: z.url().optional(),
     /**
-     * A job's documents travel in one NATS reply (1 MB by default), so a job holds at most 2,000 of them for
-     * now; larger batches are split into several jobs until job inputs are paged.
+     * Documents per job at most. Replies stay under NATS's 1 MB: documents are resolved 1,000 at a time, a job
+     * view lists the first 1,000, and the inputs are paged (`GET …/jobs/{job_id}/inputs`).
      */
-    MAX_DOCS_PER_JOB: positiveInt(2_000),
+    MAX_DOCS_PER_JOB: positiveInt(10_000),
     STEP_PARALLELISM: positiveInt(8),
     MODEL_CONCURRENCY: positiveInt(8),
     CHUNK_TOKENS: positiveInt(3000),

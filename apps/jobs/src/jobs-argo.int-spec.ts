@@ -18,6 +18,7 @@ import {
   jobOutputPrefix,
   type DocumentSummary,
   type Job,
+  type JobInputPage,
   type RegisterOutputRequest,
   type ResolvedDocument,
 } from '@docflow/contracts';
@@ -288,6 +289,53 @@ describe('jobs on the argo driver', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect((await job(created.id)).status).toBe('completed_with_errors');
   });
+
+  it('takes 10,000 documents: every reply fits NATS, the view lists 1,000, the inputs page through all', async () => {
+    const docIds = newDocs(10_000);
+    const created = await client.send<Job>(JobsSubjects.jobCreate, { userId, docIds }, { timeoutMs: 60_000 });
+    expect(created).toMatchObject({
+      status: 'submitted',
+      documentCount: 10_000,
+      inputCount: 10_000,
+      truncated: true,
+    });
+    expect(created.documents).toHaveLength(1_000);
+    expect(created.docIds).toEqual(docIds.slice(0, 1_000));
+    // 150 steps at most, however large the job.
+    const workflow = fake.workflow(NAMESPACE, workflowNameFor(created.id))!;
+    const parameters = (workflow.spec as { arguments: { parameters: { name: string; value: string }[] } })
+      .arguments.parameters;
+    expect(JSON.parse(parameters.find((p) => p.name === 'chunks')!.value)).toHaveLength(150);
+    expect(JSON.stringify(workflow).length).toBeLessThan(4_096);
+    const listed = await client.send<{ items: Job[] }>(JobsSubjects.jobList, { userId, limit: 5 });
+    expect(listed.items.find((j) => j.id === created.id)!.documents).toHaveLength(20);
+
+    const seen = new Set<string>();
+    const chunks = new Set<number>();
+    let cursor: string | undefined;
+    do {
+      const page: JobInputPage = await client.send(JobsSubjects.jobInputs, {
+        userId,
+        jobId: created.id,
+        limit: 100,
+        ...(cursor ? { cursor } : {}),
+      });
+      for (const input of page.items) {
+        seen.add(input.inputId);
+        chunks.add(input.chunk);
+      }
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(new Set(docIds));
+    expect(chunks.size).toBe(150);
+    await expect(
+      client.send(JobsSubjects.jobInputs, { userId, jobId: created.id, cursor: 'nope' }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED', details: [{ field: 'cursor' }] });
+    await expect(
+      client.send(JobsSubjects.jobInputs, { userId: randomUUID(), jobId: created.id }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await client.send(JobsSubjects.jobCancel, { userId, jobId: created.id });
+  }, 120_000);
 
   it('follows a failed Workflow: the job fails', async () => {
     const created = await client.send<Job>(JobsSubjects.jobCreate, { userId, docIds: newDocs(1) });

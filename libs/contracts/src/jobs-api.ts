@@ -7,6 +7,8 @@ export const JobsSubjects = {
   jobGet: 'jobs.job.get',
   jobList: 'jobs.job.list',
   jobCancel: 'jobs.job.cancel',
+  /** A job's inputs, paged (a job may hold thousands). */
+  jobInputs: 'jobs.job.inputs',
   /** A step's signed callback, verified and applied by the jobs service. */
   eventRecord: 'jobs.event.record',
 } as const;
@@ -57,6 +59,14 @@ export interface Job {
   /** 0..100 over every document's extract → transform → load. */
   progress: number;
   outputDocIds: string[];
+  /** How many documents and inputs the job has in all. */
+  documentCount: number;
+  inputCount: number;
+  /**
+   * True when `docIds`, `documents` and `outputDocIds` list only the first ones (1,000 for one job, 20 per job
+   * in a list): the whole set is at `GET …/jobs/{job_id}/inputs`, paged.
+   */
+  truncated: boolean;
   usage: { inputTokens: number; outputTokens: number; totalTokens: number };
   engine: 'local' | 'argo';
   error?: string;
@@ -88,6 +98,30 @@ export interface ListJobsRequest extends PageQuery {
 }
 
 export type JobPage = Page<Job>;
+
+/** One input of a job: one document, a batch of them (`object`), or all of them (`combined`). */
+export interface JobInput {
+  inputId: string;
+  name: string;
+  /** The step (chunk) that handles it. */
+  chunk: number;
+  docIds: string[];
+  status: JobDocumentStatus;
+  stage?: JobStage;
+  progress: number;
+  outputDocId?: string;
+  error?: string;
+}
+
+export type JobInputPage = Page<JobInput>;
+
+export interface ListJobInputsRequest extends JobRef, PageQuery {
+  status?: JobDocumentStatus;
+}
+
+/** How many documents a job view lists: one job, and each job of a list. */
+export const JOB_VIEW_DOCUMENTS = 1_000;
+export const JOB_LIST_VIEW_DOCUMENTS = 20;
 
 export interface RecordEventRequest {
   jobId: string;

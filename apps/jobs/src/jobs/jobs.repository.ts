@@ -13,26 +13,55 @@ export class JobsRepository {
   async insert(job: JobEntity, inputs: JobDocumentEntity[]): Promise<void> {
     await this.dataSource.transaction(async (tx) => {
       await tx.insert(JobEntity, job);
-      await tx.insert(JobDocumentEntity, inputs);
+      // PostgreSQL takes at most 65,535 parameters per statement: a job may have 10,000 inputs.
+      for (let i = 0; i < inputs.length; i += 1_000)
+        await tx.insert(JobDocumentEntity, inputs.slice(i, i + 1_000));
     });
   }
 
-  /** The job with its inputs (one query each, no N+1). */
-  async findWithInputs(id: string, userId?: string): Promise<JobEntity | null> {
+  /** The job with its inputs, the first `inputLimit` of them when given (one query each, no N+1). */
+  async findWithInputs(id: string, userId?: string, inputLimit?: number): Promise<JobEntity | null> {
     const job = await this.dataSource.getRepository(JobEntity).findOneBy(userId ? { id, userId } : { id });
     if (!job) return null;
-    job.documents = await this.dataSource
-      .getRepository(JobDocumentEntity)
-      .find({ where: { jobId: id }, order: { chunk: 'ASC', inputId: 'ASC' } });
+    job.documents = await this.dataSource.getRepository(JobDocumentEntity).find({
+      where: { jobId: id },
+      order: { chunk: 'ASC', inputId: 'ASC' },
+      ...(inputLimit ? { take: inputLimit } : {}),
+    });
     return job;
+  }
+
+  /** A page of a job's inputs in (chunk, input id) order, after `after`. */
+  listInputs(
+    jobId: string,
+    limit: number,
+    after?: { chunk: number; inputId: string },
+    status?: string,
+  ): Promise<JobDocumentEntity[]> {
+    const query = this.dataSource
+      .getRepository(JobDocumentEntity)
+      .createQueryBuilder('i')
+      .where('i.job_id = :jobId', { jobId })
+      .orderBy('i.chunk', 'ASC')
+      .addOrderBy('i.input_id', 'ASC')
+      .limit(limit);
+    if (status) query.andWhere('i.status = :status', { status });
+    if (after) query.andWhere('(i.chunk, i.input_id) > (:chunk, :inputId)', after);
+    return query.getMany();
   }
 
   findByIdempotencyKey(userId: string, key: string): Promise<JobEntity | null> {
     return this.dataSource.getRepository(JobEntity).findOneBy({ userId, idempotencyKey: key });
   }
 
-  /** Newest first, with their inputs loaded in one more query. */
-  async list(userId: string, limit: number, after?: CursorPosition, status?: string): Promise<JobEntity[]> {
+  /** Newest first, with the first `inputsPerJob` inputs of each loaded in one more query. */
+  async list(
+    userId: string,
+    limit: number,
+    inputsPerJob: number,
+    after?: CursorPosition,
+    status?: string,
+  ): Promise<JobEntity[]> {
     const query = this.dataSource
       .getRepository(JobEntity)
       .createQueryBuilder('j')
@@ -47,7 +76,16 @@ export class JobsRepository {
     const inputs = await this.dataSource
       .getRepository(JobDocumentEntity)
       .createQueryBuilder('i')
-      .where('i.job_id IN (:...ids)', { ids: jobs.map((j) => j.id) })
+      .where(
+        `(i.job_id, i.chunk, i.input_id) IN (
+          SELECT ranked.job_id, ranked.chunk, ranked.input_id FROM (
+            SELECT job_id, chunk, input_id,
+              row_number() OVER (PARTITION BY job_id ORDER BY chunk, input_id) AS rank
+            FROM jobs.job_inputs WHERE job_id IN (:...ids)
+          ) ranked WHERE ranked.rank <= :inputsPerJob
+        )`,
+        { ids: jobs.map((j) => j.id), inputsPerJob },
+      )
       .orderBy('i.chunk', 'ASC')
       .addOrderBy('i.input_id', 'ASC')
       .getMany();
@@ -76,9 +114,9 @@ export class JobsRepository {
     return rows.map((r) => Number(r.chunk));
   }
 
-  /** The job row alone. */
-  findJob(id: string): Promise<JobEntity | null> {
-    return this.dataSource.getRepository(JobEntity).findOneBy({ id });
+  /** The job row alone (the user's own when `userId` is given). */
+  findJob(id: string, userId?: string): Promise<JobEntity | null> {
+    return this.dataSource.getRepository(JobEntity).findOneBy(userId ? { id, userId } : { id });
   }
 
   /** One input of a job. */

@@ -12,7 +12,11 @@ import {
   type CreateJobRequest,
   type Job,
   type JobEvent,
+  type JobInputPage,
   type JobManifest,
+  type ListJobInputsRequest,
+  JOB_LIST_VIEW_DOCUMENTS,
+  JOB_VIEW_DOCUMENTS,
   type JobPage,
   type JobRef,
   type ListJobsRequest,
@@ -29,10 +33,28 @@ import { ApplyJobEventUseCase } from './apply-job-event.usecase';
 import { JobDocumentEntity } from './job-document.entity';
 import { isTerminal } from './job-state';
 import { JobEntity } from './job.entity';
-import { toJob } from './job.mapper';
+import { toJob, toJobInput } from './job.mapper';
 import { JobsRepository } from './jobs.repository';
 
 export const WORKFLOW_ENGINE = Symbol('WORKFLOW_ENGINE');
+
+/** Documents resolved per request to users-docs. */
+const RESOLVE_BATCH = 1_000;
+
+function encodeInputCursor(input: { chunk: number; inputId: string }): string {
+  return Buffer.from(JSON.stringify([input.chunk, input.inputId])).toString('base64url');
+}
+
+function decodeInputCursor(cursor: string): { chunk: number; inputId: string } {
+  try {
+    const [chunk, inputId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (Number.isInteger(chunk) && typeof inputId === 'string' && inputId.length <= 128)
+      return { chunk: chunk as number, inputId };
+  } catch {
+    // falls through
+  }
+  throw DomainError.validation('cursor', 'is not a cursor this API gave');
+}
 
 @Injectable()
 export class JobsService {
@@ -59,7 +81,7 @@ export class JobsService {
     const userId = request.userId.toLowerCase();
     if (request.idempotencyKey) {
       const existing = await this.jobs.findByIdempotencyKey(userId, request.idempotencyKey);
-      if (existing) return toJob((await this.jobs.findWithInputs(existing.id))!);
+      if (existing) return this.view(existing.id);
     }
     if (request.flowId) throw DomainError.validation('flowId', 'flows are not available yet; name a crew');
     const crew = request.crew ?? 'summarize';
@@ -84,10 +106,17 @@ export class JobsService {
     if (docIds.length > this.config.MAX_DOCS_PER_JOB) {
       throw DomainError.validation('docIds', `at most ${this.config.MAX_DOCS_PER_JOB} documents per job`);
     }
-    const documents = await this.services.send<ResolvedDocument[]>(UsersDocsSubjects.documentResolve, {
-      userId,
-      docIds,
-    });
+    // In batches: a reply must fit NATS's message size (1 MB by default), and a job may hold 10,000 documents.
+    const documents = (
+      await Promise.all(
+        chunk(docIds, RESOLVE_BATCH).map((batch) =>
+          this.services.send<ResolvedDocument[]>(UsersDocsSubjects.documentResolve, {
+            userId,
+            docIds: batch,
+          }),
+        ),
+      )
+    ).flat();
 
     const id = randomUUID();
     const strategy = request.strategy ?? 'individual';
@@ -188,7 +217,7 @@ export class JobsService {
     } catch (error) {
       if (isUniqueViolation(error) && request.idempotencyKey) {
         const existing = await this.jobs.findByIdempotencyKey(userId, request.idempotencyKey);
-        if (existing) return toJob((await this.jobs.findWithInputs(existing.id))!);
+        if (existing) return this.view(existing.id);
       }
       throw error;
     }
@@ -213,7 +242,7 @@ export class JobsService {
         'The workflow engine is unavailable; the job was not started',
       );
     }
-    return toJob((await this.jobs.findWithInputs(id))!);
+    return this.view(id);
   }
 
   /** Hands the job to the engine (again, when resuming) and records it as submitted. */
@@ -293,8 +322,35 @@ export class JobsService {
     return counts;
   }
 
+  private async view(id: string): Promise<Job> {
+    return toJob((await this.jobs.findWithInputs(id, undefined, JOB_VIEW_DOCUMENTS))!);
+  }
+
+  /** A job's inputs, paged in the order of their steps. */
+  async inputs(request: ListJobInputsRequest): Promise<JobInputPage> {
+    const job = await this.jobs.findJob(request.jobId.toLowerCase(), request.userId.toLowerCase());
+    if (!job) throw DomainError.notFound('job');
+    const limit = request.limit ?? PAGE_LIMIT_DEFAULT;
+    const rows = await this.jobs.listInputs(
+      job.id,
+      limit + 1,
+      request.cursor ? decodeInputCursor(request.cursor) : undefined,
+      request.status,
+    );
+    const items = rows.slice(0, limit);
+    const last = items.at(-1);
+    return {
+      items: items.map(toJobInput),
+      ...(rows.length > limit && last ? { nextCursor: encodeInputCursor(last) } : {}),
+    };
+  }
+
   async get(ref: JobRef): Promise<Job> {
-    const job = await this.jobs.findWithInputs(ref.jobId.toLowerCase(), ref.userId.toLowerCase());
+    const job = await this.jobs.findWithInputs(
+      ref.jobId.toLowerCase(),
+      ref.userId.toLowerCase(),
+      JOB_VIEW_DOCUMENTS,
+    );
     if (!job) throw DomainError.notFound('job');
     return toJob(job);
   }
@@ -304,15 +360,16 @@ export class JobsService {
     const rows = await this.jobs.list(
       request.userId.toLowerCase(),
       limit + 1,
+      JOB_LIST_VIEW_DOCUMENTS,
       request.cursor ? decodeCursor(request.cursor) : undefined,
       request.status,
     );
-    return toPage(rows, limit, toJob);
+    return toPage(rows, limit, (row) => toJob(row, JOB_LIST_VIEW_DOCUMENTS));
   }
 
   /** Stops the work for real (the engine ends the steps), then the job ends `cancelled`. */
   async cancel(ref: JobRef): Promise<Job> {
-    const job = await this.jobs.findWithInputs(ref.jobId.toLowerCase(), ref.userId.toLowerCase());
+    const job = await this.jobs.findJob(ref.jobId.toLowerCase(), ref.userId.toLowerCase());
     if (!job) throw DomainError.notFound('job');
     if (isTerminal(job.status)) throw new DomainError(ErrorCode.CONFLICT, `the job is already ${job.status}`);
     try {
