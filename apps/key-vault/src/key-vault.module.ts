@@ -1,0 +1,81 @@
+import {
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { createServiceDataSource } from '@docflow/database';
+import { NatsRpcClient } from '@docflow/messaging';
+import { AuditPublisher } from './audit/audit.publisher';
+import { Clock } from './common/clock';
+import { KEY_VAULT_CONFIG, type KeyVaultConfig } from './config';
+import { EnvelopeCipher } from './crypto/envelope';
+import { KeyProvider } from './crypto/key-provider';
+import { keyProviderFromConfig } from './crypto/key-provider.factory';
+import { keyVaultDataSourceOptions } from './data-source.options';
+import { GrantsController } from './grants/grants.controller';
+import { GrantsRepository } from './grants/grants.repository';
+import { GrantsService } from './grants/grants.service';
+import { HealthController } from './health/health.controller';
+import { ApiKeysController } from './keys/api-keys.controller';
+import { ApiKeysRepository } from './keys/api-keys.repository';
+import { ApiKeysService } from './keys/api-keys.service';
+import { DataKeysRepository } from './keys/data-keys.repository';
+import { OwnerDataKeys } from './keys/owner-data-keys';
+
+class KeyVaultLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    private readonly nats: NatsRpcClient,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.nats.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.nats.close();
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}
+
+@Module({})
+export class KeyVaultModule {
+  /** `keyProvider` replaces the master keys of the configuration (a KMS, or a test's own). */
+  static forRoot(
+    config: KeyVaultConfig,
+    keyProvider: KeyProvider = keyProviderFromConfig(config),
+  ): DynamicModule {
+    return {
+      module: KeyVaultModule,
+      controllers: [ApiKeysController, GrantsController, HealthController],
+      providers: [
+        { provide: KEY_VAULT_CONFIG, useValue: config },
+        {
+          provide: DataSource,
+          useFactory: async () => createServiceDataSource(keyVaultDataSourceOptions(config)).initialize(),
+        },
+        { provide: KeyProvider, useValue: keyProvider },
+        { provide: EnvelopeCipher, useValue: new EnvelopeCipher(keyProvider) },
+        {
+          provide: NatsRpcClient,
+          useValue: new NatsRpcClient({
+            servers: config.NATS_URL,
+            name: 'key-vault',
+            defaultTimeoutMs: 5_000,
+          }),
+        },
+        Clock,
+        AuditPublisher,
+        DataKeysRepository,
+        ApiKeysRepository,
+        GrantsRepository,
+        OwnerDataKeys,
+        ApiKeysService,
+        GrantsService,
+        KeyVaultLifecycle,
+      ],
+    };
+  }
+}
