@@ -1,4 +1,5 @@
 import {
+  Injectable,
   Module,
   type DynamicModule,
   type OnApplicationBootstrap,
@@ -24,6 +25,7 @@ import { ApiKeysService } from './keys/api-keys.service';
 import { DataKeysRepository } from './keys/data-keys.repository';
 import { OwnerDataKeys } from './keys/owner-data-keys';
 
+@Injectable()
 class KeyVaultLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     private readonly nats: NatsRpcClient,
@@ -42,11 +44,15 @@ class KeyVaultLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
 
 @Module({})
 export class KeyVaultModule {
-  /** `keyProvider` replaces the master keys of the configuration (a KMS, or a test's own). */
+  /**
+   * `keyProvider` replaces the master keys of the configuration (a KMS, or a test's own); `clock` the time
+   * (tests move it past a grant's expiry).
+   */
   static forRoot(
     config: KeyVaultConfig,
-    keyProvider: KeyProvider = keyProviderFromConfig(config),
+    options: { keyProvider?: KeyProvider; clock?: Clock } = {},
   ): DynamicModule {
+    const keyProvider = options.keyProvider ?? keyProviderFromConfig(config);
     return {
       module: KeyVaultModule,
       controllers: [ApiKeysController, GrantsController, HealthController],
@@ -66,7 +72,7 @@ export class KeyVaultModule {
             defaultTimeoutMs: 5_000,
           }),
         },
-        Clock,
+        { provide: Clock, useValue: options.clock ?? new Clock() },
         AuditPublisher,
         DataKeysRepository,
         ApiKeysRepository,
