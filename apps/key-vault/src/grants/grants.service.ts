@@ -56,6 +56,7 @@ export class GrantsService {
       Object.assign(new GrantEntity(), { jobId, keyId, expiresAt, revokedAt: null, createdAt: now }),
     );
     if (!grant) throw new DomainError(ErrorCode.CONFLICT, 'the grant of this job was revoked');
+    this.logger.log({ msg: 'grant created', jobId, keyId, expiresAt: grant.expiresAt.toISOString() });
     return { jobId, keyId, provider: key.provider, expiresAt: grant.expiresAt.toISOString() };
   }
 
@@ -80,6 +81,7 @@ export class GrantsService {
     } finally {
       dataKey.release();
     }
+    this.logger.log({ msg: 'api key released to a job', keyId, jobId, ...owner });
     this.audit.record({
       type: KeyAuditEvents.used,
       ...(owner.ownerType === 'user' ? { subjectUserId: owner.ownerId } : {}),
@@ -90,6 +92,8 @@ export class GrantsService {
 
   async revoke(request: RevokeGrantsRequest): Promise<RevokeGrantsReply> {
     const jobId = requireUuid('jobId', request.jobId);
-    return { revoked: await this.grants.revokeJob(jobId, this.clock.now()) };
+    const revoked = await this.grants.revokeJob(jobId, this.clock.now());
+    if (revoked) this.logger.log({ msg: 'grants revoked', jobId, revoked });
+    return { revoked };
   }
 }

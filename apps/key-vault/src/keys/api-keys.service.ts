@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import {
   DomainError,
   ErrorCode,
@@ -46,6 +46,8 @@ function subjectOf(owner: KeyOwner): { subjectUserId?: string } {
 
 @Injectable()
 export class ApiKeysService {
+  private readonly logger = new Logger(ApiKeysService.name);
+
   constructor(
     private readonly keys: ApiKeysRepository,
     private readonly dataKeys: OwnerDataKeys,
@@ -92,6 +94,7 @@ export class ApiKeysService {
       }
       throw error;
     }
+    this.logger.log({ msg: 'api key stored', keyId: id, provider, ...owner });
     this.audit.record({
       type: KeyAuditEvents.created,
       actorUserId,
@@ -115,6 +118,7 @@ export class ApiKeysService {
     const keyId = requireUuid('keyId', request.keyId);
     const deleted = await this.keys.deleteForOwner(owner, keyId);
     if (!deleted) throw DomainError.notFound('api key');
+    this.logger.log({ msg: 'api key deleted', keyId, ...owner });
     this.audit.record({
       type: KeyAuditEvents.deleted,
       actorUserId,
