@@ -80,7 +80,7 @@ export class UpdateUserDetailsDto {
   @Matches(/^[^\p{Cc}]*$/u, { message: 'must not contain control characters' })
   displayName?: string;
 
-  @ApiPropertyOptional({ maxLength: 1000, nullable: true, description: '`null` clears it' })
+  @ApiPropertyOptional({ type: String, maxLength: 1000, nullable: true, description: '`null` clears it' })
   @ValidateIf((_o, v) => v !== undefined && v !== null)
   @IsString()
   @MaxLength(1000)
@@ -97,6 +97,7 @@ export class UpdateUserDetailsDto {
   timezone?: string;
 
   @ApiPropertyOptional({
+    type: String,
     format: 'uri',
     maxLength: 2048,
     nullable: true,
