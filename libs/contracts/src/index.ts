@@ -6,3 +6,6 @@ export * from './jobs';
 export * from './job-callbacks';
 export * from './jobs-api';
 export * from './identity-events';
+export * from './key-vault';
+export * from './audit';
+export * from './user-details';
