@@ -21,6 +21,7 @@
 const { existsSync, lstatSync, readFileSync, readdirSync, realpathSync } = require('node:fs');
 const path = require('node:path');
 const YAML = require('yaml');
+const { configFields } = require('./config-fields');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DEFAULT_CHART = path.join(ROOT, 'charts', 'docflow');
@@ -290,17 +291,6 @@ function checkRbac({ templates }, root = ROOT) {
     problems.push(`${ARGO_DRIVER} is missing: cannot match the jobs Role to the code`);
   }
   return problems;
-}
-
-/** The field names of a zod config schema file, following `...s3ConfigFields` into libs/storage. */
-function configFields(app, root = ROOT) {
-  const file = path.join(root, 'apps', app, 'src', 'config.ts');
-  if (!existsSync(file)) return undefined;
-  let source = readFileSync(file, 'utf8');
-  if (source.includes('...s3ConfigFields')) {
-    source += readFileSync(path.join(root, 'libs', 'storage', 'src', 'storage-config.ts'), 'utf8');
-  }
-  return new Set([...source.matchAll(/^\s+([A-Z][A-Z0-9_]+)\s*:/gm)].map((m) => m[1]));
 }
 
 function checkEnvironment({ values, templates }, root = ROOT) {
