@@ -308,6 +308,7 @@ if (require.main === module) {
 
 module.exports = {
   bundle,
+  bundleManifest,
   bundledProjects,
   installBundle,
   collectDependencies,

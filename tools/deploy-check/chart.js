@@ -301,7 +301,11 @@ function checkEnvironment({ values, templates }, root = ROOT) {
       problems.push(`services.${name}: apps/${name}/src/config.ts not found`);
       continue;
     }
-    for (const key of [...Object.keys(svc.env ?? {}), ...Object.keys(svc.secretEnv ?? {})]) {
+    for (const key of [
+      ...Object.keys(svc.env ?? {}),
+      ...Object.keys(svc.secretEnv ?? {}),
+      ...(svc.extraEnv ?? []).map((e) => e.name),
+    ]) {
       if (!fields.has(key))
         problems.push(`services.${name}: ${key} is not a field of apps/${name}/src/config.ts`);
     }
