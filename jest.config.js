@@ -35,7 +35,7 @@ module.exports = {
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/{apps,libs}/**/src/**/*.int-spec.ts'],
+      testMatch: ['<rootDir>/{apps,libs}/**/src/**/*.int-spec.ts', '<rootDir>/tools/**/*.int-spec.ts'],
       globalSetup: '<rootDir>/tools/jest/services-setup.js',
     },
     {

@@ -49,6 +49,9 @@ export const jobsConfigSchema = z
     DEFAULT_MODEL_PROVIDER: z.string().default('offline'),
     DEFAULT_MODEL: z.string().default('extractive'),
     LOG_LEVEL: logLevel,
+    /** The HTTP health endpoints (`/health/live`, `/health/ready`) for probes; off unless a port is set. */
+    HEALTH_HOST: z.string().default('127.0.0.1'),
+    HEALTH_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   })
   .superRefine(checkS3Keys);
 
