@@ -37,6 +37,7 @@ describe(buildOpenApiDocuments.name, () => {
       '/health/ready',
     ]);
     expect(Object.keys(docs.private.paths).sort()).toEqual([
+      '/api/private/jobs/{job_id}/provider-key',
       '/api/private/webhooks/docs/status',
       '/api/private/webhooks/jobs/{job_id}/events',
       '/api/private/webooks/docs/status',
