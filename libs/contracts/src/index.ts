@@ -6,3 +6,4 @@ export * from './jobs';
 export * from './job-callbacks';
 export * from './jobs-api';
 export * from './identity-events';
+export * from './identity';

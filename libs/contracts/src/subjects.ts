@@ -24,6 +24,7 @@ export type UsersDocsSubject = (typeof UsersDocsSubjects)[keyof typeof UsersDocs
 /** The queue group each service subscribes with. */
 export const QueueGroups = {
   usersDocs: 'users-docs',
+  identity: 'identity',
 } as const;
 
 /** Header that carries the request id through HTTP, NATS and workflow steps. */
