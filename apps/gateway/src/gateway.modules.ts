@@ -1,6 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
-import { AnonymousAuthenticator, AuthenticationGuard, Authenticator } from './auth/authentication.guard';
+import { AuthenticationGuard } from './auth/authentication.guard';
+import { Authenticator, IdentityAuthenticator, JwksCache } from './auth/identity.authenticator';
+import { AuthController } from './identity/auth.controller';
+import { TeamsController } from './teams/teams.controller';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { DocumentsController } from './documents/documents.controller';
 import { JobEventsStream } from './jobs/job-events.stream';
@@ -28,11 +31,20 @@ export class PublicApiModule {
   static forRoot(config: GatewayConfig, services: ServiceClient): DynamicModule {
     return {
       module: PublicApiModule,
-      controllers: [UsersController, DocumentsController, JobsController, HealthController],
+      controllers: [
+        AuthController,
+        UsersController,
+        DocumentsController,
+        JobsController,
+        TeamsController,
+        HealthController,
+      ],
       providers: [
         ...common(config, services),
         JobEventsStream,
-        { provide: Authenticator, useClass: AnonymousAuthenticator },
+        JwksCache,
+        IdentityAuthenticator,
+        { provide: Authenticator, useExisting: IdentityAuthenticator },
         { provide: APP_GUARD, useClass: AuthenticationGuard },
       ],
     };

@@ -40,7 +40,7 @@ const LOCAL_S3_CREDENTIALS = { S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY:
 /**
  * Runs the whole platform on one machine: PostgreSQL and NATS where they already answer (or embedded
  * ones), a local S3 server whose events reach the private webhook as MinIO's would, the migrations,
- * then users-docs and the gateway as child processes. `stop()` ends only what it started.
+ * then users-docs, jobs, identity and the gateway as child processes. `stop()` ends only what it started.
  */
 export async function startLocalPlatform(options: LocalPlatformOptions): Promise<LocalPlatform> {
   const env = { ...process.env, ...options.env };
@@ -158,13 +158,15 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       // jobs: steps run on this machine, as processes of the worker, and call back the private API
       WORKFLOW_ENGINE: 'local',
       STEP_CALLBACK_URL: privateUrl,
+      // identity: without JWT_SIGNING_KEYS a development key is generated once and kept here (never in git)
+      JWT_DEV_KEY_FILE: env.JWT_DEV_KEY_FILE ?? join(home, 'identity', 'dev-signing-key.json'),
       LOG_LEVEL: env.LOG_LEVEL ?? 'info',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED:
         env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true',
     };
 
     const script = (app: string, entry: string) => join(options.root, 'apps', app, 'dist', entry);
-    for (const app of ['users-docs', 'jobs']) {
+    for (const app of ['users-docs', 'jobs', 'identity']) {
       step();
       log(`migrate    ${app}`);
       const migrateOutput: string[] = [];
@@ -181,7 +183,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         throw new Error(`${app} migrate exited with ${migrateCode}:\n${migrateOutput.join('\n')}`);
     }
     step();
-    for (const app of ['users-docs', 'jobs', 'gateway']) {
+    for (const app of ['users-docs', 'jobs', 'identity', 'gateway']) {
       services.push(spawnService({ name: app, script: script(app, 'main.js'), env: serviceEnv, output }));
     }
     const crashed = Promise.race(
