@@ -129,6 +129,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
               { publishedAt: this.clock.now(), attempts: row.attempts + 1 },
             );
           } catch (error) {
+            // The stream may have been removed: make sure it exists again on the next pass.
+            this.streamReady = false;
             await manager.update(
               OutboxEventEntity,
               { id: row.id },
