@@ -28,6 +28,14 @@ const unauthenticated = (message = 'Authentication required: send Authorization:
   new DomainError(ErrorCode.UNAUTHENTICATED, message);
 const invalidAccessToken = () => unauthenticated('Invalid or expired access token');
 
+interface VerifiedClaims {
+  userId: string;
+  sessionId: string;
+  tokenId: string;
+  /** Seconds since the epoch. */
+  exp: number;
+}
+
 type KeyResolver = (header: { kid?: string; alg?: string }) => Promise<webcrypto.CryptoKey>;
 
 /**
@@ -85,6 +93,8 @@ export class JwksCache {
 export class IdentityAuthenticator extends Authenticator {
   private readonly sessions: LRUCache<string, SessionCheckResult>;
   private readonly tokens: LRUCache<string, VerifiedToken>;
+  /** Access tokens whose signature and claims were verified, until they expire (a minute at most). */
+  private readonly verified: LRUCache<string, VerifiedClaims>;
 
   constructor(
     private readonly services: ServiceClient,
@@ -94,6 +104,7 @@ export class IdentityAuthenticator extends Authenticator {
     super();
     this.sessions = new LRUCache({ max: 50_000, ttl: config.SESSION_CHECK_CACHE_MS });
     this.tokens = new LRUCache({ max: 10_000, ttl: config.TOKEN_CACHE_MS });
+    this.verified = new LRUCache({ max: 50_000, ttl: 60_000 });
   }
 
   async authenticate(request: FastifyRequest): Promise<Principal> {
@@ -108,6 +119,28 @@ export class IdentityAuthenticator extends Authenticator {
   }
 
   private async accessToken(token: string): Promise<Principal> {
+    let claims = this.verified.get(token);
+    if (claims && claims.exp * 1000 <= Date.now()) {
+      this.verified.delete(token);
+      throw invalidAccessToken();
+    }
+    claims ??= await this.verifyAccessToken(token);
+    const { userId, sessionId, tokenId } = claims;
+    const cacheKey = `${sessionId}:${userId}`;
+    let session = this.sessions.get(cacheKey);
+    if (!session) {
+      session = await this.services.send<SessionCheckResult>(IdentitySubjects.sessionCheck, {
+        userId,
+        sessionId,
+      });
+      this.sessions.set(cacheKey, session);
+    }
+    if (!session.active) throw unauthenticated('This session has ended; sign in again');
+    return { kind: 'user', userId, isAdmin: session.isAdmin, tokenId, sessionId };
+  }
+
+  /** Signature, algorithm, kid, expiry, issuer, audience; the result is kept for this exact token string. */
+  private async verifyAccessToken(token: string): Promise<VerifiedClaims> {
     const jose = await loadJose();
     let kid: string | undefined;
     try {
@@ -129,20 +162,17 @@ export class IdentityAuthenticator extends Authenticator {
     } catch {
       throw invalidAccessToken();
     }
-    const { sub: userId, sid: sessionId, jti: tokenId } = payload;
-    if (typeof userId !== 'string' || typeof sessionId !== 'string' || typeof tokenId !== 'string')
+    const { sub: userId, sid: sessionId, jti: tokenId, exp } = payload;
+    if (
+      typeof userId !== 'string' ||
+      typeof sessionId !== 'string' ||
+      typeof tokenId !== 'string' ||
+      typeof exp !== 'number'
+    )
       throw invalidAccessToken();
-    const cacheKey = `${sessionId}:${userId}`;
-    let session = this.sessions.get(cacheKey);
-    if (!session) {
-      session = await this.services.send<SessionCheckResult>(IdentitySubjects.sessionCheck, {
-        userId,
-        sessionId,
-      });
-      this.sessions.set(cacheKey, session);
-    }
-    if (!session.active) throw unauthenticated('This session has ended; sign in again');
-    return { kind: 'user', userId, isAdmin: session.isAdmin, tokenId, sessionId };
+    const claims = { userId, sessionId, tokenId, exp };
+    this.verified.set(token, claims, { ttl: Math.max(1, Math.min(60_000, exp * 1000 - Date.now())) });
+    return claims;
   }
 
   private async personalToken(token: string): Promise<Principal> {
