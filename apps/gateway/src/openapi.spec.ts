@@ -22,6 +22,18 @@ describe(buildOpenApiDocuments.name, () => {
 
   it('describes exactly the public paths of the issue', () => {
     expect(Object.keys(docs.public.paths).sort()).toEqual([
+      '/api/v1/auth/.well-known/jwks.json',
+      '/api/v1/auth/audit',
+      '/api/v1/auth/login',
+      '/api/v1/auth/logout',
+      '/api/v1/auth/me',
+      '/api/v1/auth/refresh',
+      '/api/v1/auth/signup',
+      '/api/v1/auth/tokens',
+      '/api/v1/auth/tokens/{token_id}',
+      '/api/v1/teams',
+      '/api/v1/teams/{team_id}/members',
+      '/api/v1/teams/{team_id}/members/{user_id}',
       '/api/v1/users',
       '/api/v1/users/{user_id}',
       '/api/v1/users/{user_id}/docs',
