@@ -23,6 +23,8 @@ export const gatewayConfigSchema = z.object({
   TOKEN_CACHE_MS: positiveInt(10_000).pipe(z.number().max(60_000)),
   /** The JWKS is fetched again on an unknown kid, at most this often. */
   JWKS_MIN_REFRESH_MS: positiveInt(5_000),
+  /** The JWKS is fetched again at least this often, so a key removed from identity stops being trusted. */
+  JWKS_MAX_AGE_MS: positiveInt(300_000),
   LOG_LEVEL: logLevel,
 });
 

@@ -47,6 +47,7 @@ export class JwksCache {
   private resolver?: KeyResolver;
   private kids = new Set<string>();
   private fetchedAt = 0;
+  private attemptedAt = 0;
   private fetching?: Promise<void>;
 
   constructor(
@@ -56,6 +57,7 @@ export class JwksCache {
 
   private refresh(): Promise<void> {
     this.fetching ??= (async () => {
+      this.attemptedAt = Date.now();
       try {
         const jwks = await this.services.send<JsonWebKeySet>(IdentitySubjects.jwksGet, {});
         const jose = await loadJose();
@@ -71,13 +73,20 @@ export class JwksCache {
     return this.fetching;
   }
 
-  /** A key resolver that knows `kid`, or undefined when identity does not publish it. */
+  /**
+   * A key resolver that knows `kid`, or undefined when identity does not publish it. The set is fetched again
+   * when a token names an unknown kid, and every JWKS_MAX_AGE_MS anyway (so a key taken out of the configuration
+   * stops being trusted); both at most every JWKS_MIN_REFRESH_MS. When identity cannot be reached, the set in hand
+   * keeps serving.
+   */
   async resolverFor(kid: string): Promise<KeyResolver | undefined> {
-    if (
-      !this.resolver ||
-      (!this.kids.has(kid) && Date.now() - this.fetchedAt >= this.config.JWKS_MIN_REFRESH_MS)
-    ) {
+    const now = Date.now();
+    const mayRetry = now - this.attemptedAt >= this.config.JWKS_MIN_REFRESH_MS;
+    const stale = now - this.fetchedAt >= this.config.JWKS_MAX_AGE_MS;
+    if (!this.resolver) {
       await this.refresh();
+    } else if (mayRetry && (stale || !this.kids.has(kid))) {
+      await this.refresh().catch(() => undefined);
     }
     return this.kids.has(kid) ? this.resolver : undefined;
   }
