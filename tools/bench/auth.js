@@ -6,6 +6,7 @@
 //      same gateway with its guard switched off (gateway-without-guard.js). Rounds alternate the three, so a drift of
 //      the machine affects all of them alike. Prints req/s, p50/p99 and gateway CPU per request, and the ratios.
 //   3. The JWT signature check alone, in this process (jose, EdDSA), per verification.
+//   4. The gateway's authenticator alone, in this process, with warm caches, and the session check's NATS round trip.
 // Everything runs isolated (its own database, nats-server, S3 server, ports, DOCFLOW_HOME) and is removed afterwards.
 'use strict';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -327,6 +328,61 @@ async function main() {
     for (let i = 0; i < SETTINGS.verifies; i++) await jose.jwtVerify(session.jwt, jwks);
     const perVerify = ((performance.now() - started) * 1000) / SETTINGS.verifies;
     log(`  ${fmt(perVerify, 1)} µs per verification (${SETTINGS.verifies} verifications)`);
+    log('');
+
+    log("4. the gateway's authenticator alone, in this process, against the platform's identity over NATS");
+    const { loadGatewayConfig } = require(path.join(ROOT, 'apps/gateway/dist/config.js'));
+    const { IdentityAuthenticator, JwksCache } = require(
+      path.join(ROOT, 'apps/gateway/dist/auth/identity.authenticator.js'),
+    );
+    const { NatsRpcClient } = require('@docflow/messaging');
+    require('@nestjs/common').Logger.overrideLogger(false);
+    const gatewayConfig = loadGatewayConfig({ STORAGE_WEBHOOK_TOKEN: randomBytes(16).toString('hex') });
+    const nats = new NatsRpcClient({
+      servers: platform.natsUrl,
+      name: 'bench-auth',
+      defaultTimeoutMs: 5_000,
+    });
+    nats.start();
+    try {
+      await waitFor(() => nats.isConnected(), { description: 'NATS' });
+      const authenticator = new IdentityAuthenticator(
+        nats,
+        new JwksCache(nats, gatewayConfig),
+        gatewayConfig,
+      );
+      const timeLoop = async (authorization, n) => {
+        const request = { headers: { authorization } };
+        await authenticator.authenticate(request);
+        const t = performance.now();
+        for (let i = 0; i < n; i++) await authenticator.authenticate(request);
+        return ((performance.now() - t) * 1000) / n;
+      };
+      const warmJwt = await timeLoop(jwt, SETTINGS.verifies * 4);
+      const warmPat = await timeLoop(`Bearer ${pat.token}`, SETTINGS.verifies * 4);
+      const roundTrips = [];
+      for (let i = 0; i < 300; i++) {
+        const t = performance.now();
+        await nats.send('identity.session.check', {
+          userId: session.user.id,
+          sessionId: randomBytes(16).toString('hex'),
+        });
+        roundTrips.push(performance.now() - t);
+      }
+      roundTrips.sort((a, b) => a - b);
+      table([
+        ['what', 'per call'],
+        ['access token, caches warm (the usual request)', `${fmt(warmJwt, 1)} µs`],
+        ['personal access token, cache warm', `${fmt(warmPat, 1)} µs`],
+        [
+          'session check over NATS (each SESSION_CHECK_CACHE_MS)',
+          `p50 ${fmt(percentile(roundTrips, 50))} ms, p99 ${fmt(percentile(roundTrips, 99))} ms`,
+        ],
+        ['signature check (once per token and minute), part 3', `${fmt(perVerify, 1)} µs`],
+      ]);
+    } finally {
+      await nats.close();
+    }
   } finally {
     await cleanup();
   }
