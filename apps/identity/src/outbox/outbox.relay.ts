@@ -2,13 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource, IsNull, type EntityManager } from 'typeorm';
 import { RetentionPolicy, StorageType, type NatsConnection } from 'nats';
-import { IDENTITY_EVENTS_STREAM, IdentityEventSubjects } from '@docflow/contracts';
+import { IDENTITY_EVENTS_STREAM, IDENTITY_EVENTS_STREAM_SUBJECTS } from '@docflow/contracts';
 import { NatsRpcClient } from '@docflow/messaging';
 import { Clock } from '../common/clock';
 import { OutboxEventEntity } from './outbox-event.entity';
-
-/** The subjects the IDENTITY_EVENTS stream captures: the events only, never a request/reply subject. */
-export const IDENTITY_EVENTS_STREAM_SUBJECTS = [IdentityEventSubjects.userRegistered];
 
 const BATCH = 100;
 const POLL_MS = 1_000;
@@ -92,7 +89,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     } catch {
       await jsm.streams.add({
         name: IDENTITY_EVENTS_STREAM,
-        subjects: IDENTITY_EVENTS_STREAM_SUBJECTS,
+        subjects: [...IDENTITY_EVENTS_STREAM_SUBJECTS],
         retention: RetentionPolicy.Limits,
         storage: StorageType.File,
         max_age: 30 * 24 * 3600 * 1_000_000_000,
