@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { json, startPlatform, type RunningPlatform } from './platform';
+import { adminHeaders, json, startPlatform, type RunningPlatform } from './platform';
 
 interface ErrorBody {
   error: { code: string; message: string; details?: { field: string; message: string }[]; requestId: string };
@@ -685,7 +685,7 @@ describe('bad input gets a 4xx with the error body, never a 500', () => {
 
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const base = c.api === 'private' ? platform.privateApi : platform.api;
-    const headers = { ...c.headers };
+    const headers: Record<string, string> = { ...(c.api === 'private' ? {} : adminHeaders()), ...c.headers };
     if (headers.authorization === 'TOKEN') headers.authorization = `Bearer ${platform.webhookToken}`;
     if (headers.authorization === 'RAWTOKEN') headers.authorization = platform.webhookToken;
     const res = await fetch(`${base}${c.path(ctx)}`, {

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { waitFor } from '@docflow/local-platform';
-import { json, startPlatform, type RunningPlatform } from './platform';
+import { adminHeaders, json, startPlatform, type RunningPlatform } from './platform';
 
 interface Doc {
   id: string;
@@ -111,7 +111,10 @@ describe('documents through the local platform', () => {
     expect(list.body.items[0]).not.toHaveProperty('download');
     expect(list.body.items[0]).not.toHaveProperty('upload');
 
-    const deleted = await fetch(`${platform.api}/users/${userId}/docs/${doc.id}`, { method: 'DELETE' });
+    const deleted = await fetch(`${platform.api}/users/${userId}/docs/${doc.id}`, {
+      method: 'DELETE',
+      headers: adminHeaders(),
+    });
     expect(deleted.status).toBe(204);
     expect(await objectExists(keyOf(doc))).toBe(false);
     expect((await json(`${platform.api}/users/${userId}/docs/${doc.id}`)).status).toBe(404);
@@ -130,7 +133,9 @@ describe('documents through the local platform', () => {
     expect(keyOf(created.body)).toBe(`users/${userId}/docs/${created.body.id}/u.txt`);
     expect(await put(created.body, bytes)).toBe(200);
     await waitFor(async () => (await statusOf(upper, created.body.id.toUpperCase())).status === 'uploaded');
-    expect((await fetch(`${platform.api}/users/${upper}`, { method: 'DELETE' })).status).toBe(204);
+    expect(
+      (await fetch(`${platform.api}/users/${upper}`, { method: 'DELETE', headers: adminHeaders() })).status,
+    ).toBe(204);
     expect(await objectExists(keyOf(created.body))).toBe(false);
   });
 
@@ -202,7 +207,7 @@ describe('documents through the local platform', () => {
       const list = await json<{ items: { status: string }[] }>(`${platform.api}/users/${userId}/docs`);
       return list.body.items.every((d) => d.status === 'uploaded');
     });
-    const res = await fetch(`${platform.api}/users/${userId}`, { method: 'DELETE' });
+    const res = await fetch(`${platform.api}/users/${userId}`, { method: 'DELETE', headers: adminHeaders() });
     expect(res.status).toBe(204);
     for (const doc of docs) expect(await objectExists(keyOf(doc))).toBe(false);
     expect((await json(`${platform.api}/users/${userId}`)).status).toBe(404);
@@ -255,7 +260,7 @@ describe('documents through the local platform', () => {
 
   it('echoes the caller request id and makes one when there is none', async () => {
     const given = await fetch(`${platform.api}/users?limit=1`, {
-      headers: { 'x-request-id': 'e2e-trace-42' },
+      headers: { 'x-request-id': 'e2e-trace-42', ...adminHeaders() },
     });
     expect(given.headers.get('x-request-id')).toBe('e2e-trace-42');
     const made = await json<{ error: { requestId: string } }>(`${platform.api}/users/${randomUUID()}`);
@@ -271,6 +276,7 @@ describe('documents through the local platform', () => {
         nats: { status: 'ok' },
         'users-docs': { status: 'ok' },
         jobs: { status: 'ok' },
+        identity: { status: 'ok' },
         'key-vault': { status: 'ok' },
         'user-details': { status: 'ok' },
       },

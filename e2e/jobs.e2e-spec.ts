@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { signCallback } from '@docflow/contracts';
 import { waitFor } from '@docflow/local-platform';
-import { json, startPlatform, type RunningPlatform } from './platform';
+import { adminHeaders, json, startPlatform, type RunningPlatform } from './platform';
 
 interface SseEvent {
   id: number;
@@ -17,7 +17,9 @@ async function readEvents(
   until: (e: SseEvent) => boolean,
   headers: Record<string, string> = {},
 ): Promise<SseEvent[]> {
-  const response = await fetch(url, { headers: { accept: 'text/event-stream', ...headers } });
+  const response = await fetch(url, {
+    headers: { accept: 'text/event-stream', ...adminHeaders(), ...headers },
+  });
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toContain('text/event-stream');
   const events: SseEvent[] = [];
@@ -190,7 +192,7 @@ describe('jobs on the local platform', () => {
 
     // Reconnecting after the final event: 204, so an EventSource stops instead of reconnecting forever.
     const after = await fetch(`${platform.api}/users/${userId}/jobs/${created.body.id}/events`, {
-      headers: { 'last-event-id': String(events.at(-1)!.id) },
+      headers: { 'last-event-id': String(events.at(-1)!.id), ...adminHeaders() },
     });
     expect(after.status).toBe(204);
 

@@ -17,7 +17,11 @@ export interface RunningPlatform {
   s3Endpoint: string;
   natsPort: number;
   databaseUrl: string;
+  /** DOCFLOW_HOME of this run (identity's development signing key is under `identity/`). */
+  home: string;
   webhookToken: string;
+  /** The bootstrap platform admin's credentials and `Authorization` header (`json()` sends it by default). */
+  admin: { email: string; password: string; userId: string; authorization: string };
   ports: { http: number; private: number; s3: number; nats: number };
   output: string[];
   launcher: ChildProcess;
@@ -55,6 +59,14 @@ export async function startPlatform(
       DOCFLOW_HOME: home,
       STORAGE_WEBHOOK_TOKEN: webhookToken,
       LOG_LEVEL: 'warn',
+      BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
+      BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+      // Tests sign up and sign in many times from one address; the rate-limit tests set their own limits.
+      RATE_LIMIT_PREFIX: `docflow-e2e-${randomBytes(6).toString('hex')}`,
+      RATE_LIMIT_SIGNUP_IP: '100000/3600',
+      RATE_LIMIT_SIGNUP_ACCOUNT: '100000/3600',
+      RATE_LIMIT_LOGIN_IP: '100000/300',
+      RATE_LIMIT_LOGIN_ACCOUNT: '100000/900',
       ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -76,6 +88,18 @@ export async function startPlatform(
     { timeoutMs: 45_000, intervalMs: 100, description: 'the platform to start' },
   );
 
+  const admin = await waitFor(
+    async () => {
+      const res = await json<{ jwt: string; user: { id: string } }>(
+        `http://127.0.0.1:${ports.http}/api/v1/auth/login`,
+        { method: 'POST', body: ADMIN, anonymous: true },
+      );
+      return res.status === 200 ? res.body : undefined;
+    },
+    { timeoutMs: 15_000, intervalMs: 100, description: 'the bootstrap admin to sign in' },
+  );
+  defaultAuthorization = `Bearer ${admin.jwt}`;
+
   const interrupt = async () => {
     if (exitCode !== undefined) return exitCode;
     launcher.kill('SIGINT');
@@ -88,7 +112,9 @@ export async function startPlatform(
     s3Endpoint: `http://127.0.0.1:${ports.s3}`,
     natsPort: ports.nats,
     databaseUrl,
+    home,
     webhookToken,
+    admin: { ...ADMIN, userId: admin.user.id, authorization: defaultAuthorization },
     ports,
     output,
     launcher,
@@ -101,13 +127,63 @@ export async function startPlatform(
   };
 }
 
+export const ADMIN = { email: 'e2e-admin@example.com', password: 'e2e-admin-password' };
+
+/**
+ * The `Authorization` header `json()` sends when the call names none: the platform admin's, so the tests of
+ * documents and jobs act with access to every user. Tests of identity itself pass their own, or `anonymous`.
+ */
+let defaultAuthorization: string | undefined;
+
+/** An account made through signup, with its `Authorization` header. */
+export interface TestUser {
+  id: string;
+  email: string;
+  password: string;
+  jwt: string;
+  refreshToken: string;
+  authorization: string;
+}
+
+export async function signup(api: string, name = 'Test User'): Promise<TestUser> {
+  const email = `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${randomBytes(5).toString('hex')}@example.com`;
+  const password = `pw-${randomBytes(8).toString('hex')}`;
+  const res = await json<{ jwt: string; refreshToken: string; user: { id: string } }>(`${api}/auth/signup`, {
+    method: 'POST',
+    body: { name, email, password },
+    anonymous: true,
+  });
+  if (res.status !== 201) throw new Error(`signup answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return {
+    id: res.body.user.id,
+    email,
+    password,
+    jwt: res.body.jwt,
+    refreshToken: res.body.refreshToken,
+    authorization: `Bearer ${res.body.jwt}`,
+  };
+}
+
+/** The default `Authorization` header, for raw `fetch` calls. */
+export function adminHeaders(): Record<string, string> {
+  return defaultAuthorization ? { authorization: defaultAuthorization } : {};
+}
+
 export async function json<T = Record<string, unknown>>(
   url: string,
-  init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+  init: { method?: string; body?: unknown; headers?: Record<string, string>; anonymous?: boolean } = {},
 ): Promise<{ status: number; body: T; headers: Headers }> {
+  const auth: Record<string, string> =
+    init.anonymous || init.headers?.authorization !== undefined || !defaultAuthorization
+      ? {}
+      : { authorization: defaultAuthorization };
   const response = await fetch(url, {
     method: init.method ?? 'GET',
-    headers: { ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    headers: {
+      ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...auth,
+      ...init.headers,
+    },
     body:
       init.body === undefined
         ? undefined

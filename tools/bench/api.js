@@ -185,10 +185,16 @@ async function waitReady(baseUrl, services) {
   );
 }
 
+/** The benchmark user's `Authorization` header, once signed up: every API call and the load send it. */
+let authorization;
+
 async function api(method, url, body) {
   const response = await fetch(url, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(authorization ? { authorization } : {}),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
@@ -305,7 +311,14 @@ function load(url, connections, seconds) {
   return new Promise((resolve, reject) => {
     const times = [];
     const instance = autocannon(
-      { url, connections, duration: seconds, pipelining: 1, timeout: 10 },
+      {
+        url,
+        connections,
+        duration: seconds,
+        pipelining: 1,
+        timeout: 10,
+        headers: authorization ? { authorization } : {},
+      },
       (err, result) => {
         activeLoads.delete(instance);
         if (err) return reject(err);
@@ -481,6 +494,9 @@ async function main() {
     MASTER_KEY: randomBytes(32).toString('base64'),
     MASTER_KEY_ID: 'bench',
     LOG_LEVEL: SETTINGS.logLevel,
+    // identity signs with a development key kept here; the in-process path verifies with the same one
+    JWT_DEV_KEY_FILE: path.join(tmp, 'identity', 'dev-signing-key.json'),
+    RATE_LIMIT_PREFIX: `docflow-bench-${randomBytes(4).toString('hex')}`,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED:
       process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true',
   };
@@ -493,8 +509,8 @@ async function main() {
   const script = (app, entry) => path.join(ROOT, 'apps', app, 'dist', entry);
 
   // ---- NATS path: the real services, started as the launcher starts them
-  log('Starting the platform (migrations, users-docs, jobs, key-vault, user-details, gateway)');
-  for (const app of ['users-docs', 'jobs', 'key-vault', 'user-details']) {
+  log('Starting the platform (migrations, users-docs, jobs, identity, key-vault, user-details, gateway)');
+  for (const app of ['users-docs', 'jobs', 'identity', 'key-vault', 'user-details']) {
     await runToCompletion({ name: `${app} migrate`, script: script(app, 'migrate.js'), env: serviceEnv });
   }
   const usersDocs = spawnTracked({
@@ -511,20 +527,30 @@ async function main() {
   });
   // Not on the measured path, but the gateway is ready only when every service answers.
   const jobs = spawnTracked({ name: 'jobs', script: script('jobs', 'main.js'), env: serviceEnv, output });
+  // On the path only for the authentication guard's session check (cached SESSION_CHECK_CACHE_MS).
+  const identity = spawnTracked({
+    name: 'identity',
+    script: script('identity', 'main.js'),
+    env: serviceEnv,
+    output,
+  });
   const others = ['key-vault', 'user-details'].map((name) =>
     spawnTracked({ name, script: script(name, 'main.js'), env: serviceEnv, output }),
   );
-  const natsServices = [usersDocs, jobs, ...others, gateway];
+  const natsServices = [usersDocs, jobs, identity, ...others, gateway];
   const natsBase = `http://127.0.0.1:${httpPort}`;
   await waitReady(natsBase, natsServices);
   log(`  ready at ${natsBase} (gateway pid ${gateway.child.pid}, users-docs pid ${usersDocs.child.pid})`);
 
   // ---- seed one uploaded document
   const content = Buffer.from('docflow benchmark document\n'.repeat(40));
-  const user = await api('POST', `${natsBase}/api/v1/users`, {
+  const session = await api('POST', `${natsBase}/api/v1/auth/signup`, {
     name: 'Bench User',
     email: `bench-${randomBytes(4).toString('hex')}@example.com`,
+    password: randomBytes(12).toString('base64url'),
   });
+  const user = session.user;
+  authorization = `Bearer ${session.jwt}`;
   const created = await api('POST', `${natsBase}/api/v1/users/${user.id}/docs`, {
     name: 'bench.txt',
     contentType: 'text/plain',
@@ -549,7 +575,9 @@ async function main() {
   );
   if (!seeded.download || !seeded.download.url)
     throw new Error('the uploaded document carries no download URL');
-  const sampleBody = await (await fetch(`${natsBase}${docPath}`)).arrayBuffer();
+  const sampleBody = await (
+    await fetch(`${natsBase}${docPath}`, { headers: { authorization } })
+  ).arrayBuffer();
   log(`  seeded user ${user.id}, document ${created.id} (uploaded, ${content.length} bytes)`);
   log(
     `  response: 200, ${sampleBody.byteLength} bytes of JSON (with a presigned download URL signed per request)`,
@@ -574,6 +602,7 @@ async function main() {
   await stopService(gateway);
   await stopService(usersDocs);
   await stopService(jobs);
+  await stopService(identity);
 
   // ---- in-process path
   log('Starting the in-process gateway (users-docs handlers called directly, no NATS), in its own process');

@@ -20,6 +20,8 @@ const { createGatewayApps } = dist('gateway', 'gateway.app.js');
 const { ServiceClient } = require('@docflow/messaging');
 const { loadUsersDocsConfig } = dist('users-docs', 'config.js');
 const { UsersDocsModule } = dist('users-docs', 'users-docs.module.js');
+const { loadIdentityConfig } = dist('identity', 'config.js');
+const { IdentityModule } = dist('identity', 'identity.module.js');
 
 /** Where Nest's `@MessagePattern()` keeps a handler's patterns (`PATTERN_METADATA` in @nestjs/microservices). */
 const PATTERN_METADATA = 'microservices:pattern';
@@ -42,12 +44,20 @@ function collectHandlers(context, controllers) {
       }
     }
   }
-  // This path measures users-docs only; the gateway's readiness also asks jobs, key-vault and user-details, which play
-  // no part in a document read, so it answers here as present.
+  return handlers;
+}
+
+function checkHandlers(handlers) {
+  // This path measures users-docs (and identity's session check for the guard); the gateway's readiness also
+  // asks jobs, key-vault and user-details, which play no part in a document read, so they answer here as present.
   for (const service of ['jobs', 'key-vault', 'user-details']) {
     handlers.set(`${service}.health.check`, async () => ({ service, status: 'ok', checks: {} }));
   }
-  for (const required of [UsersDocsSubjects.documentGet, UsersDocsSubjects.healthCheck]) {
+  for (const required of [
+    UsersDocsSubjects.documentGet,
+    UsersDocsSubjects.healthCheck,
+    'identity.session.check',
+  ]) {
     if (!handlers.has(required)) throw new Error(`no in-process handler found for ${required}`);
   }
   return handlers;
@@ -95,7 +105,19 @@ async function main() {
     logger: new PinoNestLogger(usersDocsLogger),
     abortOnError: false,
   });
-  const handlers = collectHandlers(context, module.controllers || []);
+  // identity in-process too: the guard's JWKS fetch and session check are its handlers called directly.
+  const identityModule = IdentityModule.forRoot(loadIdentityConfig(process.env));
+  const identityContext = await NestFactory.createApplicationContext(identityModule, {
+    logger: new PinoNestLogger(createLogger({ service: 'identity-bench', level })),
+    abortOnError: false,
+  });
+  await identityContext.init();
+  const handlers = checkHandlers(
+    new Map([
+      ...collectHandlers(context, module.controllers || []),
+      ...collectHandlers(identityContext, identityModule.controllers || []),
+    ]),
+  );
 
   const logger = createLogger({ service: 'gateway-bench', level });
   const client = new InProcessServiceClient(handlers, usersDocsLogger);
@@ -113,6 +135,7 @@ async function main() {
     stopping = true;
     await apps.close().catch(() => undefined);
     await context.close().catch(() => undefined);
+    await identityContext.close().catch(() => undefined);
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop());

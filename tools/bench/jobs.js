@@ -274,10 +274,17 @@ function timeout(promise, ms, what) {
   ]).finally(() => clearTimeout(timer));
 }
 
+/** The benchmark user's `Authorization` header once signed up; every public API call sends it. */
+let authorization;
+
 async function api(method, url, body, headers = {}) {
   const response = await fetch(url, {
     method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(authorization && url.includes('/api/v1/') ? { authorization } : {}),
+      ...headers,
+    },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await response.text();
@@ -761,7 +768,7 @@ function followEvents(url) {
   };
   const done = (async () => {
     const response = await fetch(url, {
-      headers: { accept: 'text/event-stream' },
+      headers: { accept: 'text/event-stream', ...(authorization ? { authorization } : {}) },
       signal: controller.signal,
     });
     if (response.status !== 200 || !(response.headers.get('content-type') || '').includes('event-stream'))
@@ -1281,10 +1288,19 @@ async function main() {
       `  postgresql ${pgVersion}, fresh database ${platform.database}; own nats-server; DOCFLOW_HOME in ${tmp}; ` +
         `LOG_LEVEL ${SETTINGS.logLevel}`,
     );
-    const { json: user } = await api('POST', `${platform.api}/users`, {
+    const { json: session } = await api('POST', `${platform.api}/auth/signup`, {
       name: 'Bench User',
       email: `bench-${randomBytes(4).toString('hex')}@example.com`,
+      password: randomBytes(12).toString('base64url'),
     });
+    const user = session.user;
+    // A personal access token, not the 15-minute access token: a long run outlives the latter.
+    authorization = `Bearer ${session.jwt}`;
+    const { json: pat } = await api('POST', `${platform.api}/auth/tokens`, {
+      name: 'bench:jobs',
+      scopes: ['documents:read', 'documents:write', 'jobs:read', 'jobs:write'],
+    });
+    authorization = `Bearer ${pat.token}`;
     log('');
 
     let docs = [];

@@ -152,10 +152,16 @@ function step(n, text) {
   console.log(`\n[${n}] ${text}`);
 }
 
+/** The signed-in user's `Authorization` header, once step 1 has signed up. */
+let authorization;
+
 async function call(method, url, body) {
   const res = await fetch(url, {
     method,
-    headers: body ? { 'content-type': 'application/json' } : {},
+    headers: {
+      ...(body ? { 'content-type': 'application/json' } : {}),
+      ...(authorization ? { authorization } : {}),
+    },
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
@@ -174,12 +180,16 @@ async function main() {
   const api = platform.publicUrl;
   let failed = false;
   try {
-    step(1, `POST ${api}/users`);
-    const user = await call('POST', `${api}/users`, {
+    step(1, `POST ${api}/auth/signup (then every call sends Authorization: Bearer <jwt>)`);
+    const session = await call('POST', `${api}/auth/signup`, {
       name: 'Demo User',
       email: `demo-${Date.now()}@example.com`,
+      password: randomBytes(12).toString('base64url'),
     });
-    console.log(`    user ${user.id} (${user.email})`);
+    const user = session.user;
+    authorization = `Bearer ${session.jwt}`;
+    const me = await call('GET', `${api}/auth/me`);
+    console.log(`    user ${user.id} (${me.email}); access token valid ${session.expiresIn} s`);
 
     const bytes = Buffer.from(SAMPLE, 'utf8');
     step(2, `POST ${api}/users/${user.id}/docs`);

@@ -14,6 +14,17 @@ export const gatewayConfigSchema = z.object({
   /** Bearer token the object store's webhook target sends (MinIO `auth_token`). */
   STORAGE_WEBHOOK_TOKEN: secret(z.string().min(16, 'must be at least 16 characters')),
   TRUST_PROXY: bool(false),
+  /** Access tokens must carry this issuer and audience (identity's JWT_ISSUER / JWT_AUDIENCE). */
+  JWT_ISSUER: z.string().default('docflow-identity'),
+  JWT_AUDIENCE: z.string().default('docflow'),
+  /** How long the answer "this session is active" is reused before identity is asked again. */
+  SESSION_CHECK_CACHE_MS: positiveInt(5_000).pipe(z.number().max(60_000)),
+  /** How long a verified personal access token is reused before identity is asked again. */
+  TOKEN_CACHE_MS: positiveInt(10_000).pipe(z.number().max(60_000)),
+  /** The JWKS is fetched again on an unknown kid, at most this often. */
+  JWKS_MIN_REFRESH_MS: positiveInt(5_000),
+  /** The JWKS is fetched again at least this often, so a key removed from identity stops being trusted. */
+  JWKS_MAX_AGE_MS: positiveInt(300_000),
   LOG_LEVEL: logLevel,
 });
 

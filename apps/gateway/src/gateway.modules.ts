@@ -1,8 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
-import { AnonymousAuthenticator, AuthenticationGuard, Authenticator } from './auth/authentication.guard';
 import { ApiKeysController } from './apikeys/apikeys.controller';
+import { AuthenticationGuard } from './auth/authentication.guard';
+import { Authenticator, IdentityAuthenticator, JwksCache } from './auth/identity.authenticator';
 import { NoTeamAccess, TeamAccess } from './auth/team-access';
+import { AuthController } from './identity/auth.controller';
+import { TeamsController } from './teams/teams.controller';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { DocumentsController } from './documents/documents.controller';
 import { JobEventsStream } from './jobs/job-events.stream';
@@ -25,7 +28,10 @@ function common(config: GatewayConfig, services: ServiceClient) {
   ];
 }
 
-/** What a caller of `createGatewayApps` may put in place of the defaults (identity's, or a test's). */
+/**
+ * What a test may put in place of identity's authenticator and team access (`apps/gateway/src/testing`). Production
+ * never passes any: `main.ts` calls `createGatewayApps` without overrides.
+ */
 export interface PublicApiOverrides {
   authenticator?: Authenticator;
   teamAccess?: TeamAccess;
@@ -42,9 +48,11 @@ export class PublicApiModule {
     return {
       module: PublicApiModule,
       controllers: [
+        AuthController,
         UsersController,
         DocumentsController,
         JobsController,
+        TeamsController,
         ApiKeysController,
         UserDetailsController,
         HealthController,
@@ -52,9 +60,11 @@ export class PublicApiModule {
       providers: [
         ...common(config, services),
         JobEventsStream,
+        JwksCache,
+        IdentityAuthenticator,
         overrides.authenticator
           ? { provide: Authenticator, useValue: overrides.authenticator }
-          : { provide: Authenticator, useClass: AnonymousAuthenticator },
+          : { provide: Authenticator, useExisting: IdentityAuthenticator },
         overrides.teamAccess
           ? { provide: TeamAccess, useValue: overrides.teamAccess }
           : { provide: TeamAccess, useClass: NoTeamAccess },

@@ -35,10 +35,18 @@ export async function buildOpenApiDocuments(): Promise<{ public: OpenAPIObject; 
         .setDescription(
           'Users and their documents, jobs, provider keys and user details. Documents are uploaded and ' +
             'downloaded straight to and from object storage with presigned URLs. Provider keys are stored ' +
-            'encrypted and never returned. Every error is `{ "error": { "code", "message", "details"?, "requestId" } }`.',
+            'encrypted and never returned. Every error is `{ "error": { "code", "message", "details"?, "requestId" } }`. ' +
+            'Every route but signup, login, refresh, the JWKS and health needs `Authorization: Bearer <token>`: an ' +
+            'access token from `/auth/signup`, `/auth/login` or `/auth/refresh`, or a personal access token (`dfp_...`) ' +
+            'holding the scope the route names (see docs/authorization.md).',
         )
         .setVersion(VERSION)
         .addServer('http://127.0.0.1:8080')
+        .addBearerAuth({
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An access token (JWT) or a personal access token (dfp_...)',
+        })
         .build(),
     );
     const privateDoc = SwaggerModule.createDocument(

@@ -110,6 +110,31 @@ describe('users-docs over NATS', () => {
     });
   });
 
+  it('creates a user under the id identity gives; the same call again returns it; another id with the email is a CONFLICT', async () => {
+    const id = randomUUID();
+    const email = `given-${randomUUID()}@example.com`;
+    const first = await call<{ id: string; email: string }>(UsersDocsSubjects.userCreate, {
+      id,
+      name: 'G',
+      email,
+    });
+    expect(first.response).toMatchObject({ id, email });
+    const again = await call<{ id: string }>(UsersDocsSubjects.userCreate, {
+      id,
+      name: 'G',
+      email: email.toUpperCase(),
+    });
+    expect(again.response?.id).toBe(id);
+    const otherId = await call(UsersDocsSubjects.userCreate, { id: randomUUID(), name: 'G', email });
+    expect(otherId.err?.code).toBe('CONFLICT');
+    const sameIdOtherEmail = await call(UsersDocsSubjects.userCreate, {
+      id,
+      name: 'G',
+      email: `else-${randomUUID()}@example.com`,
+    });
+    expect(sameIdOtherEmail.err?.code).toBe('CONFLICT');
+  });
+
   it('answers VALIDATION_FAILED when the database refuses a value (class 22), not INTERNAL', async () => {
     const out = await call(UsersDocsSubjects.documentCreate, {
       userId: 'not-a-uuid',

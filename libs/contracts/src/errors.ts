@@ -57,6 +57,14 @@ export class DomainError extends Error {
     return new DomainError(ErrorCode.NOT_FOUND, `${what} not found`);
   }
 
+  /** Too many attempts; `retryAfterSeconds` becomes the HTTP `Retry-After` header. */
+  static rateLimited(retryAfterSeconds: number): DomainError {
+    const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+    return new DomainError(ErrorCode.RATE_LIMITED, `Too many attempts; retry after ${seconds} s`, {
+      retryAfterSeconds: seconds,
+    });
+  }
+
   toPayload(): RpcErrorPayload {
     return this.details === undefined
       ? { code: this.code, message: this.message }

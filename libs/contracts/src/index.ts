@@ -9,3 +9,4 @@ export * from './identity-events';
 export * from './key-vault';
 export * from './audit';
 export * from './user-details';
+export * from './identity';

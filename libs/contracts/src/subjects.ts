@@ -26,6 +26,7 @@ export const QueueGroups = {
   usersDocs: 'users-docs',
   keyVault: 'key-vault',
   userDetails: 'user-details',
+  identity: 'identity',
 } as const;
 
 /** Header that carries the request id through HTTP, NATS and workflow steps. */

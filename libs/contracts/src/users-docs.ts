@@ -59,6 +59,11 @@ export interface DocumentDetail extends DocumentSummary {
 // ---- request payloads (what the gateway sends over NATS) ----
 
 export interface CreateUserRequest {
+  /**
+   * The id identity gave the account, so both services share it. Creating again with the same id and email
+   * returns the existing user (a retried call); the same email under another id is a CONFLICT.
+   */
+  id?: string;
   name: string;
   email: string;
 }

@@ -41,7 +41,7 @@ export interface LocalPlatform {
 const LOCAL_S3_CREDENTIALS = { S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER' };
 
 /** The services, in start order (the gateway last: it is ready only when every one of them answers). */
-export const LOCAL_SERVICES = ['users-docs', 'jobs', 'key-vault', 'user-details'] as const;
+export const LOCAL_SERVICES = ['users-docs', 'jobs', 'identity', 'key-vault', 'user-details'] as const;
 
 /**
  * The key vault's master key for local runs: MASTER_KEY / MASTER_KEY_ID from the environment when set, else a
@@ -69,8 +69,8 @@ export function localMasterKey(
 /**
  * Runs the whole platform on one machine: PostgreSQL and NATS where they already answer (or embedded
  * ones), a local S3 server whose events reach the private webhook as MinIO's would, the migrations,
- * then users-docs, jobs, key-vault, user-details and the gateway as child processes. `stop()` ends only what it
- * started.
+ * then users-docs, jobs, identity, key-vault, user-details and the gateway as child processes. `stop()` ends
+ * only what it started.
  */
 export async function startLocalPlatform(options: LocalPlatformOptions): Promise<LocalPlatform> {
   const env = { ...process.env, ...options.env };
@@ -192,6 +192,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       ...localMasterKey(home, env),
       // user-details: who starts on the team plan (docs/user-details.md)
       TEAM_PLAN_EMAIL_DOMAINS: env.TEAM_PLAN_EMAIL_DOMAINS ?? '',
+      // identity: without JWT_SIGNING_KEYS a development key is generated once and kept here (never in git)
+      JWT_DEV_KEY_FILE: env.JWT_DEV_KEY_FILE ?? join(home, 'identity', 'dev-signing-key.json'),
       LOG_LEVEL: env.LOG_LEVEL ?? 'info',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED:
         env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true',

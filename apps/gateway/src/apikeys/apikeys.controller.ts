@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
   DomainError,
@@ -9,7 +9,7 @@ import {
   type KeyOwner,
 } from '@docflow/contracts';
 import { ServiceClient } from '@docflow/messaging';
-import { CurrentPrincipal, UserRequiredGuard, requireUserId } from '../auth/principal';
+import { CurrentPrincipal, requireUserId } from '../auth/principal';
 import { TeamAccess, type TeamAction } from '../auth/team-access';
 import { ApiKeyModel, ApiKeyPageModel, ErrorModel } from '../http/api-models';
 import { uuidParam } from '../http/validation';
@@ -19,7 +19,6 @@ import { ApiKeyOwnerQueryDto, CreateApiKeyDto, ListApiKeysQueryDto } from './cre
 @ApiResponse({ status: 400, type: ErrorModel, description: 'Invalid input; `details` names each field' })
 @ApiResponse({ status: 401, type: ErrorModel, description: 'Not signed in' })
 @ApiResponse({ status: 503, type: ErrorModel, description: 'A service or the message bus is unavailable' })
-@UseGuards(UserRequiredGuard)
 @Controller('apikeys')
 export class ApiKeysController {
   constructor(

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { RequireScopes } from '../auth/scopes.decorator';
 import {
   UsersDocsSubjects,
   type DocumentDetail,
@@ -18,6 +19,7 @@ import { ServiceClient } from '@docflow/messaging';
 import { CreateDocumentDto } from './create-document.dto';
 
 @ApiTags('documents')
+@ApiBearerAuth()
 @ApiResponse({ status: 400, type: ErrorModel, description: 'Invalid input; `details` names each field' })
 @ApiResponse({ status: 404, type: ErrorModel, description: 'Unknown user or document' })
 @ApiResponse({
@@ -30,6 +32,7 @@ export class DocumentsController {
   constructor(private readonly services: ServiceClient) {}
 
   @Get()
+  @RequireScopes('documents:read')
   @ApiOperation({ summary: "List the user's documents (no URLs), newest first" })
   @ApiResponse({ status: 200, type: DocumentPageModel })
   list(
@@ -45,6 +48,7 @@ export class DocumentsController {
 
   @Post()
   @HttpCode(201)
+  @RequireScopes('documents:write')
   @ApiOperation({
     summary: 'Register a document and get a presigned PUT to upload it straight to object storage',
     description:
@@ -65,6 +69,7 @@ export class DocumentsController {
   }
 
   @Get(':doc_id')
+  @RequireScopes('documents:read')
   @ApiOperation({ summary: 'Get a document; once uploaded it carries a presigned download URL' })
   @ApiResponse({ status: 200, type: DocumentDetailModel })
   get(
@@ -75,6 +80,7 @@ export class DocumentsController {
   }
 
   @Delete(':doc_id')
+  @RequireScopes('documents:write')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a document and its object' })
   @ApiNoContentResponse()

@@ -2,6 +2,7 @@ import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import {
+  IdentitySubjects,
   JobsSubjects,
   KeyVaultSubjects,
   UserDetailsSubjects,
@@ -19,6 +20,7 @@ const DOWNSTREAM: Record<string, string> = {
   jobs: JobsSubjects.healthCheck,
   'key-vault': KeyVaultSubjects.healthCheck,
   'user-details': UserDetailsSubjects.healthCheck,
+  identity: IdentitySubjects.healthCheck,
 };
 
 @ApiTags('health')

@@ -203,3 +203,103 @@ export class UserDetailsModel {
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 }
+
+// ---- identity ----
+
+export class AccountUserModel {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ format: 'email' }) email!: string;
+  @ApiPropertyOptional({ format: 'date' }) birth?: string;
+  @ApiProperty({ description: 'Platform administrator' }) isAdmin!: boolean;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+}
+
+export class AuthResultModel {
+  @ApiProperty({
+    description: 'Access token (JWT, EdDSA, with `kid`); send as `Authorization: Bearer <jwt>`',
+  })
+  jwt!: string;
+  @ApiProperty({
+    description: 'Exchange at `POST /auth/refresh`; it rotates, and a reused one ends the session',
+  })
+  refreshToken!: string;
+  @ApiProperty({ description: 'Seconds until `jwt` expires', example: 900 }) expiresIn!: number;
+  @ApiProperty({ type: AccountUserModel }) user!: AccountUserModel;
+}
+
+export class JwkModel {
+  @ApiProperty() kid!: string;
+  @ApiProperty({ example: 'OKP' }) kty!: string;
+  @ApiPropertyOptional({ example: 'EdDSA' }) alg?: string;
+  @ApiPropertyOptional({ example: 'Ed25519' }) crv?: string;
+  @ApiPropertyOptional() x?: string;
+  @ApiPropertyOptional() y?: string;
+  @ApiPropertyOptional({ example: 'sig' }) use?: string;
+}
+
+export class JwksModel {
+  @ApiProperty({ type: [JwkModel] }) keys!: JwkModel[];
+}
+
+export class PersonalAccessTokenModel {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ type: [String] }) scopes!: string[];
+  @ApiProperty({ description: 'The first characters of the token', example: 'dfp_Ab12Cd' }) prefix!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiPropertyOptional({ format: 'date-time' }) expiresAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) lastUsedAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) revokedAt?: string;
+}
+
+export class CreatedPersonalAccessTokenModel extends PersonalAccessTokenModel {
+  @ApiProperty({ description: 'The token, shown this once: send as `Authorization: Bearer dfp_...`' })
+  token!: string;
+}
+
+export class PersonalAccessTokenPageModel {
+  @ApiProperty({ type: [PersonalAccessTokenModel] }) items!: PersonalAccessTokenModel[];
+  @ApiPropertyOptional() nextCursor?: string;
+}
+
+export class TeamModel {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: ['owner', 'editor', 'reader', 'consumer'], description: 'Your role in it' })
+  role!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+}
+
+export class TeamPageModel {
+  @ApiProperty({ type: [TeamModel] }) items!: TeamModel[];
+  @ApiPropertyOptional() nextCursor?: string;
+}
+
+export class TeamMemberModel {
+  @ApiProperty({ format: 'uuid' }) userId!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ format: 'email' }) email!: string;
+  @ApiProperty({ enum: ['owner', 'editor', 'reader', 'consumer'] }) role!: string;
+  @ApiProperty({ format: 'date-time' }) addedAt!: string;
+}
+
+export class TeamMemberListModel {
+  @ApiProperty({ type: [TeamMemberModel] }) items!: TeamMemberModel[];
+}
+
+export class AuditEventModel {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ example: 'login.succeeded' }) type!: string;
+  @ApiPropertyOptional({ format: 'uuid' }) actorId?: string;
+  @ApiPropertyOptional() targetId?: string;
+  @ApiPropertyOptional() ip?: string;
+  @ApiPropertyOptional() userAgent?: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) details?: Record<string, unknown>;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+}
+
+export class AuditEventPageModel {
+  @ApiProperty({ type: [AuditEventModel] }) items!: AuditEventModel[];
+  @ApiPropertyOptional() nextCursor?: string;
+}

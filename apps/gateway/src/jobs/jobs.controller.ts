@@ -11,7 +11,8 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { ApiHeader, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { RequireScopes } from '../auth/scopes.decorator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, JobsSubjects, type Job, type JobInputPage, type JobPage } from '@docflow/contracts';
 import { ServiceClient } from '@docflow/messaging';
@@ -23,6 +24,7 @@ import { JobEventsStream } from './job-events.stream';
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 @ApiTags('jobs')
+@ApiBearerAuth()
 @ApiResponse({ status: 400, type: ErrorModel, description: 'Invalid input; `details` names each field' })
 @ApiResponse({ status: 404, type: ErrorModel, description: 'Unknown user, job or document' })
 @ApiResponse({ status: 503, type: ErrorModel, description: 'A service or the message bus is unavailable' })
@@ -35,6 +37,7 @@ export class JobsController {
 
   @Post()
   @HttpCode(202)
+  @RequireScopes('jobs:write')
   @ApiOperation({ summary: 'Start a job over uploaded documents' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'The same key gives the same job' })
   @ApiResponse({ status: 202, type: JobModel, description: 'The job, queued or submitted' })
@@ -62,6 +65,7 @@ export class JobsController {
   }
 
   @Get()
+  @RequireScopes('jobs:read')
   @ApiOperation({ summary: "List the user's jobs, newest first" })
   @ApiResponse({ status: 200, type: JobPageModel })
   list(
@@ -77,6 +81,7 @@ export class JobsController {
   }
 
   @Get(':job_id')
+  @RequireScopes('jobs:read')
   @ApiOperation({ summary: 'A job: status, per-document state, progress, outputs, timings, token usage' })
   @ApiResponse({ status: 200, type: JobModel })
   get(
@@ -109,6 +114,7 @@ export class JobsController {
   }
 
   @Delete(':job_id')
+  @RequireScopes('jobs:write')
   @ApiOperation({ summary: 'Cancel: the steps are stopped and the job ends `cancelled`' })
   @ApiResponse({ status: 200, type: JobModel })
   @ApiResponse({ status: 409, type: ErrorModel, description: 'The job has already finished' })
@@ -120,6 +126,7 @@ export class JobsController {
   }
 
   @Get(':job_id/events')
+  @RequireScopes('jobs:read')
   @ApiOperation({
     summary: "The job's events as Server-Sent Events",
     description:

@@ -1,8 +1,8 @@
-import { Body, Controller, Get, Param, Patch, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { UserDetailsSubjects, type AuthPrincipal, type UserDetails } from '@docflow/contracts';
 import { ServiceClient } from '@docflow/messaging';
-import { CurrentPrincipal, UserRequiredGuard, requireSelfOrAdmin } from '../auth/principal';
+import { CurrentPrincipal, requireSelfOrAdmin } from '../auth/principal';
 import { ErrorModel, UserDetailsModel } from '../http/api-models';
 import { uuidParam } from '../http/validation';
 import { UpdateUserDetailsDto } from './update-user-details.dto';
@@ -16,7 +16,6 @@ import { UpdateUserDetailsDto } from './update-user-details.dto';
   description: "Unknown user, another user's id, or a user whose setup has not run yet",
 })
 @ApiResponse({ status: 503, type: ErrorModel, description: 'A service or the message bus is unavailable' })
-@UseGuards(UserRequiredGuard)
 @Controller('users/:user_id/details')
 export class UserDetailsController {
   constructor(private readonly services: ServiceClient) {}

@@ -1,15 +1,26 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { UsersDocsSubjects, type User, type UserPage } from '@docflow/contracts';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  IdentitySubjects,
+  UsersDocsSubjects,
+  type AccountUser,
+  type ClientInfo,
+  type User,
+  type UserPage,
+} from '@docflow/contracts';
+import { ServiceClient } from '@docflow/messaging';
+import { ClientInfoParam, CurrentPrincipal } from '../auth/principal';
+import { PlatformAdmin, RequireScopes } from '../auth/scopes.decorator';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import { ErrorModel, UserModel, UserPageModel } from '../http/api-models';
 import { PageQueryDto } from '../http/page-query.dto';
 import { uuidParam } from '../http/validation';
-import { ServiceClient } from '@docflow/messaging';
 import { CreateUserDto } from './create-user.dto';
 
 @ApiTags('users')
+@ApiBearerAuth()
 @ApiResponse({ status: 400, type: ErrorModel, description: 'Invalid input; `details` names each field' })
+@ApiResponse({ status: 401, type: ErrorModel, description: 'No valid access token or personal access token' })
 @ApiResponse({ status: 503, type: ErrorModel, description: 'A service or the message bus is unavailable' })
 @Controller('users')
 export class UsersController {
@@ -19,23 +30,42 @@ export class UsersController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'List users, newest first' })
+  @PlatformAdmin()
+  @RequireScopes('users:admin')
+  @ApiOperation({ summary: 'List users, newest first (platform admins)' })
   @ApiResponse({ status: 200, type: UserPageModel })
+  @ApiResponse({ status: 403, type: ErrorModel, description: 'Not a platform admin' })
   list(@Query() query: PageQueryDto): Promise<UserPage> {
     return this.services.send(UsersDocsSubjects.userList, { limit: query.limit, cursor: query.cursor });
   }
 
   @Post()
   @HttpCode(201)
-  @ApiOperation({ summary: 'Create a user' })
+  @PlatformAdmin()
+  @RequireScopes('users:admin')
+  @ApiOperation({
+    summary: 'Create a user (platform admins)',
+    description: 'Without `password` the account cannot sign in. People sign up with `POST /auth/signup`.',
+  })
   @ApiResponse({ status: 201, type: UserModel })
+  @ApiResponse({ status: 403, type: ErrorModel, description: 'Not a platform admin' })
   @ApiResponse({ status: 409, type: ErrorModel, description: 'The email is already registered' })
-  create(@Body() body: CreateUserDto): Promise<User> {
-    return this.services.send(UsersDocsSubjects.userCreate, { name: body.name, email: body.email });
+  async create(
+    @Body() body: CreateUserDto,
+    @CurrentPrincipal() caller: { userId: string },
+    @ClientInfoParam() client: ClientInfo,
+  ): Promise<User> {
+    const account = await this.services.send<AccountUser>(
+      IdentitySubjects.userCreate,
+      { actorId: caller.userId, name: body.name, email: body.email, password: body.password, ...client },
+      { timeoutMs: 10_000 },
+    );
+    return this.services.send(UsersDocsSubjects.userGet, { userId: account.id });
   }
 
   @Get(':user_id')
-  @ApiOperation({ summary: 'Get a user' })
+  @RequireScopes('profile:read')
+  @ApiOperation({ summary: 'Get a user (yourself, or anyone as a platform admin)' })
   @ApiResponse({ status: 200, type: UserModel })
   @ApiResponse({ status: 404, type: ErrorModel })
   get(@Param('user_id', uuidParam('user_id')) userId: string): Promise<User> {
@@ -44,12 +74,14 @@ export class UsersController {
 
   @Delete(':user_id')
   @HttpCode(204)
-  @ApiOperation({ summary: "Delete a user, their documents and the documents' objects" })
+  @ApiOperation({
+    summary: 'Delete a user: their documents and objects, their account, sessions, tokens and memberships',
+  })
   @ApiNoContentResponse()
   @ApiResponse({ status: 404, type: ErrorModel })
   async delete(@Param('user_id', uuidParam('user_id')) userId: string): Promise<void> {
     await this.services.send(
-      UsersDocsSubjects.userDelete,
+      IdentitySubjects.userDelete,
       { userId },
       { timeoutMs: this.config.RPC_LONG_TIMEOUT_MS },
     );

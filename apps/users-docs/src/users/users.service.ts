@@ -38,10 +38,16 @@ export class UsersService {
 
   async create(request: CreateUserRequest): Promise<User> {
     const now = this.clock.now();
+    const email = request.email.trim().toLowerCase();
+    if (request.id) {
+      const existing = await this.users.findById(request.id);
+      if (existing && existing.email === email) return toUser(existing);
+      if (existing) throw new DomainError(ErrorCode.CONFLICT, 'id: a user with this id already exists');
+    }
     const entity = Object.assign(new UserEntity(), {
-      id: randomUUID(),
+      id: request.id ?? randomUUID(),
       name: request.name.trim(),
-      email: request.email.trim().toLowerCase(),
+      email,
       createdAt: now,
       updatedAt: now,
     });

@@ -1,0 +1,67 @@
+import { PATH_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
+import { RequestMethod } from '@nestjs/common';
+import { loadGatewayConfig } from '../config';
+import { PublicApiModule } from '../gateway.modules';
+import { IS_PUBLIC } from './public.decorator';
+import { REQUIRED_SCOPES } from './scopes.decorator';
+
+type Route = { route: string; isPublic: boolean; scopes?: string[] };
+
+/** Every route of the public API, with whether it skips the guard and the scopes it names. */
+function routes(): Route[] {
+  const module = PublicApiModule.forRoot(
+    loadGatewayConfig({ STORAGE_WEBHOOK_TOKEN: 'x'.repeat(16) }),
+    {} as never,
+  );
+  const out: Route[] = [];
+  for (const controller of module.controllers ?? []) {
+    const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
+    const classPublic = Reflect.getMetadata(IS_PUBLIC, controller) === true;
+    const proto = controller.prototype as Record<string, unknown>;
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const handler = proto[name];
+      if (name === 'constructor' || typeof handler !== 'function') continue;
+      const path = Reflect.getMetadata(PATH_METADATA, handler);
+      if (path === undefined) continue;
+      const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number];
+      out.push({
+        route: `${method} /${[base, path].filter((p) => p && p !== '/').join('/')}`,
+        isPublic: classPublic || Reflect.getMetadata(IS_PUBLIC, handler) === true,
+        scopes: Reflect.getMetadata(REQUIRED_SCOPES, handler),
+      });
+    }
+  }
+  return out;
+}
+
+describe('public API routes', () => {
+  it('only signup, login, refresh, the JWKS and health skip the authentication guard', () => {
+    expect(
+      routes()
+        .filter((r) => r.isPublic)
+        .map((r) => r.route)
+        .sort(),
+    ).toEqual([
+      'GET /auth/.well-known/jwks.json',
+      'GET /health/live',
+      'GET /health/ready',
+      'POST /auth/login',
+      'POST /auth/refresh',
+      'POST /auth/signup',
+    ]);
+  });
+
+  it('names the scope a personal access token needs, or none for routes that are for people only', () => {
+    const sessionOnly = routes()
+      .filter((r) => !r.isPublic && !r.scopes)
+      .map((r) => r.route)
+      .sort();
+    expect(sessionOnly).toEqual([
+      'DELETE /auth/tokens/:token_id',
+      'DELETE /users/:user_id',
+      'GET /auth/tokens',
+      'POST /auth/logout',
+      'POST /auth/tokens',
+    ]);
+  });
+});

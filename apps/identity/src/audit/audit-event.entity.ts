@@ -1,0 +1,35 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { AuditEventType } from '@docflow/contracts';
+
+/** One security event, readable by the user it concerns. Never holds a secret. */
+@Entity({ name: 'audit_events' })
+@Index('IDX_audit_user_created', ['userId', 'createdAt', 'id'])
+export class AuditEventEntity {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  /** Null for a failed login naming no account: kept for operators, shown to nobody through the API. */
+  @Column({ name: 'user_id', type: 'uuid', nullable: true })
+  userId!: string | null;
+
+  @Column({ type: 'varchar', length: 40 })
+  type!: AuditEventType;
+
+  @Column({ name: 'actor_id', type: 'uuid', nullable: true })
+  actorId!: string | null;
+
+  @Column({ name: 'target_id', type: 'varchar', length: 100, nullable: true })
+  targetId!: string | null;
+
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  ip!: string | null;
+
+  @Column({ name: 'user_agent', type: 'varchar', length: 256, nullable: true })
+  userAgent!: string | null;
+
+  @Column({ type: 'jsonb', nullable: true })
+  details!: Record<string, string | number | boolean> | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+}

@@ -1,0 +1,312 @@
+// identity on the real PostgreSQL, NATS (with JetStream) and Redis, driven over NATS the way the gateway does.
+// users-docs is a stand-in on the same NATS that records what it is asked.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { NestFactory } from '@nestjs/core';
+import type { INestMicroservice } from '@nestjs/common';
+import { Transport } from '@nestjs/microservices';
+import { connect, consumerOpts, type NatsConnection } from 'nats';
+import {
+  IDENTITY_EVENTS_STREAM,
+  IdentitySubjects,
+  IdentityEventSubjects,
+  QueueGroups,
+  UsersDocsSubjects,
+  type AuthResult,
+  type UserRegisteredEvent,
+} from '@docflow/contracts';
+import { createServiceDataSource, runMigrations } from '@docflow/database';
+import { createTestEnvironment, waitFor, type TestEnvironment } from '@docflow/local-platform';
+import { PinoNestLogger, createLogger } from '@docflow/observability';
+import { RequestContextInterceptor, RpcErrorFilter } from '@docflow/messaging';
+import { loadIdentityConfig } from './config';
+import { identityDataSourceOptions } from './data-source.options';
+import { IdentityModule } from './identity.module';
+import { OutboxRelay } from './outbox/outbox.relay';
+
+describe('identity over NATS', () => {
+  let env: TestEnvironment;
+  let app: INestMicroservice;
+  let nc: NatsConnection;
+  const usersDocs = new Map<string, { id: string; email: string }>();
+  let refuseUsersDocs = false;
+
+  async function call<T>(
+    subject: string,
+    data: unknown,
+  ): Promise<{ response?: T; err?: { code: string; message: string; details?: unknown } }> {
+    const msg = await nc.request(subject, JSON.stringify({ pattern: subject, data, id: randomUUID() }), {
+      timeout: 10_000,
+    });
+    return JSON.parse(new TextDecoder().decode(msg.data));
+  }
+
+  async function ok<T>(subject: string, data: unknown): Promise<T> {
+    const reply = await call<T>(subject, data);
+    if (reply.err) throw new Error(`${subject}: ${JSON.stringify(reply.err)}`);
+    return reply.response as T;
+  }
+
+  const newEmail = () => `u-${randomBytes(5).toString('hex')}@example.com`;
+
+  beforeAll(async () => {
+    env = await createTestEnvironment('identity');
+    const config = loadIdentityConfig({
+      DATABASE_URL: env.databaseUrl,
+      NATS_URL: env.natsUrl,
+      RATE_LIMIT_PREFIX: `identity-int-${randomBytes(6).toString('hex')}`,
+      RATE_LIMIT_LOGIN_IP: '3/60',
+      RATE_LIMIT_SIGNUP_IP: '1000/60',
+      JWT_DEV_KEY_FILE: join(env.directory, 'key.json'),
+      LOG_LEVEL: 'silent',
+    });
+    const migrations = createServiceDataSource(identityDataSourceOptions(config));
+    await runMigrations(migrations);
+    await migrations.destroy();
+
+    nc = await connect({ servers: env.natsUrl });
+    // users-docs as identity sees it: create (idempotent on id) and delete.
+    nc.subscribe(UsersDocsSubjects.userCreate, {
+      callback: (_e, msg) => {
+        const packet = JSON.parse(new TextDecoder().decode(msg.data));
+        const { id, email } = packet.data as { id: string; email: string };
+        const reply = refuseUsersDocs
+          ? { err: { code: 'SERVICE_UNAVAILABLE', message: 'users-docs is down' } }
+          : { response: { id, email } };
+        if (!refuseUsersDocs) usersDocs.set(id, { id, email });
+        msg.respond(JSON.stringify({ id: packet.id, ...reply, isDisposed: true }));
+      },
+    });
+    nc.subscribe(UsersDocsSubjects.userDelete, {
+      callback: (_e, msg) => {
+        const packet = JSON.parse(new TextDecoder().decode(msg.data));
+        usersDocs.delete(packet.data.userId);
+        msg.respond(JSON.stringify({ id: packet.id, response: { deleted: true }, isDisposed: true }));
+      },
+    });
+    await nc.flush();
+
+    app = await NestFactory.createMicroservice(IdentityModule.forRoot(config), {
+      transport: Transport.NATS,
+      options: { servers: [env.natsUrl], queue: QueueGroups.identity },
+      logger: new PinoNestLogger(createLogger({ service: 'identity', level: 'silent' })),
+    });
+    app.useGlobalFilters(new RpcErrorFilter());
+    app.useGlobalInterceptors(new RequestContextInterceptor());
+    await app.listen();
+  });
+
+  afterAll(async () => {
+    await nc?.close();
+    await app?.close();
+    await env?.close();
+  });
+
+  it('has migrations that match the entities exactly (no schema drift)', async () => {
+    const config = loadIdentityConfig({ DATABASE_URL: env.databaseUrl });
+    const dataSource = await createServiceDataSource(identityDataSourceOptions(config)).initialize();
+    try {
+      const pending = await dataSource.driver.createSchemaBuilder().log();
+      expect(pending.upQueries.map((q) => q.query)).toEqual([]);
+      expect(await dataSource.showMigrations()).toBe(false);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+
+  it('signup creates the users-docs record under the same id and publishes identity.user.registered once', async () => {
+    const email = newEmail();
+    const result = await ok<AuthResult>(IdentitySubjects.signup, {
+      name: 'Ann',
+      email,
+      password: 'password-1',
+    });
+    expect(usersDocs.get(result.user.id)).toEqual({ id: result.user.id, email });
+    const relay = app.get(OutboxRelay);
+    await waitFor(() => relay.flushed(), { description: 'the outbox to be published' });
+
+    const seen: UserRegisteredEvent[] = [];
+    const opts = consumerOpts().orderedConsumer();
+    const sub = await nc.jetstream().subscribe(IdentityEventSubjects.userRegistered, opts);
+    const jsm = await nc.jetstreamManager();
+    const total = (await jsm.streams.info(IDENTITY_EVENTS_STREAM)).state.messages;
+    for await (const m of sub) {
+      seen.push(m.json<UserRegisteredEvent>());
+      if (seen.length >= total) break;
+    }
+    sub.unsubscribe();
+    const mine = seen.filter((e) => e.userId === result.user.id);
+    expect(mine).toEqual([
+      {
+        eventId: expect.any(String),
+        userId: result.user.id,
+        email,
+        name: 'Ann',
+        registeredAt: result.user.createdAt,
+      },
+    ]);
+  });
+
+  it('publishes an event written while the stream was missing once it can (outbox retry)', async () => {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.delete(IDENTITY_EVENTS_STREAM);
+    const result = await ok<AuthResult>(IdentitySubjects.signup, {
+      name: 'Bo',
+      email: newEmail(),
+      password: 'password-1',
+    });
+    const relay = app.get(OutboxRelay);
+    await waitFor(() => relay.flushed(), { timeoutMs: 10_000, description: 'the outbox to be published' });
+    const info = await jsm.streams.info(IDENTITY_EVENTS_STREAM);
+    expect(info.config.subjects).toEqual([IdentityEventSubjects.userRegistered]);
+    const last = await jsm.streams.getMessage(IDENTITY_EVENTS_STREAM, {
+      last_by_subj: IdentityEventSubjects.userRegistered,
+    });
+    expect(last.json<UserRegisteredEvent>().userId).toBe(result.user.id);
+  });
+
+  it('creates nothing when users-docs refuses, and names the email taken otherwise', async () => {
+    const email = newEmail();
+    refuseUsersDocs = true;
+    try {
+      const reply = await call(IdentitySubjects.signup, { name: 'Cy', email, password: 'password-1' });
+      expect(reply.err?.code).toBe('SERVICE_UNAVAILABLE');
+    } finally {
+      refuseUsersDocs = false;
+    }
+    const login = await call(IdentitySubjects.login, { email, password: 'password-1' });
+    expect(login.err?.code).toBe('UNAUTHENTICATED');
+    await ok(IdentitySubjects.signup, { name: 'Cy', email, password: 'password-1' });
+    const again = await call(IdentitySubjects.signup, {
+      name: 'Cy',
+      email: email.toUpperCase(),
+      password: 'password-1',
+    });
+    expect(again.err?.code).toBe('CONFLICT');
+  });
+
+  it('limits logins per client IP: 429 with the seconds to wait; another IP is not affected', async () => {
+    const email = newEmail();
+    await ok(IdentitySubjects.signup, { name: 'Di', email, password: 'password-1' });
+    const ip = `198.51.100.${Math.floor(Math.random() * 250)}`;
+    for (let i = 0; i < 3; i++) await ok(IdentitySubjects.login, { email, password: 'password-1', ip });
+    const limited = await call(IdentitySubjects.login, { email, password: 'password-1', ip });
+    expect(limited.err).toMatchObject({
+      code: 'RATE_LIMITED',
+      details: { retryAfterSeconds: expect.any(Number) },
+    });
+    const seconds = (limited.err!.details as { retryAfterSeconds: number }).retryAfterSeconds;
+    expect(seconds).toBeGreaterThan(0);
+    expect(seconds).toBeLessThanOrEqual(60);
+    await ok(IdentitySubjects.login, { email, password: 'password-1', ip: '203.0.113.9' });
+  });
+
+  it('stores only hashes: no password, refresh token or personal access token in the database', async () => {
+    const email = newEmail();
+    const password = `secret-${randomBytes(8).toString('hex')}`;
+    const result = await ok<AuthResult>(IdentitySubjects.signup, { name: 'Ed', email, password });
+    const pat = await ok<{ token: string }>(IdentitySubjects.tokenCreate, {
+      userId: result.user.id,
+      name: 'ci',
+      scopes: ['documents:read'],
+    });
+    const config = loadIdentityConfig({ DATABASE_URL: env.databaseUrl });
+    const dataSource = await createServiceDataSource(identityDataSourceOptions(config)).initialize();
+    try {
+      const dump = JSON.stringify(
+        await Promise.all(
+          ['users', 'sessions', 'refresh_tokens', 'personal_access_tokens', 'audit_events', 'outbox'].map(
+            (t) => dataSource.query(`SELECT * FROM identity.${t}`),
+          ),
+        ),
+      );
+      expect(dump).not.toContain(password);
+      expect(dump).not.toContain(result.refreshToken);
+      expect(dump).not.toContain(pat.token);
+      expect(dump).toContain('$argon2id$v=19$m=19456,t=2,p=1$');
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+
+  it('identity.audit.record accepts a key event from another service and refuses a malformed one', async () => {
+    const result = await ok<AuthResult>(IdentitySubjects.signup, {
+      name: 'Fay',
+      email: newEmail(),
+      password: 'password-1',
+    });
+    const recorded = await call(IdentitySubjects.auditRecord, {
+      userId: result.user.id,
+      type: 'key.created',
+      targetId: randomUUID(),
+      details: { provider: 'openai' },
+    });
+    expect(recorded.err).toBeUndefined();
+    const bad = await call(IdentitySubjects.auditRecord, {
+      userId: result.user.id,
+      type: 'key.stolen',
+      secret: 'x',
+    });
+    expect(bad.err?.code).toBe('VALIDATION_FAILED');
+    const page = await ok<{ items: { type: string; details?: unknown }[] }>(IdentitySubjects.auditList, {
+      userId: result.user.id,
+    });
+    expect(page.items.map((e) => e.type)).toEqual(['key.created', 'signup']);
+  });
+
+  it('teams: the last owner stays; non-members get NOT_FOUND; roles come from the matrix', async () => {
+    const owner = await ok<AuthResult>(IdentitySubjects.signup, {
+      name: 'O',
+      email: newEmail(),
+      password: 'password-1',
+    });
+    const reader = await ok<AuthResult>(IdentitySubjects.signup, {
+      name: 'R',
+      email: newEmail(),
+      password: 'password-1',
+    });
+    const stranger = await ok<AuthResult>(IdentitySubjects.signup, {
+      name: 'S',
+      email: newEmail(),
+      password: 'password-1',
+    });
+    const team = await ok<{ id: string }>(IdentitySubjects.teamCreate, { actorId: owner.user.id, name: 'T' });
+    await ok(IdentitySubjects.memberAdd, {
+      actorId: owner.user.id,
+      teamId: team.id,
+      userId: reader.user.id,
+      role: 'reader',
+    });
+    const ref = (actor: AuthResult) => ({ actorId: actor.user.id, teamId: team.id });
+
+    expect((await call(IdentitySubjects.memberList, ref(stranger))).err?.code).toBe('NOT_FOUND');
+    expect((await call(IdentitySubjects.memberList, ref(reader))).err).toBeUndefined();
+    expect(
+      (await call(IdentitySubjects.memberAdd, { ...ref(reader), userId: stranger.user.id, role: 'reader' }))
+        .err?.code,
+    ).toBe('FORBIDDEN');
+    expect(
+      (await call(IdentitySubjects.memberAdd, { ...ref(owner), userId: reader.user.id, role: 'editor' })).err
+        ?.code,
+    ).toBe('CONFLICT');
+    expect(
+      (await call(IdentitySubjects.memberUpdate, { ...ref(owner), userId: owner.user.id, role: 'editor' }))
+        .err?.code,
+    ).toBe('CONFLICT');
+    expect(
+      (await call(IdentitySubjects.memberRemove, { ...ref(owner), userId: owner.user.id })).err?.code,
+    ).toBe('CONFLICT');
+    // A reader may leave on their own.
+    expect(
+      (await call(IdentitySubjects.memberRemove, { ...ref(reader), userId: reader.user.id })).err,
+    ).toBeUndefined();
+    expect(
+      (await call(IdentitySubjects.membershipGet, { teamId: team.id, userId: reader.user.id })).err?.code,
+    ).toBe('NOT_FOUND');
+    expect(await ok(IdentitySubjects.membershipGet, { teamId: team.id, userId: owner.user.id })).toEqual({
+      teamId: team.id,
+      userId: owner.user.id,
+      role: 'owner',
+    });
+  });
+});

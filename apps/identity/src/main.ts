@@ -1,0 +1,38 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { QueueGroups } from '@docflow/contracts';
+import { ConfigError, redactConfig } from '@docflow/config';
+import { PinoNestLogger, createLogger } from '@docflow/observability';
+import { identityConfigSchema, loadIdentityConfig } from './config';
+import { RequestContextInterceptor, RpcErrorFilter } from '@docflow/messaging';
+import { IdentityModule } from './identity.module';
+
+async function bootstrap(): Promise<void> {
+  const config = loadIdentityConfig();
+  const logger = createLogger({ service: 'identity', level: config.LOG_LEVEL });
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(IdentityModule.forRoot(config), {
+    transport: Transport.NATS,
+    options: {
+      servers: config.NATS_URL.split(','),
+      queue: QueueGroups.identity,
+      name: 'identity',
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      waitOnFirstConnect: true,
+      // nats.js otherwise builds an Error per message only to keep a stack trace.
+      noAsyncTraces: true,
+    },
+    logger: new PinoNestLogger(logger),
+  });
+  app.useGlobalFilters(new RpcErrorFilter());
+  app.useGlobalInterceptors(new RequestContextInterceptor());
+  app.enableShutdownHooks();
+  await app.listen();
+  logger.info({ config: redactConfig(identityConfigSchema, config) }, 'identity listening on NATS');
+}
+
+bootstrap().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,57 @@
+import { Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import {
+  IdentitySubjects,
+  type AddMemberRequest,
+  type CreateTeamRequest,
+  type ListTeamsRequest,
+  type Membership,
+  type RemoveMemberRequest,
+  type Team,
+  type TeamMember,
+  type TeamPage,
+  type TeamRef,
+  type UpdateMemberRequest,
+} from '@docflow/contracts';
+import { TeamsService } from './teams.service';
+
+@Controller()
+export class TeamsController {
+  constructor(private readonly teams: TeamsService) {}
+
+  @MessagePattern(IdentitySubjects.teamCreate)
+  create(@Payload() request: CreateTeamRequest): Promise<Team> {
+    return this.teams.create(request);
+  }
+
+  @MessagePattern(IdentitySubjects.teamList)
+  list(@Payload() request: ListTeamsRequest): Promise<TeamPage> {
+    return this.teams.list(request);
+  }
+
+  @MessagePattern(IdentitySubjects.memberList)
+  async members(@Payload() request: TeamRef): Promise<{ items: TeamMember[] }> {
+    return { items: await this.teams.members(request) };
+  }
+
+  @MessagePattern(IdentitySubjects.memberAdd)
+  add(@Payload() request: AddMemberRequest): Promise<TeamMember> {
+    return this.teams.add(request);
+  }
+
+  @MessagePattern(IdentitySubjects.memberUpdate)
+  update(@Payload() request: UpdateMemberRequest): Promise<TeamMember> {
+    return this.teams.update(request);
+  }
+
+  @MessagePattern(IdentitySubjects.memberRemove)
+  async remove(@Payload() request: RemoveMemberRequest): Promise<{ removed: true }> {
+    await this.teams.remove(request);
+    return { removed: true };
+  }
+
+  @MessagePattern(IdentitySubjects.membershipGet)
+  membership(@Payload() request: { teamId: string; userId: string }): Promise<Membership> {
+    return this.teams.membership(request.teamId, request.userId);
+  }
+}

@@ -1,0 +1,85 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { CursorPosition } from '@docflow/database';
+import type { TeamRole } from '@docflow/contracts';
+import { TeamMemberEntity } from './team-member.entity';
+import { TeamEntity } from './team.entity';
+
+export interface TeamWithRole {
+  id: string;
+  name: string;
+  createdAt: Date;
+  role: TeamRole;
+}
+
+@Injectable()
+export class TeamsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
+  async create(team: TeamEntity, owner: TeamMemberEntity): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      await m.getRepository(TeamEntity).insert(team);
+      await m.getRepository(TeamMemberEntity).insert(owner);
+    });
+  }
+
+  findTeam(teamId: string): Promise<TeamEntity | null> {
+    return this.dataSource.getRepository(TeamEntity).findOneBy({ id: teamId });
+  }
+
+  /** Locks the team row for the rest of the transaction (member changes of one team run one at a time). */
+  async lockTeam(manager: EntityManager, teamId: string): Promise<TeamEntity | null> {
+    return manager
+      .getRepository(TeamEntity)
+      .createQueryBuilder('t')
+      .where('t.id = :teamId', { teamId })
+      .setLock('pessimistic_write')
+      .getOne();
+  }
+
+  findMember(teamId: string, userId: string, manager?: EntityManager): Promise<TeamMemberEntity | null> {
+    return (manager ?? this.dataSource.manager).getRepository(TeamMemberEntity).findOneBy({ teamId, userId });
+  }
+
+  members(teamId: string): Promise<TeamMemberEntity[]> {
+    return this.dataSource.getRepository(TeamMemberEntity).find({
+      where: { teamId },
+      relations: { user: true },
+      order: { addedAt: 'ASC', userId: 'ASC' },
+    });
+  }
+
+  async countOwners(manager: EntityManager, teamId: string): Promise<number> {
+    return manager.getRepository(TeamMemberEntity).countBy({ teamId, role: 'owner' });
+  }
+
+  async insertMember(manager: EntityManager, member: TeamMemberEntity): Promise<void> {
+    await manager.getRepository(TeamMemberEntity).insert(member);
+  }
+
+  async updateRole(manager: EntityManager, teamId: string, userId: string, role: TeamRole): Promise<void> {
+    await manager.getRepository(TeamMemberEntity).update({ teamId, userId }, { role });
+  }
+
+  async removeMember(manager: EntityManager, teamId: string, userId: string): Promise<void> {
+    await manager.getRepository(TeamMemberEntity).delete({ teamId, userId });
+  }
+
+  /** The user's teams with their role, newest first. */
+  async listForUser(userId: string, limit: number, after?: CursorPosition): Promise<TeamWithRole[]> {
+    const query = this.dataSource
+      .getRepository(TeamEntity)
+      .createQueryBuilder('t')
+      .innerJoin(TeamMemberEntity, 'm', 'm.team_id = t.id AND m.user_id = :userId', { userId })
+      .select(['t.id AS id', 't.name AS name', 't.created_at AS "createdAt"', 'm.role AS role'])
+      .orderBy('t.created_at', 'DESC')
+      .addOrderBy('t.id', 'DESC')
+      .limit(limit);
+    if (after) query.where('(t.created_at, t.id) < (:createdAt, :id)', after);
+    return query.getRawMany<TeamWithRole>();
+  }
+}

@@ -1,0 +1,207 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import {
+  DomainError,
+  ErrorCode,
+  PAGE_LIMIT_DEFAULT,
+  type AddMemberRequest,
+  type CreateTeamRequest,
+  type ListTeamsRequest,
+  type Membership,
+  type RemoveMemberRequest,
+  type Team,
+  type TeamMember,
+  type TeamPage,
+  type TeamRef,
+  type TeamRole,
+  type UpdateMemberRequest,
+} from '@docflow/contracts';
+import { can, isTeamRole, type TeamAction } from '@docflow/authz';
+import { decodeCursor, isUniqueViolation, toPage } from '@docflow/database';
+import { AccountsRepository } from '../accounts/accounts.repository';
+import { AuditLog } from '../audit/audit-log';
+import { Clock } from '../common/clock';
+import { TeamMemberEntity } from './team-member.entity';
+import { TeamEntity } from './team.entity';
+import { TeamsRepository } from './teams.repository';
+
+const teamNotFound = () => DomainError.notFound('team');
+
+function toTeamMember(member: TeamMemberEntity): TeamMember {
+  return {
+    userId: member.userId,
+    name: member.user?.name ?? '',
+    email: member.user?.email ?? '',
+    role: member.role,
+    addedAt: member.addedAt.toISOString(),
+  };
+}
+
+/** Teams and their members. Every permission comes from `can()` in @docflow/authz. */
+@Injectable()
+export class TeamsService {
+  constructor(
+    private readonly teams: TeamsRepository,
+    private readonly accounts: AccountsRepository,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(request: CreateTeamRequest): Promise<Team> {
+    const now = this.clock.now();
+    const team = Object.assign(new TeamEntity(), {
+      id: randomUUID(),
+      name: request.name.trim(),
+      createdBy: request.actorId,
+      createdAt: now,
+    });
+    const owner = Object.assign(new TeamMemberEntity(), {
+      teamId: team.id,
+      userId: request.actorId,
+      role: 'owner' as const,
+      addedAt: now,
+    });
+    await this.teams.create(team, owner);
+    await this.audit.record({ userId: request.actorId, type: 'team.created', targetId: team.id });
+    return { id: team.id, name: team.name, role: 'owner', createdAt: now.toISOString() };
+  }
+
+  async list(request: ListTeamsRequest): Promise<TeamPage> {
+    const limit = request.limit ?? PAGE_LIMIT_DEFAULT;
+    const after = request.cursor ? decodeCursor(request.cursor) : undefined;
+    const rows = await this.teams.listForUser(request.actorId, limit + 1, after);
+    return toPage(
+      rows.map((r) => ({ ...r, createdAt: new Date(r.createdAt) })),
+      limit,
+      (r): Team => ({ id: r.id, name: r.name, role: r.role, createdAt: r.createdAt.toISOString() }),
+    );
+  }
+
+  /** The actor's role; a non-member learns nothing (404), a member without the right gets 403. */
+  private async authorize(ref: TeamRef, action: TeamAction, manager?: EntityManager): Promise<TeamRole> {
+    const member = await this.teams.findMember(ref.teamId, ref.actorId, manager);
+    if (!member) throw teamNotFound();
+    if (!can(member.role, action))
+      throw new DomainError(
+        ErrorCode.FORBIDDEN,
+        `Your role (${member.role}) may not do ${action} in this team`,
+      );
+    return member.role;
+  }
+
+  async members(ref: TeamRef): Promise<TeamMember[]> {
+    await this.authorize(ref, 'team.members.list');
+    return (await this.teams.members(ref.teamId)).map(toTeamMember);
+  }
+
+  async membership(teamId: string, userId: string): Promise<Membership> {
+    const member = await this.teams.findMember(teamId, userId);
+    if (!member) throw teamNotFound();
+    return { teamId, userId, role: member.role };
+  }
+
+  async add(request: AddMemberRequest): Promise<TeamMember> {
+    const role = this.role(request.role);
+    await this.authorize(request, 'team.members.manage');
+    const target = request.userId
+      ? await this.accounts.findById(request.userId)
+      : request.email
+        ? await this.accounts.findByEmail(request.email)
+        : null;
+    if (!target) throw DomainError.notFound('user');
+    const now = this.clock.now();
+    const member = Object.assign(new TeamMemberEntity(), {
+      teamId: request.teamId,
+      userId: target.id,
+      role,
+      addedAt: now,
+    });
+    try {
+      await this.teams.transaction(async (manager) => {
+        if (!(await this.teams.lockTeam(manager, request.teamId))) throw teamNotFound();
+        await this.authorize(request, 'team.members.manage', manager);
+        await this.teams.insertMember(manager, member);
+        await this.audit.recordIn(manager, {
+          userId: target.id,
+          type: 'team.member.added',
+          actorId: request.actorId,
+          targetId: request.teamId,
+          details: { role },
+        });
+      });
+    } catch (error) {
+      if (isUniqueViolation(error))
+        throw new DomainError(
+          ErrorCode.CONFLICT,
+          'user: already a member of this team; PATCH changes the role',
+        );
+      throw error;
+    }
+    member.user = target;
+    return toTeamMember(member);
+  }
+
+  async update(request: UpdateMemberRequest): Promise<TeamMember> {
+    const role = this.role(request.role);
+    await this.authorize(request, 'team.members.manage');
+    await this.teams.transaction(async (manager) => {
+      if (!(await this.teams.lockTeam(manager, request.teamId))) throw teamNotFound();
+      await this.authorize(request, 'team.members.manage', manager);
+      const member = await this.teams.findMember(request.teamId, request.userId, manager);
+      if (!member) throw DomainError.notFound('member');
+      if (
+        member.role === 'owner' &&
+        role !== 'owner' &&
+        (await this.teams.countOwners(manager, request.teamId)) <= 1
+      )
+        throw new DomainError(
+          ErrorCode.CONFLICT,
+          'role: the last owner cannot be demoted; make another owner first',
+        );
+      await this.teams.updateRole(manager, request.teamId, request.userId, role);
+      await this.audit.recordIn(manager, {
+        userId: request.userId,
+        type: 'team.member.updated',
+        actorId: request.actorId,
+        targetId: request.teamId,
+        details: { from: member.role, to: role },
+      });
+    });
+    const updated = (await this.teams.members(request.teamId)).find((m) => m.userId === request.userId)!;
+    return toTeamMember(updated);
+  }
+
+  async remove(request: RemoveMemberRequest): Promise<void> {
+    const leaving = request.userId === request.actorId;
+    if (!leaving) await this.authorize(request, 'team.members.manage');
+    await this.teams.transaction(async (manager) => {
+      if (!(await this.teams.lockTeam(manager, request.teamId))) throw teamNotFound();
+      if (leaving) {
+        if (!(await this.teams.findMember(request.teamId, request.actorId, manager))) throw teamNotFound();
+      } else {
+        await this.authorize(request, 'team.members.manage', manager);
+      }
+      const member = await this.teams.findMember(request.teamId, request.userId, manager);
+      if (!member) throw DomainError.notFound('member');
+      if (member.role === 'owner' && (await this.teams.countOwners(manager, request.teamId)) <= 1)
+        throw new DomainError(
+          ErrorCode.CONFLICT,
+          'user: the last owner cannot leave the team; make another owner first',
+        );
+      await this.teams.removeMember(manager, request.teamId, request.userId);
+      await this.audit.recordIn(manager, {
+        userId: request.userId,
+        type: 'team.member.removed',
+        actorId: request.actorId,
+        targetId: request.teamId,
+      });
+    });
+  }
+
+  private role(value: unknown): TeamRole {
+    if (!isTeamRole(value))
+      throw DomainError.validation('role', 'must be one of owner, editor, reader, consumer');
+    return value;
+  }
+}

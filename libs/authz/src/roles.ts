@@ -1,0 +1,65 @@
+import { TEAM_ROLES, type TeamRole } from '@docflow/contracts';
+
+/**
+ * What a member of a team may do with the team and with what the team owns. docs/authorization.md prints
+ * this matrix; a test checks the two agree. Every service asks `can()`; none keeps a copy.
+ */
+export const TEAM_ACTIONS = [
+  'team.view',
+  'team.members.list',
+  'team.members.manage',
+  'team.delete',
+  'document.read',
+  'document.write',
+  'flow.read',
+  'flow.write',
+  'flow.publish',
+  'flow.use',
+  'agent.use',
+  'job.read',
+  'job.create',
+  'apikey.use',
+  'apikey.manage',
+] as const;
+export type TeamAction = (typeof TEAM_ACTIONS)[number];
+
+export { TEAM_ROLES, type TeamRole };
+
+/** The roles allowed each action. */
+export const ROLE_MATRIX: Readonly<Record<TeamAction, readonly TeamRole[]>> = {
+  // The team itself: every member sees it; the member list is for those who work in it.
+  'team.view': ['owner', 'editor', 'reader', 'consumer'],
+  'team.members.list': ['owner', 'editor', 'reader'],
+  'team.members.manage': ['owner'],
+  'team.delete': ['owner'],
+  // Team documents and flows: editors edit, readers see, consumers do not (nothing of theirs is stored).
+  'document.read': ['owner', 'editor', 'reader'],
+  'document.write': ['owner', 'editor'],
+  'flow.read': ['owner', 'editor', 'reader'],
+  'flow.write': ['owner', 'editor'],
+  /** Making a team flow public: the owner only. */
+  'flow.publish': ['owner'],
+  /** Running the team's published flows and agents: everyone, consumers included. */
+  'flow.use': ['owner', 'editor', 'reader', 'consumer'],
+  'agent.use': ['owner', 'editor', 'reader', 'consumer'],
+  // Jobs over team documents.
+  'job.read': ['owner', 'editor', 'reader'],
+  'job.create': ['owner', 'editor'],
+  // The team's provider keys: jobs of editors use them; only the owner adds or removes them.
+  'apikey.use': ['owner', 'editor'],
+  'apikey.manage': ['owner'],
+};
+
+const ALLOWED = new Map<TeamAction, ReadonlySet<TeamRole>>(
+  Object.entries(ROLE_MATRIX).map(([action, roles]) => [action as TeamAction, new Set(roles)]),
+);
+
+export function isTeamRole(value: unknown): value is TeamRole {
+  return typeof value === 'string' && (TEAM_ROLES as readonly string[]).includes(value);
+}
+
+/** May a member with `role` do `action`? Unknown roles and actions may do nothing. */
+export function can(role: TeamRole | null | undefined, action: TeamAction): boolean {
+  if (!role) return false;
+  return ALLOWED.get(action)?.has(role) ?? false;
+}
