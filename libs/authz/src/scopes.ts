@@ -7,6 +7,7 @@ import type { AuthPrincipal } from '@docflow/contracts';
  */
 export const SCOPES = [
   'profile:read',
+  'profile:write',
   'documents:read',
   'documents:write',
   'jobs:read',
@@ -22,7 +23,8 @@ export const SCOPES = [
 export type Scope = (typeof SCOPES)[number];
 
 export const SCOPE_DESCRIPTIONS: Readonly<Record<Scope, string>> = {
-  'profile:read': 'read your own account (`/auth/me`, `GET /users/{your id}`)',
+  'profile:read': 'read your own account and details (`/auth/me`, `GET /users/{your id}`, `GET .../details`)',
+  'profile:write': 'change your profile (`PATCH /users/{your id}/details`)',
   'documents:read': 'list and download your documents',
   'documents:write': 'upload and delete your documents',
   'jobs:read': 'see your jobs and follow their events',

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
   DomainError,
   KeyVaultSubjects,
@@ -10,14 +10,21 @@ import {
 } from '@docflow/contracts';
 import { ServiceClient } from '@docflow/messaging';
 import { CurrentPrincipal, requireUserId } from '../auth/principal';
+import { RequireScopes } from '../auth/scopes.decorator';
 import { TeamAccess, type TeamAction } from '../auth/team-access';
 import { ApiKeyModel, ApiKeyPageModel, ErrorModel } from '../http/api-models';
 import { uuidParam } from '../http/validation';
 import { ApiKeyOwnerQueryDto, CreateApiKeyDto, ListApiKeysQueryDto } from './create-api-key.dto';
 
 @ApiTags('apikeys')
+@ApiBearerAuth()
 @ApiResponse({ status: 400, type: ErrorModel, description: 'Invalid input; `details` names each field' })
 @ApiResponse({ status: 401, type: ErrorModel, description: 'Not signed in' })
+@ApiResponse({
+  status: 403,
+  type: ErrorModel,
+  description: 'A personal access token without the scope the route names',
+})
 @ApiResponse({ status: 503, type: ErrorModel, description: 'A service or the message bus is unavailable' })
 @Controller('apikeys')
 export class ApiKeysController {
@@ -41,6 +48,7 @@ export class ApiKeysController {
 
   @Post()
   @HttpCode(201)
+  @RequireScopes('apikeys:write')
   @ApiOperation({
     summary: 'Store a provider key (encrypted); it is never shown again, only its last four characters',
   })
@@ -66,6 +74,7 @@ export class ApiKeysController {
   }
 
   @Get()
+  @RequireScopes('apikeys:read')
   @ApiOperation({ summary: "List your keys (or a team's), newest first, without secrets" })
   @ApiResponse({ status: 200, type: ApiKeyPageModel })
   @ApiResponse({ status: 404, type: ErrorModel, description: 'Unknown team, or not a member' })
@@ -83,6 +92,7 @@ export class ApiKeysController {
 
   @Delete(':key_id')
   @HttpCode(204)
+  @RequireScopes('apikeys:write')
   @ApiOperation({ summary: 'Delete a key; jobs holding a grant for it lose access at once' })
   @ApiNoContentResponse()
   @ApiResponse({ status: 404, type: ErrorModel, description: 'No such key of yours (or of the team)' })

@@ -64,4 +64,40 @@ describe('public API routes', () => {
       'POST /auth/tokens',
     ]);
   });
+
+  it('gives every other route the scope of what it touches (docs/authorization.md)', () => {
+    const scoped = Object.fromEntries(
+      routes()
+        .filter((r) => !r.isPublic && r.scopes)
+        .map((r) => [r.route, r.scopes!.join(' ')]),
+    );
+    expect(scoped).toEqual({
+      'GET /auth/me': 'profile:read',
+      'GET /auth/audit': 'audit:read',
+      'GET /users': 'users:admin',
+      'POST /users': 'users:admin',
+      'GET /users/:user_id': 'profile:read',
+      'GET /users/:user_id/details': 'profile:read',
+      'PATCH /users/:user_id/details': 'profile:write',
+      'GET /users/:user_id/docs': 'documents:read',
+      'POST /users/:user_id/docs': 'documents:write',
+      'GET /users/:user_id/docs/:doc_id': 'documents:read',
+      'DELETE /users/:user_id/docs/:doc_id': 'documents:write',
+      'GET /users/:user_id/jobs': 'jobs:read',
+      'POST /users/:user_id/jobs': 'jobs:write',
+      'GET /users/:user_id/jobs/:job_id': 'jobs:read',
+      'GET /users/:user_id/jobs/:job_id/inputs': 'jobs:read',
+      'GET /users/:user_id/jobs/:job_id/events': 'jobs:read',
+      'DELETE /users/:user_id/jobs/:job_id': 'jobs:write',
+      'GET /teams': 'teams:read',
+      'POST /teams': 'teams:write',
+      'GET /teams/:team_id/members': 'teams:read',
+      'POST /teams/:team_id/members': 'teams:write',
+      'PATCH /teams/:team_id/members/:user_id': 'teams:write',
+      'DELETE /teams/:team_id/members/:user_id': 'teams:write',
+      'GET /apikeys': 'apikeys:read',
+      'POST /apikeys': 'apikeys:write',
+      'DELETE /apikeys/:key_id': 'apikeys:write',
+    });
+  });
 });

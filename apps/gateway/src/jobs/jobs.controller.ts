@@ -92,6 +92,7 @@ export class JobsController {
   }
 
   @Get(':job_id/inputs')
+  @RequireScopes('jobs:read')
   @ApiOperation({
     summary: "A job's inputs, paged",
     description:

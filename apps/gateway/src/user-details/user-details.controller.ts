@@ -1,15 +1,22 @@
 import { Body, Controller, Get, Param, Patch } from '@nestjs/common';
-import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { UserDetailsSubjects, type AuthPrincipal, type UserDetails } from '@docflow/contracts';
 import { ServiceClient } from '@docflow/messaging';
 import { CurrentPrincipal, requireSelfOrAdmin } from '../auth/principal';
+import { RequireScopes } from '../auth/scopes.decorator';
 import { ErrorModel, UserDetailsModel } from '../http/api-models';
 import { uuidParam } from '../http/validation';
 import { UpdateUserDetailsDto } from './update-user-details.dto';
 
 @ApiTags('user-details')
+@ApiBearerAuth()
 @ApiResponse({ status: 400, type: ErrorModel, description: 'Invalid input; `details` names each field' })
 @ApiResponse({ status: 401, type: ErrorModel, description: 'Not signed in' })
+@ApiResponse({
+  status: 403,
+  type: ErrorModel,
+  description: 'A personal access token without the scope the route names',
+})
 @ApiResponse({
   status: 404,
   type: ErrorModel,
@@ -21,6 +28,7 @@ export class UserDetailsController {
   constructor(private readonly services: ServiceClient) {}
 
   @Get()
+  @RequireScopes('profile:read')
   @ApiOperation({ summary: 'Your profile, plan, subscription status and quota' })
   @ApiResponse({ status: 200, type: UserDetailsModel })
   get(
@@ -32,6 +40,7 @@ export class UserDetailsController {
   }
 
   @Patch()
+  @RequireScopes('profile:write')
   @ApiOperation({
     summary: 'Change your profile (displayName, bio, locale, timezone, avatarUrl)',
     description:
