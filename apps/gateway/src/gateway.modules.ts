@@ -3,7 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { ApiKeysController } from './apikeys/apikeys.controller';
 import { AuthenticationGuard } from './auth/authentication.guard';
 import { Authenticator, IdentityAuthenticator, JwksCache } from './auth/identity.authenticator';
-import { NoTeamAccess, TeamAccess } from './auth/team-access';
+import { IdentityTeamAccess, TeamAccess } from './auth/team-access';
 import { AuthController } from './identity/auth.controller';
 import { TeamsController } from './teams/teams.controller';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config';
@@ -67,7 +67,7 @@ export class PublicApiModule {
           : { provide: Authenticator, useExisting: IdentityAuthenticator },
         overrides.teamAccess
           ? { provide: TeamAccess, useValue: overrides.teamAccess }
-          : { provide: TeamAccess, useClass: NoTeamAccess },
+          : { provide: TeamAccess, useClass: IdentityTeamAccess },
         { provide: APP_GUARD, useClass: AuthenticationGuard },
       ],
     };

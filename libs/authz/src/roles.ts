@@ -18,8 +18,9 @@ export const TEAM_ACTIONS = [
   'agent.use',
   'job.read',
   'job.create',
+  'apikey.read',
+  'apikey.write',
   'apikey.use',
-  'apikey.manage',
 ] as const;
 export type TeamAction = (typeof TEAM_ACTIONS)[number];
 
@@ -45,9 +46,11 @@ export const ROLE_MATRIX: Readonly<Record<TeamAction, readonly TeamRole[]>> = {
   // Jobs over team documents.
   'job.read': ['owner', 'editor', 'reader'],
   'job.create': ['owner', 'editor'],
-  // The team's provider keys: jobs of editors use them; only the owner adds or removes them.
+  // The team's provider keys (the vault): those who edit the team's work add, delete and use them; readers see
+  // the list (names, providers, last four characters; never a secret); consumers nothing.
+  'apikey.read': ['owner', 'editor', 'reader'],
+  'apikey.write': ['owner', 'editor'],
   'apikey.use': ['owner', 'editor'],
-  'apikey.manage': ['owner'],
 };
 
 const ALLOWED = new Map<TeamAction, ReadonlySet<TeamRole>>(

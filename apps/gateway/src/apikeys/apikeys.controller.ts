@@ -1,7 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
-  DomainError,
   KeyVaultSubjects,
   type ApiKeyPage,
   type ApiKeySummary,
@@ -11,7 +10,7 @@ import {
 import { ServiceClient } from '@docflow/messaging';
 import { CurrentPrincipal, requireUserId } from '../auth/principal';
 import { RequireScopes } from '../auth/scopes.decorator';
-import { TeamAccess, type TeamAction } from '../auth/team-access';
+import { TeamAccess, enforceTeamDecision, type TeamAction } from '../auth/team-access';
 import { ApiKeyModel, ApiKeyPageModel, ErrorModel } from '../http/api-models';
 import { uuidParam } from '../http/validation';
 import { ApiKeyOwnerQueryDto, CreateApiKeyDto, ListApiKeysQueryDto } from './create-api-key.dto';
@@ -23,7 +22,8 @@ import { ApiKeyOwnerQueryDto, CreateApiKeyDto, ListApiKeysQueryDto } from './cre
 @ApiResponse({
   status: 403,
   type: ErrorModel,
-  description: 'A personal access token without the scope the route names',
+  description:
+    "A personal access token without the scope the route names, or a team role that does not allow it (a team's keys)",
 })
 @ApiResponse({ status: 503, type: ErrorModel, description: 'A service or the message bus is unavailable' })
 @Controller('apikeys')
@@ -33,7 +33,11 @@ export class ApiKeysController {
     private readonly teams: TeamAccess,
   ) {}
 
-  /** The caller's own keys, or a team's when `teamId` is given and the caller may act on that team. */
+  /**
+   * The caller's own keys, or a team's when `teamId` is given and the caller's role allows `action`
+   * (`apikey.read`: owner, editor, reader; `apikey.write`: owner, editor). Not a member: 404; a member whose role
+   * does not allow it: 403.
+   */
   private async ownerFor(
     principal: AuthPrincipal,
     teamId: string | undefined,
@@ -42,7 +46,7 @@ export class ApiKeysController {
     const userId = requireUserId(principal);
     if (teamId === undefined) return { ownerType: 'user', ownerId: userId };
     const team = teamId.toLowerCase();
-    if (!(await this.teams.allows(principal, team, action))) throw DomainError.notFound('team');
+    enforceTeamDecision(await this.teams.decide(principal, team, action), action);
     return { ownerType: 'team', ownerId: team };
   }
 
@@ -56,14 +60,14 @@ export class ApiKeysController {
   @ApiResponse({
     status: 404,
     type: ErrorModel,
-    description: 'Unknown team, or not a member who may add keys',
+    description: 'Unknown team, or not a member',
   })
   @ApiResponse({ status: 409, type: ErrorModel, description: 'A key with this name exists already' })
   async create(
     @CurrentPrincipal() principal: AuthPrincipal,
     @Body() body: CreateApiKeyDto,
   ): Promise<ApiKeySummary> {
-    const owner = await this.ownerFor(principal, body.teamId, 'write');
+    const owner = await this.ownerFor(principal, body.teamId, 'apikey.write');
     return this.services.send(KeyVaultSubjects.keyCreate, {
       ...owner,
       actorUserId: requireUserId(principal),
@@ -82,7 +86,7 @@ export class ApiKeysController {
     @CurrentPrincipal() principal: AuthPrincipal,
     @Query() query: ListApiKeysQueryDto,
   ): Promise<ApiKeyPage> {
-    const owner = await this.ownerFor(principal, query.teamId, 'read');
+    const owner = await this.ownerFor(principal, query.teamId, 'apikey.read');
     return this.services.send(KeyVaultSubjects.keyList, {
       ...owner,
       limit: query.limit,
@@ -101,7 +105,7 @@ export class ApiKeysController {
     @Param('key_id', uuidParam('key_id')) keyId: string,
     @Query() query: ApiKeyOwnerQueryDto,
   ): Promise<void> {
-    const owner = await this.ownerFor(principal, query.teamId, 'write');
+    const owner = await this.ownerFor(principal, query.teamId, 'apikey.write');
     await this.services.send(KeyVaultSubjects.keyDelete, {
       ...owner,
       actorUserId: requireUserId(principal),

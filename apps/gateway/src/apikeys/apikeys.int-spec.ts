@@ -52,6 +52,7 @@ describe('provider keys through the gateway (apikeys routes and grants)', () => 
   const alice = randomUUID();
   const bob = randomUUID();
   const team = randomUUID();
+  const [editor, reader, consumer] = [randomUUID(), randomUUID(), randomUUID()];
   // A realistic key: long, and unlike anything else in the run.
   const SECRET = `sk-proj-${randomBytes(32).toString('base64url')}`;
 
@@ -116,6 +117,14 @@ describe('provider keys through the gateway (apikeys routes and grants)', () => 
     services.start();
     const teams = new FakeTeamAccess();
     teams.members.set(team, new Set([alice]));
+    teams.roles.set(
+      team,
+      new Map([
+        [editor, 'editor'],
+        [reader, 'reader'],
+        [consumer, 'consumer'],
+      ]),
+    );
     apps = await createGatewayApps(
       loadGatewayConfig({ STORAGE_WEBHOOK_TOKEN: 'a-webhook-token-for-tests', LOG_LEVEL: 'trace' }),
       services,
@@ -272,7 +281,7 @@ describe('provider keys through the gateway (apikeys routes and grants)', () => 
     expect(grant.err?.code).toBe('NOT_FOUND');
   });
 
-  it("keeps a team's keys for its members: others get 404 for the team", async () => {
+  it("keeps a team's keys for its members as their role allows: others get 404 for the team", async () => {
     const body = {
       name: 'Team key',
       provider: 'azure-openai',
@@ -296,9 +305,28 @@ describe('provider keys through the gateway (apikeys routes and grants)', () => 
     ]) {
       expect([out.status, out.body.error.message]).toEqual([404, 'team not found']);
     }
+    // Roles (docs/authorization.md): editors add and delete, readers list, consumers see nothing of the keys.
+    const byEditor = await http('POST', '/apikeys', { user: editor, body: { ...body, name: 'Editor key' } });
+    expect(byEditor.status).toBe(201);
+    const listed = await http('GET', `/apikeys?teamId=${team}`, { user: reader });
+    expect([listed.status, listed.body.items.map((k: { name: string }) => k.name).sort()]).toEqual([
+      200,
+      ['Editor key', 'Team key'],
+    ]);
+    for (const out of [
+      await http('POST', '/apikeys', { user: reader, body: { ...body, name: 'Reader key' } }),
+      await http('DELETE', `/apikeys/${created.body.id}?teamId=${team}`, { user: reader }),
+      await http('GET', `/apikeys?teamId=${team}`, { user: consumer }),
+      await http('POST', '/apikeys', { user: consumer, body: { ...body, name: 'Consumer key' } }),
+    ]) {
+      expect([out.status, out.body.error.code]).toEqual([403, 'FORBIDDEN']);
+    }
     expect((await http('DELETE', `/apikeys/${created.body.id}?teamId=${team}`, { user: alice })).status).toBe(
       204,
     );
+    expect(
+      (await http('DELETE', `/apikeys/${byEditor.body.id}?teamId=${team}`, { user: editor })).status,
+    ).toBe(204);
   });
 
   it('pages the list and names bad query fields', async () => {

@@ -1,21 +1,51 @@
 import { Injectable } from '@nestjs/common';
-import type { AuthPrincipal } from '@docflow/contracts';
+import {
+  DomainError,
+  ErrorCode,
+  IdentitySubjects,
+  type AuthPrincipal,
+  type Membership,
+  type TeamRole,
+} from '@docflow/contracts';
+import { decide, type Decision, type TeamAction } from '@docflow/authz';
+import { ServiceClient } from '@docflow/messaging';
 
-/** What a caller wants to do with a team's resources. */
-export type TeamAction = 'read' | 'write';
+export type { Decision, TeamAction };
 
 /**
- * Whether the caller may act on a team's resources. Teams and roles live in identity: its implementation
- * replaces this one. Callers treat `false` as "no such team" (404), so teams cannot be probed.
+ * May the caller do `action` with what a team owns? The answer is `decide()` of @docflow/authz (the role × action
+ * matrix of docs/authorization.md): `allow`; `forbidden` (a member whose role does not allow it: 403);
+ * `not_found` (not a member, or no such team: 404, so teams cannot be probed).
  */
 export abstract class TeamAccess {
-  abstract allows(principal: AuthPrincipal, teamId: string, action: TeamAction): Promise<boolean>;
+  abstract decide(principal: AuthPrincipal, teamId: string, action: TeamAction): Promise<Decision>;
 }
 
-/** The stand-in until identity's teams land: no team is known, so team-owned resources answer 404. */
+/** Throws the error a decision other than `allow` answers with: 404 for the team, or 403 naming the role's limit. */
+export function enforceTeamDecision(decision: Decision, action: TeamAction): void {
+  if (decision === 'not_found') throw DomainError.notFound('team');
+  if (decision === 'forbidden') {
+    throw new DomainError(ErrorCode.FORBIDDEN, `Your role in this team may not do ${action}`);
+  }
+}
+
+/** Teams live in identity: the caller's role comes from `identity.membership.get` (404 when not a member). */
 @Injectable()
-export class NoTeamAccess extends TeamAccess {
-  async allows(): Promise<boolean> {
-    return false;
+export class IdentityTeamAccess extends TeamAccess {
+  constructor(private readonly services: ServiceClient) {
+    super();
+  }
+
+  async decide(principal: AuthPrincipal, teamId: string, action: TeamAction): Promise<Decision> {
+    const userId = principal.userId?.toLowerCase();
+    if (!userId) return 'not_found';
+    let role: TeamRole | null = null;
+    try {
+      ({ role } = await this.services.send<Membership>(IdentitySubjects.membershipGet, { teamId, userId }));
+    } catch (error) {
+      // Not a member (or no such team). Anything else (identity unreachable: 503) is the caller's error.
+      if (!(error instanceof DomainError && error.code === ErrorCode.NOT_FOUND)) throw error;
+    }
+    return decide({ userId, isAdmin: principal.isAdmin }, { type: 'team', teamId }, action, role);
   }
 }
