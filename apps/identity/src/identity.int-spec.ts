@@ -7,8 +7,10 @@ import type { INestMicroservice } from '@nestjs/common';
 import { Transport } from '@nestjs/microservices';
 import { connect, consumerOpts, type NatsConnection } from 'nats';
 import {
+  AuditSubjects,
   IDENTITY_EVENTS_STREAM,
   IdentitySubjects,
+  KeyAuditEvents,
   IdentityEventSubjects,
   QueueGroups,
   UsersDocsSubjects,
@@ -235,13 +237,22 @@ describe('identity over NATS', () => {
       email: newEmail(),
       password: 'password-1',
     });
-    const recorded = await call(IdentitySubjects.auditRecord, {
-      userId: result.user.id,
-      type: 'key.created',
-      targetId: randomUUID(),
-      details: { provider: 'openai' },
-    });
-    expect(recorded.err).toBeUndefined();
+    // What the key vault sends (apps/key-vault: keys service and grants service), one of each.
+    const keyId = randomUUID();
+    const owner = { ownerType: 'user', ownerId: result.user.id };
+    for (const [type, details] of [
+      [KeyAuditEvents.created, { name: 'Personal OpenAI', provider: 'openai', ...owner }],
+      [KeyAuditEvents.used, { jobId: randomUUID(), provider: 'openai', ...owner }],
+      [KeyAuditEvents.deleted, { name: 'Personal OpenAI', provider: 'openai', ...owner }],
+    ] as const) {
+      const recorded = await call(AuditSubjects.record, {
+        userId: result.user.id,
+        type,
+        targetId: keyId,
+        details,
+      });
+      expect([type, recorded.err]).toEqual([type, undefined]);
+    }
     const bad = await call(IdentitySubjects.auditRecord, {
       userId: result.user.id,
       type: 'key.stolen',
@@ -251,7 +262,14 @@ describe('identity over NATS', () => {
     const page = await ok<{ items: { type: string; details?: unknown }[] }>(IdentitySubjects.auditList, {
       userId: result.user.id,
     });
-    expect(page.items.map((e) => e.type)).toEqual(['key.created', 'signup']);
+    // The owner reads them (sorted: events recorded within one millisecond have no order between them).
+    expect(page.items.map((e) => e.type).sort()).toEqual([
+      'key.created',
+      'key.deleted',
+      'key.used',
+      'signup',
+    ]);
+    expect(page.items.find((e) => e.type === 'key.used')).toMatchObject({ targetId: keyId });
   });
 
   it('teams: the last owner stays; non-members get NOT_FOUND; roles come from the matrix', async () => {

@@ -11,12 +11,13 @@ import { Transport } from '@nestjs/microservices';
 import { connect, type NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
 import {
+  AUDIT_EVENT_TYPES,
   AuditSubjects,
   KeyVaultSubjects,
   QueueGroups,
   type ApiKeyPage,
   type ApiKeySummary,
-  type AuditRecord,
+  type AuditRecordRequest,
   type KeyOwner,
 } from '@docflow/contracts';
 import { createServiceDataSource, runMigrations } from '@docflow/database';
@@ -53,7 +54,8 @@ describe('key-vault over NATS', () => {
   const clock = new FixedClock(new Date());
   const m1: MasterKey = { id: 'm1', key: randomBytes(32) };
   const logLines: string[] = [];
-  const audit: AuditRecord[] = [];
+  /** What the vault sent to identity's audit log (this test answers in identity's place). */
+  const audit: AuditRecordRequest[] = [];
   const secrets: string[] = [];
 
   async function call<T>(subject: string, data: unknown): Promise<Reply<T>> {
@@ -110,8 +112,22 @@ describe('key-vault over NATS', () => {
     await runMigrations(db);
     nc = await connect({ servers: env.natsUrl });
     nc.subscribe(AuditSubjects.record, {
-      callback: (_err, msg) =>
-        audit.push((JSON.parse(new TextDecoder().decode(msg.data)) as { data: AuditRecord }).data),
+      callback: (_err, msg) => {
+        const packet = JSON.parse(new TextDecoder().decode(msg.data)) as {
+          id: string;
+          data: AuditRecordRequest;
+        };
+        audit.push(packet.data);
+        // Answered as identity answers: only its event types are recorded.
+        const known = (AUDIT_EVENT_TYPES as readonly string[]).includes(packet.data.type);
+        msg.respond(
+          JSON.stringify(
+            known
+              ? { id: packet.id, response: { id: randomUUID() }, isDisposed: true }
+              : { id: packet.id, err: { code: 'VALIDATION_FAILED', message: 'type' }, isDisposed: true },
+          ),
+        );
+      },
     });
     await nc.flush();
     app = await startVault(new LocalKeyProvider(m1));
@@ -160,14 +176,33 @@ describe('key-vault over NATS', () => {
     const dataKey = await db.getRepository(DataKeyEntity).findOneByOrFail({ id: row.dataKeyId });
     expect(dataKey).toMatchObject({ ...owner, masterKeyId: 'm1' });
 
-    await waitFor(() => audit.some((a) => a.details?.keyId === out.response!.id));
-    expect(audit.find((a) => a.details?.keyId === out.response!.id)).toEqual({
-      type: 'apikey.created',
-      actorUserId: owner.ownerId,
-      subjectUserId: owner.ownerId,
-      details: { keyId: out.response!.id, name: 'Personal OpenAI', provider: 'openai', ...owner },
-      at: expect.any(String),
+    await waitFor(() => audit.some((a) => a.targetId === out.response!.id));
+    expect(audit.find((a) => a.targetId === out.response!.id)).toEqual({
+      userId: owner.ownerId,
+      type: 'key.created',
+      targetId: out.response!.id,
+      details: { name: 'Personal OpenAI', provider: 'openai', ...owner },
     });
+    // A team's key: in the log of the member who stored it.
+    const team = newOwner('team');
+    const member = randomUUID();
+    const teamSecret = newSecret();
+    secrets.push(teamSecret);
+    const teamKey = await call<ApiKeySummary>(KeyVaultSubjects.keyCreate, {
+      ...team,
+      actorUserId: member,
+      name: 'Team OpenAI',
+      provider: 'openai',
+      key: teamSecret,
+    });
+    await waitFor(() => audit.some((a) => a.targetId === teamKey.response!.id));
+    expect(audit.find((a) => a.targetId === teamKey.response!.id)).toEqual({
+      userId: member,
+      type: 'key.created',
+      targetId: teamKey.response!.id,
+      details: { name: 'Team OpenAI', provider: 'openai', ...team },
+    });
+    expect(audit.every((a) => (AUDIT_EVENT_TYPES as readonly string[]).includes(a.type))).toBe(true);
     expect(JSON.stringify(audit)).not.toContain(key);
   });
 
@@ -251,7 +286,13 @@ describe('key-vault over NATS', () => {
     });
     expect(mine.response).toEqual({ deleted: true });
     expect((await call<ApiKeyPage>(KeyVaultSubjects.keyList, alice)).response!.items).toEqual([]);
-    await waitFor(() => audit.some((a) => a.type === 'apikey.deleted' && a.details?.keyId === key.id));
+    await waitFor(() => audit.some((a) => a.type === 'key.deleted' && a.targetId === key.id));
+    expect(audit.find((a) => a.type === 'key.deleted' && a.targetId === key.id)).toEqual({
+      userId: alice.ownerId,
+      type: 'key.deleted',
+      targetId: key.id,
+      details: { name: key.name, provider: 'openai', ...alice },
+    });
   });
 
   describe('grants', () => {
@@ -282,12 +323,12 @@ describe('key-vault over NATS', () => {
       const otherJob = await call(KeyVaultSubjects.keyResolveForJob, { jobId: randomUUID(), keyId: key.id });
       expect(otherJob.err?.code).toBe('NOT_FOUND');
 
-      await waitFor(() => audit.some((a) => a.type === 'apikey.used' && a.details?.jobId === jobId));
-      expect(audit.find((a) => a.type === 'apikey.used' && a.details?.jobId === jobId)).toEqual({
-        type: 'apikey.used',
-        subjectUserId: owner.ownerId,
-        details: { keyId: key.id, jobId, provider: 'openai', ...owner },
-        at: expect.any(String),
+      await waitFor(() => audit.some((a) => a.type === 'key.used' && a.details?.jobId === jobId));
+      expect(audit.find((a) => a.type === 'key.used' && a.details?.jobId === jobId)).toEqual({
+        userId: owner.ownerId,
+        type: 'key.used',
+        targetId: key.id,
+        details: { jobId, provider: 'openai', ...owner },
       });
 
       expect((await call(KeyVaultSubjects.grantRevoke, { jobId })).response).toEqual({ revoked: 1 });

@@ -2,6 +2,7 @@
  * The identity service's request/reply subjects and payloads: accounts, sessions (access + refresh
  * tokens), personal access tokens, teams and the audit log. Events on JetStream are in identity-events.ts.
  */
+import { AuditSubjects } from './audit';
 import type { Page, PageQuery } from './pagination';
 
 export const IdentitySubjects = {
@@ -32,12 +33,9 @@ export const IdentitySubjects = {
   memberRemove: 'identity.member.remove',
   /** A user's role in a team, for other services enforcing team permissions (404 when not a member). */
   membershipGet: 'identity.membership.get',
-  /**
-   * Records a security event in the audit log. Internal: other services (the key vault: key created,
-   * used, deleted) call it; no public route reaches it. Payload {@link AuditRecordRequest}.
-   */
-  auditRecord: 'identity.audit.record',
-  auditList: 'identity.audit.list',
+  /** Records a security event; defined with the audit log's contracts (audit.ts). */
+  auditRecord: AuditSubjects.record,
+  auditList: AuditSubjects.list,
 } as const;
 
 export type IdentitySubject = (typeof IdentitySubjects)[keyof typeof IdentitySubjects];
@@ -243,55 +241,3 @@ export interface Membership {
   userId: string;
   role: TeamRole;
 }
-
-// ---- audit log ----
-
-export const AUDIT_EVENT_TYPES = [
-  'signup',
-  'login.succeeded',
-  'login.failed',
-  'login.rate_limited',
-  'logout',
-  'refresh.reused',
-  'token.created',
-  'token.revoked',
-  'team.created',
-  'team.member.added',
-  'team.member.updated',
-  'team.member.removed',
-  'admin.user.created',
-  'admin.granted',
-  'key.created',
-  'key.used',
-  'key.deleted',
-] as const;
-export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
-
-export interface AuditRecordRequest extends ClientInfo {
-  /** The user the event concerns (who may read it). */
-  userId: string;
-  type: AuditEventType;
-  /** Who did it, when not the user themself (a job, an admin). */
-  actorId?: string;
-  /** What it concerns: a token id, a key id, a team id. Never a secret. */
-  targetId?: string;
-  /** Short, non-secret facts (provider, job id, reason). At most 2 KB as JSON. */
-  details?: Record<string, string | number | boolean>;
-}
-
-export interface AuditEvent {
-  id: string;
-  type: AuditEventType;
-  actorId?: string;
-  targetId?: string;
-  ip?: string;
-  userAgent?: string;
-  details?: Record<string, string | number | boolean>;
-  at: string;
-}
-
-export interface ListAuditRequest extends PageQuery {
-  userId: string;
-}
-
-export type AuditEventPage = Page<AuditEvent>;

@@ -1,44 +1,32 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { headers } from 'nats';
-import { AuditSubjects, REQUEST_ID_HEADER, type AuditRecord } from '@docflow/contracts';
+import { AuditSubjects, type AuditRecordRequest } from '@docflow/contracts';
 import { NatsRpcClient } from '@docflow/messaging';
-import { currentRequestId } from '@docflow/observability';
-import { Clock } from '../common/clock';
+
+/** How long identity may take to record an event before the vault gives up on it (it never waits for it). */
+const RECORD_TIMEOUT_MS = 5_000;
 
 /**
- * Records key events in identity's audit log: a plain NATS publish of a NestJS event packet
- * (`{ pattern, data }`), fire-and-forget. A lost event is logged and never fails the operation it records.
- * No secret ever goes into a record: ids, names and providers only.
+ * Records key events in identity's audit log (`identity.audit.record`, request/reply with the request id in the
+ * headers), in the background: the operation it records never waits for it and never fails because of it. An event
+ * identity refuses or does not answer is logged with its type and code. No secret ever goes into a record: ids,
+ * names and providers only.
  */
 @Injectable()
 export class AuditPublisher {
   private readonly logger = new Logger(AuditPublisher.name);
-  private readonly encoder = new TextEncoder();
 
-  constructor(
-    private readonly nats: NatsRpcClient,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly nats: NatsRpcClient) {}
 
-  record(event: Omit<AuditRecord, 'at'>): void {
-    const record: AuditRecord = { ...event, at: this.clock.now().toISOString() };
-    const nc = this.nats.natsConnection;
-    try {
-      if (!nc || !this.nats.isConnected()) throw new Error('NATS is not connected');
-      const h = headers();
-      const requestId = currentRequestId();
-      if (requestId) h.set(REQUEST_ID_HEADER, requestId);
-      nc.publish(
-        AuditSubjects.record,
-        this.encoder.encode(JSON.stringify({ pattern: AuditSubjects.record, data: record })),
-        { headers: h },
-      );
-    } catch (error) {
-      this.logger.warn({
-        msg: 'audit event not published',
-        type: record.type,
-        error: (error as Error).message,
+  record(event: AuditRecordRequest): void {
+    this.nats
+      .send<{ id: string }>(AuditSubjects.record, event, { timeoutMs: RECORD_TIMEOUT_MS })
+      .catch((error: unknown) => {
+        this.logger.warn({
+          msg: 'audit event not recorded',
+          type: event.type,
+          code: (error as { code?: string }).code,
+          error: (error as Error).message,
+        });
       });
-    }
   }
 }

@@ -82,11 +82,16 @@ export class GrantsService {
       dataKey.release();
     }
     this.logger.log({ msg: 'api key released to a job', keyId, jobId, ...owner });
-    this.audit.record({
-      type: KeyAuditEvents.used,
-      ...(owner.ownerType === 'user' ? { subjectUserId: owner.ownerId } : {}),
-      details: { keyId, jobId, provider: key.provider, ...owner },
-    });
+    // A user's key: in that user's log. (Jobs are granted only their user's own keys; a team key's use goes to
+    // the log of the member whose job used it once jobs run for teams.)
+    if (owner.ownerType === 'user') {
+      this.audit.record({
+        userId: owner.ownerId,
+        type: KeyAuditEvents.used,
+        targetId: keyId,
+        details: { jobId, provider: key.provider, ...owner },
+      });
+    }
     return { keyId, provider: key.provider, key: plaintext };
   }
 

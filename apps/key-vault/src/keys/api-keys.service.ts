@@ -39,9 +39,13 @@ export function toSummary(entity: ApiKeyEntity): ApiKeySummary {
   };
 }
 
-/** Who to name in the audit log as the subject: the owner when it is a user. */
-function subjectOf(owner: KeyOwner): { subjectUserId?: string } {
-  return owner.ownerType === 'user' ? { subjectUserId: owner.ownerId } : {};
+/**
+ * Whose audit log an event of this key goes to: the owner when it is a user, else (a team's key) the member who
+ * acted; `actorId` names the actor when that is someone else.
+ */
+function auditParties(owner: KeyOwner, actorUserId: string): { userId: string; actorId?: string } {
+  const userId = owner.ownerType === 'user' ? owner.ownerId : actorUserId;
+  return userId === actorUserId ? { userId } : { userId, actorId: actorUserId };
 }
 
 @Injectable()
@@ -97,9 +101,9 @@ export class ApiKeysService {
     this.logger.log({ msg: 'api key stored', keyId: id, provider, ...owner });
     this.audit.record({
       type: KeyAuditEvents.created,
-      actorUserId,
-      ...subjectOf(owner),
-      details: { keyId: id, name, provider, ...owner },
+      ...auditParties(owner, actorUserId),
+      targetId: id,
+      details: { name, provider, ...owner },
     });
     return toSummary(entity);
   }
@@ -121,9 +125,9 @@ export class ApiKeysService {
     this.logger.log({ msg: 'api key deleted', keyId, ...owner });
     this.audit.record({
       type: KeyAuditEvents.deleted,
-      actorUserId,
-      ...subjectOf(owner),
-      details: { keyId, name: deleted.name, provider: deleted.provider, ...owner },
+      ...auditParties(owner, actorUserId),
+      targetId: keyId,
+      details: { name: deleted.name, provider: deleted.provider, ...owner },
     });
   }
 }
