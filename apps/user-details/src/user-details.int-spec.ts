@@ -9,6 +9,7 @@ import { connect, type NatsConnection, type Subscription } from 'nats';
 import { DataSource } from 'typeorm';
 import {
   IDENTITY_EVENTS_STREAM,
+  IDENTITY_EVENTS_STREAM_SUBJECTS,
   IdentityEventSubjects,
   IdentityTeamSubjects,
   QueueGroups,
@@ -191,6 +192,8 @@ describe('user-details: new-user setup from JetStream, and the details subjects'
     const jsm = await nc.jetstreamManager();
     const stream = await jsm.streams.info(IDENTITY_EVENTS_STREAM);
     expect(stream.state.last_seq).toBe(seq);
+    // The stream this service created: exactly identity's event subjects (identity creates the same one).
+    expect(stream.config.subjects).toEqual([...IDENTITY_EVENTS_STREAM_SUBJECTS]);
 
     app = await startService();
     await consumed(seq);

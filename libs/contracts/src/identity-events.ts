@@ -9,6 +9,14 @@ export const IdentityEventSubjects = {
   userRegistered: 'identity.user.registered',
 } as const;
 
+/**
+ * The subjects the JetStream stream IDENTITY_EVENTS captures, exactly: the events above. Never a wildcard such as
+ * `identity.user.>`: the stream would then also capture identity's request/reply subjects (`identity.user.get`,
+ * ...) and answer them with publish acknowledgements. The stream's one definition is `STREAMS.identityEvents` in
+ * @docflow/messaging; whoever comes first (identity's outbox relay, or user-details' consumer) creates it.
+ */
+export const IDENTITY_EVENTS_STREAM_SUBJECTS: readonly string[] = Object.values(IdentityEventSubjects);
+
 export interface UserRegisteredEvent {
   /** Unique per event; consumers de-duplicate on it as well as on `userId`. */
   eventId: string;

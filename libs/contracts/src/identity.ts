@@ -40,13 +40,6 @@ export const IdentitySubjects = {
 
 export type IdentitySubject = (typeof IdentitySubjects)[keyof typeof IdentitySubjects];
 
-/**
- * The subjects the JetStream stream IDENTITY_EVENTS captures, exactly. Never a wildcard such as `identity.user.>`:
- * the stream would then also capture the request/reply subjects (`identity.user.get`, ...) and answer them with
- * publish acknowledgements. Whoever creates the stream first (identity's outbox relay, or a consumer) uses this.
- */
-export const IDENTITY_EVENTS_STREAM_SUBJECTS: readonly string[] = ['identity.user.registered'];
-
 /** Prefix of every personal access token, so scanners and the gateway recognise one. */
 export const PERSONAL_ACCESS_TOKEN_PREFIX = 'dfp_';
 

@@ -1,5 +1,10 @@
 import { DiscardPolicy, RetentionPolicy, StorageType, type NatsConnection, type StreamConfig } from 'nats';
-import { JOB_CALLBACKS_STREAM, JOB_EVENTS_STREAM } from '@docflow/contracts';
+import {
+  IDENTITY_EVENTS_STREAM,
+  IDENTITY_EVENTS_STREAM_SUBJECTS,
+  JOB_CALLBACKS_STREAM,
+  JOB_EVENTS_STREAM,
+} from '@docflow/contracts';
 
 const SECOND_NS = 1_000_000_000;
 
@@ -29,6 +34,19 @@ export const STREAMS = {
     max_age: 24 * 3600 * SECOND_NS,
     max_bytes: 1024 * 1024 * 1024,
     discard: DiscardPolicy.New,
+    duplicate_window: 120 * SECOND_NS,
+  },
+  /**
+   * Identity's durable events (published from its outbox; user-details consumes them): exactly the event
+   * subjects, never a wildcard that would capture identity's request subjects. 30 days, duplicates (same event
+   * id) dropped for 2 minutes.
+   */
+  identityEvents: {
+    name: IDENTITY_EVENTS_STREAM,
+    subjects: [...IDENTITY_EVENTS_STREAM_SUBJECTS],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    max_age: 30 * 24 * 3600 * SECOND_NS,
     duplicate_window: 120 * SECOND_NS,
   },
 } satisfies Record<string, Partial<StreamConfig> & { name: string; subjects: string[] }>;

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource, IsNull, type EntityManager } from 'typeorm';
-import { RetentionPolicy, StorageType, type NatsConnection } from 'nats';
-import { IDENTITY_EVENTS_STREAM, IDENTITY_EVENTS_STREAM_SUBJECTS } from '@docflow/contracts';
-import { NatsRpcClient } from '@docflow/messaging';
+import type { NatsConnection } from 'nats';
+import { NatsRpcClient, STREAMS, ensureStream } from '@docflow/messaging';
 import { Clock } from '../common/clock';
 import { OutboxEventEntity } from './outbox-event.entity';
 
@@ -83,19 +82,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   private async ensureStream(nc: NatsConnection): Promise<void> {
     if (this.streamReady) return;
-    const jsm = await nc.jetstreamManager();
-    try {
-      await jsm.streams.info(IDENTITY_EVENTS_STREAM);
-    } catch {
-      await jsm.streams.add({
-        name: IDENTITY_EVENTS_STREAM,
-        subjects: [...IDENTITY_EVENTS_STREAM_SUBJECTS],
-        retention: RetentionPolicy.Limits,
-        storage: StorageType.File,
-        max_age: 30 * 24 * 3600 * 1_000_000_000,
-        duplicate_window: 120 * 1_000_000_000,
-      });
-    }
+    await ensureStream(nc, STREAMS.identityEvents);
     this.streamReady = true;
   }
 

@@ -1,21 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import {
-  consumerOpts,
-  RetentionPolicy,
-  StorageType,
-  type JetStreamPullSubscription,
-  type JsMsg,
-  type NatsConnection,
-} from 'nats';
+import { consumerOpts, type JetStreamPullSubscription, type JsMsg, type NatsConnection } from 'nats';
 import {
   DomainError,
   ErrorCode,
-  IDENTITY_EVENTS_STREAM,
   IdentityEventSubjects,
   USER_DETAILS_CONSUMER,
   type UserRegisteredEvent,
 } from '@docflow/contracts';
-import { NatsRpcClient } from '@docflow/messaging';
+import { NatsRpcClient, STREAMS, ensureStream } from '@docflow/messaging';
 import { runWithRequestContext } from '@docflow/observability';
 import { USER_DETAILS_CONFIG, type UserDetailsConfig } from '../config';
 import { SetupNewUserUseCase } from './setup-new-user.usecase';
@@ -90,7 +82,8 @@ export class UserRegisteredConsumer {
   }
 
   private async bind(nc: NatsConnection): Promise<void> {
-    await this.ensureStream(nc);
+    // Whoever comes first (identity's outbox relay, or this consumer) creates the stream; both the same one.
+    await ensureStream(nc, STREAMS.identityEvents);
     const opts = consumerOpts();
     opts.durable(USER_DETAILS_CONSUMER);
     opts.filterSubject(IdentityEventSubjects.userRegistered);
@@ -119,23 +112,6 @@ export class UserRegisteredConsumer {
         if (++received % BATCH === 0) pull();
       }
     })();
-  }
-
-  /** Creates the stream when identity has not yet (whoever comes first creates it; both create the same). */
-  private async ensureStream(nc: NatsConnection): Promise<void> {
-    const jsm = await nc.jetstreamManager();
-    try {
-      await jsm.streams.info(IDENTITY_EVENTS_STREAM);
-    } catch {
-      await jsm.streams.add({
-        name: IDENTITY_EVENTS_STREAM,
-        subjects: [IdentityEventSubjects.userRegistered],
-        retention: RetentionPolicy.Limits,
-        storage: StorageType.File,
-        max_age: 30 * 24 * 3600 * 1_000_000_000,
-        duplicate_window: 120 * 1_000_000_000,
-      });
-    }
   }
 
   private retryDelay(msg: JsMsg): number {
