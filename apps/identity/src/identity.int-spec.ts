@@ -10,11 +10,13 @@ import {
   AuditSubjects,
   IDENTITY_EVENTS_STREAM,
   IdentitySubjects,
+  IdentityTeamSubjects,
   KeyAuditEvents,
   IdentityEventSubjects,
   QueueGroups,
   UsersDocsSubjects,
   type AuthResult,
+  type CreateDefaultTeamReply,
   type UserRegisteredEvent,
 } from '@docflow/contracts';
 import { createServiceDataSource, runMigrations } from '@docflow/database';
@@ -270,6 +272,60 @@ describe('identity over NATS', () => {
       'signup',
     ]);
     expect(page.items.find((e) => e.type === 'key.used')).toMatchObject({ targetId: keyId });
+  });
+
+  it('identity.team.create-default makes one team per user, owned by them, and answers it again after', async () => {
+    const user = await ok<AuthResult>(IdentitySubjects.signup, {
+      name: 'Dee',
+      email: newEmail(),
+      password: 'password-1',
+    });
+    const request = { userId: user.user.id, name: "Dee's team" };
+    // Two replicas (or a redelivered event) at once, then again later: always the same team.
+    const [first, second] = await Promise.all([
+      ok<CreateDefaultTeamReply>(IdentityTeamSubjects.createDefault, request),
+      ok<CreateDefaultTeamReply>(IdentityTeamSubjects.createDefault, request),
+    ]);
+    expect(second).toEqual(first);
+    expect(
+      await ok<CreateDefaultTeamReply>(IdentityTeamSubjects.createDefault, {
+        userId: user.user.id.toUpperCase(),
+        name: 'Another name',
+      }),
+    ).toEqual(first);
+    const teams = await ok<{ items: { id: string; name: string; role: string }[] }>(
+      IdentitySubjects.teamList,
+      {
+        actorId: user.user.id,
+      },
+    );
+    expect(teams.items).toEqual([
+      expect.objectContaining({ id: first.teamId, name: "Dee's team", role: 'owner' }),
+    ]);
+    const audit = await ok<{ items: { type: string; targetId?: string }[] }>(IdentitySubjects.auditList, {
+      userId: user.user.id,
+    });
+    expect(audit.items.filter((e) => e.type === 'team.created')).toEqual([
+      expect.objectContaining({ targetId: first.teamId, details: { default: true } }),
+    ]);
+
+    expect((await call(IdentityTeamSubjects.createDefault, { userId: randomUUID(), name: 'x' })).err).toEqual(
+      {
+        code: 'NOT_FOUND',
+        message: 'user not found',
+      },
+    );
+    for (const [bad, field] of [
+      [{ userId: 'nope', name: 'x' }, 'userId'],
+      [{ userId: user.user.id, name: ' ' }, 'name'],
+      [{ userId: user.user.id, name: 'x'.repeat(201) }, 'name'],
+    ] as const) {
+      const reply = await call(IdentityTeamSubjects.createDefault, bad);
+      expect([reply.err?.code, (reply.err?.details as { field: string }[] | undefined)?.[0]?.field]).toEqual([
+        'VALIDATION_FAILED',
+        field,
+      ]);
+    }
   });
 
   it('teams: the last owner stays; non-members get NOT_FOUND; roles come from the matrix', async () => {

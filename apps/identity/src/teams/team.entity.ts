@@ -1,6 +1,7 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 @Entity({ name: 'teams' })
+@Index('UQ_teams_default_for_user_id', ['defaultForUserId'], { unique: true })
 export class TeamEntity {
   @PrimaryColumn('uuid')
   id!: string;
@@ -10,6 +11,13 @@ export class TeamEntity {
 
   @Column({ name: 'created_by', type: 'uuid', nullable: true })
   createdBy!: string | null;
+
+  /**
+   * Set on the default team made for a new user at setup (`identity.team.create-default`): at most one per user,
+   * so a repeated request finds it instead of making another.
+   */
+  @Column({ name: 'default_for_user_id', type: 'uuid', nullable: true })
+  defaultForUserId!: string | null;
 
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

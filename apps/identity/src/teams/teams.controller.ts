@@ -2,7 +2,10 @@ import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   IdentitySubjects,
+  IdentityTeamSubjects,
   type AddMemberRequest,
+  type CreateDefaultTeamReply,
+  type CreateDefaultTeamRequest,
   type CreateTeamRequest,
   type ListTeamsRequest,
   type Membership,
@@ -22,6 +25,12 @@ export class TeamsController {
   @MessagePattern(IdentitySubjects.teamCreate)
   create(@Payload() request: CreateTeamRequest): Promise<Team> {
     return this.teams.create(request);
+  }
+
+  /** Asked by user-details at a new user's setup; idempotent on `userId`. */
+  @MessagePattern(IdentityTeamSubjects.createDefault)
+  createDefault(@Payload() request: CreateDefaultTeamRequest): Promise<CreateDefaultTeamReply> {
+    return this.teams.createDefault(request);
   }
 
   @MessagePattern(IdentitySubjects.teamList)

@@ -21,10 +21,20 @@ export class TeamsRepository {
   }
 
   async create(team: TeamEntity, owner: TeamMemberEntity): Promise<void> {
-    await this.dataSource.transaction(async (m) => {
-      await m.getRepository(TeamEntity).insert(team);
-      await m.getRepository(TeamMemberEntity).insert(owner);
-    });
+    await this.dataSource.transaction((m) => this.insertTeam(m, team, owner));
+  }
+
+  /** A team and its first member, in the caller's transaction. */
+  async insertTeam(manager: EntityManager, team: TeamEntity, owner: TeamMemberEntity): Promise<void> {
+    await manager.getRepository(TeamEntity).insert(team);
+    await manager.getRepository(TeamMemberEntity).insert(owner);
+  }
+
+  /** The default team made for the user at setup, if any. */
+  findDefaultTeam(userId: string, manager?: EntityManager): Promise<TeamEntity | null> {
+    return (manager ?? this.dataSource.manager)
+      .getRepository(TeamEntity)
+      .findOneBy({ defaultForUserId: userId });
   }
 
   findTeam(teamId: string): Promise<TeamEntity | null> {

@@ -6,6 +6,8 @@ import {
   ErrorCode,
   PAGE_LIMIT_DEFAULT,
   type AddMemberRequest,
+  type CreateDefaultTeamReply,
+  type CreateDefaultTeamRequest,
   type CreateTeamRequest,
   type ListTeamsRequest,
   type Membership,
@@ -27,6 +29,7 @@ import { TeamEntity } from './team.entity';
 import { TeamsRepository } from './teams.repository';
 
 const teamNotFound = () => DomainError.notFound('team');
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function toTeamMember(member: TeamMemberEntity): TeamMember {
   return {
@@ -54,6 +57,7 @@ export class TeamsService {
       id: randomUUID(),
       name: request.name.trim(),
       createdBy: request.actorId,
+      defaultForUserId: null,
       createdAt: now,
     });
     const owner = Object.assign(new TeamMemberEntity(), {
@@ -65,6 +69,55 @@ export class TeamsService {
     await this.teams.create(team, owner);
     await this.audit.record({ userId: request.actorId, type: 'team.created', targetId: team.id });
     return { id: team.id, name: team.name, role: 'owner', createdAt: now.toISOString() };
+  }
+
+  /**
+   * The default team of a new user (`identity.team.create-default`, asked by user-details at setup): made once per
+   * user, who owns it; asked again (a redelivered event, a retry after a lost reply, two replicas at once), it
+   * answers the team it made before. An unknown user is `NOT_FOUND`; a bad request `VALIDATION_FAILED`.
+   */
+  async createDefault(request: CreateDefaultTeamRequest): Promise<CreateDefaultTeamReply> {
+    const userId = typeof request?.userId === 'string' ? request.userId.toLowerCase() : '';
+    if (!UUID.test(userId)) throw DomainError.validation('userId', 'must be a UUID');
+    const name = typeof request.name === 'string' ? request.name.replace(/\p{Cc}/gu, ' ').trim() : '';
+    if (name.length < 1 || name.length > 200)
+      throw DomainError.validation('name', 'must be 1 to 200 characters');
+
+    const existing = await this.teams.findDefaultTeam(userId);
+    if (existing) return { teamId: existing.id };
+    if (!(await this.accounts.findById(userId))) throw DomainError.notFound('user');
+    const now = this.clock.now();
+    const team = Object.assign(new TeamEntity(), {
+      id: randomUUID(),
+      name,
+      createdBy: userId,
+      defaultForUserId: userId,
+      createdAt: now,
+    });
+    const owner = Object.assign(new TeamMemberEntity(), {
+      teamId: team.id,
+      userId,
+      role: 'owner' as const,
+      addedAt: now,
+    });
+    try {
+      await this.teams.transaction(async (manager) => {
+        await this.teams.insertTeam(manager, team, owner);
+        await this.audit.recordIn(manager, {
+          userId,
+          type: 'team.created',
+          targetId: team.id,
+          details: { default: true },
+        });
+      });
+    } catch (error) {
+      // Another request made it meanwhile: answer with that one.
+      if (!isUniqueViolation(error)) throw error;
+      const made = await this.teams.findDefaultTeam(userId);
+      if (!made) throw error;
+      return { teamId: made.id };
+    }
+    return { teamId: team.id };
   }
 
   async list(request: ListTeamsRequest): Promise<TeamPage> {
