@@ -1,6 +1,7 @@
 // Identity through the gateway, on the platform started as `npm start` starts it: who may call which public route
 // (every route × every kind of caller), other users' ids under /users/{user_id}, the JWT rejection cases, refresh
-// rotation and reuse, personal access tokens and their scopes, the login rate limit, the audit log.
+// rotation and reuse, personal access tokens and their scopes, the login rate limit, the audit log (key events of the
+// vault included), and the new-user setup from signup through JetStream to user-details and identity's default team.
 import { createPrivateKey, generateKeyPairSync, randomUUID, sign as edSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +32,7 @@ const CALLERS: Caller[] = [
 /** Every scope but the admin one: what `token:all` holds (a token of `self`). */
 const ALL_SCOPES = [
   'profile:read',
+  'profile:write',
   'documents:read',
   'documents:write',
   'jobs:read',
@@ -92,6 +94,8 @@ interface Ctx {
   teamId: string;
   docId: string;
   jobId: string;
+  /** A provider key stored for the team by `self`, for routes that consume one. */
+  teamKey(): Promise<string>;
   /** A fresh user owned by nobody in particular, for routes that consume one. */
   fresh(): Promise<TestUser>;
 }
@@ -194,6 +198,19 @@ const ROUTES: Record<string, Route> = {
     // Checked with a throwaway user below, so the table does not delete `self`.
     ok: [204],
   },
+  'GET /users/{user_id}/details': {
+    method: 'GET',
+    path: (ctx) => `/users/${ctx.self.id}/details`,
+    access: { scope: 'profile:read', who: 'self' },
+    ok: [200],
+  },
+  'PATCH /users/{user_id}/details': {
+    method: 'PATCH',
+    path: (ctx) => `/users/${ctx.self.id}/details`,
+    body: () => ({ timezone: 'Europe/Paris' }),
+    access: { scope: 'profile:write', who: 'self' },
+    ok: [200],
+  },
   'GET /users/{user_id}/docs': {
     method: 'GET',
     path: (ctx) => `/users/${ctx.self.id}/docs`,
@@ -236,6 +253,12 @@ const ROUTES: Record<string, Route> = {
   'GET /users/{user_id}/jobs/{job_id}': {
     method: 'GET',
     path: (ctx) => `/users/${ctx.self.id}/jobs/${ctx.jobId}`,
+    access: { scope: 'jobs:read', who: 'self' },
+    ok: [200],
+  },
+  'GET /users/{user_id}/jobs/{job_id}/inputs': {
+    method: 'GET',
+    path: (ctx) => `/users/${ctx.self.id}/jobs/${ctx.jobId}/inputs`,
     access: { scope: 'jobs:read', who: 'self' },
     ok: [200],
   },
@@ -294,11 +317,57 @@ const ROUTES: Record<string, Route> = {
     access: { scope: 'teams:write', who: 'team', roles: ['owner'] },
     ok: [204],
   },
+  'GET /apikeys': {
+    method: 'GET',
+    path: () => '/apikeys',
+    access: { scope: 'apikeys:read', who: 'any' },
+    ok: [200],
+  },
+  'POST /apikeys': {
+    method: 'POST',
+    path: () => '/apikeys',
+    body: () => ({ name: `k-${randomUUID()}`, provider: 'openai', key: `sk-e2e-${randomUUID()}` }),
+    access: { scope: 'apikeys:write', who: 'any' },
+    ok: [201],
+  },
+  'DELETE /apikeys/{key_id}': {
+    method: 'DELETE',
+    // The caller's own keys only: an id that is not one of theirs answers 404 (another user's: below).
+    path: () => `/apikeys/${randomUUID()}`,
+    access: { scope: 'apikeys:write', who: 'any' },
+    ok: [404],
+  },
+  'GET /apikeys?teamId': {
+    method: 'GET',
+    path: (ctx) => `/apikeys?teamId=${ctx.teamId}`,
+    access: { scope: 'apikeys:read', who: 'team', roles: ['owner', 'editor', 'reader'] },
+    ok: [200],
+  },
+  'POST /apikeys (teamId)': {
+    method: 'POST',
+    path: () => '/apikeys',
+    body: (ctx) => ({
+      name: `k-${randomUUID()}`,
+      provider: 'anthropic',
+      key: `sk-e2e-${randomUUID()}`,
+      teamId: ctx.teamId,
+    }),
+    access: { scope: 'apikeys:write', who: 'team', roles: ['owner', 'editor'] },
+    ok: [201],
+  },
+  'DELETE /apikeys/{key_id}?teamId': {
+    method: 'DELETE',
+    path: async (ctx) => `/apikeys/${await ctx.teamKey()}?teamId=${ctx.teamId}`,
+    access: { scope: 'apikeys:write', who: 'team', roles: ['owner', 'editor'] },
+    ok: [204],
+  },
   'GET /health/live': { method: 'GET', path: () => 'HEALTH/live', access: { public: true }, ok: [200] },
   'GET /health/ready': { method: 'GET', path: () => 'HEALTH/ready', access: { public: true }, ok: [200] },
 };
 
 let platform: RunningPlatform;
+/** An organisation that pays for its people: signing up with it gives the team plan and a default team. */
+const TEAM_DOMAIN = 'acme-e2e.com';
 
 async function login(user: {
   email: string;
@@ -330,6 +399,25 @@ async function as<T = { error?: { code: string; message: string } }>(
   });
 }
 
+/** A document of `owner` whose upload has arrived (a job can run over it). */
+async function uploadedDoc(owner: TestUser, text = 'Docflow makes documents from documents. '.repeat(20)) {
+  const body = Buffer.from(text);
+  const doc = await as<{ id: string; upload: { url: string } }>(owner, 'POST', `/users/${owner.id}/docs`, {
+    name: 'a.txt',
+    contentType: 'text/plain',
+    size: body.length,
+  });
+  expect(doc.status).toBe(201);
+  await fetch(doc.body.upload.url, { method: 'PUT', headers: { 'Content-Type': 'text/plain' }, body });
+  await waitFor(
+    async () =>
+      (await as<{ status: string }>(owner, 'GET', `/users/${owner.id}/docs/${doc.body.id}`)).body.status ===
+      'uploaded',
+    { description: 'the upload' },
+  );
+  return doc.body.id;
+}
+
 async function newDoc(owner: TestUser): Promise<string> {
   const res = await as<{ id: string }>(owner, 'POST', `/users/${owner.id}/docs`, {
     name: 'x.txt',
@@ -342,6 +430,7 @@ async function newDoc(owner: TestUser): Promise<string> {
 
 beforeAll(async () => {
   platform = await startPlatform('auth', {
+    TEAM_PLAN_EMAIL_DOMAINS: TEAM_DOMAIN,
     RATE_LIMIT_LOGIN_ACCOUNT: '3/900',
     SESSION_CHECK_CACHE_MS: '100',
     TOKEN_CACHE_MS: '100',
@@ -374,30 +463,8 @@ describe('every public route × every caller', () => {
       expect(added.status).toBe(201);
     }
     // An uploaded document and a finished job of `self`.
-    const text = Buffer.from('Docflow makes documents from documents. '.repeat(20));
-    const doc = await as<{ id: string; upload: { url: string } }>(
-      selfUser,
-      'POST',
-      `/users/${selfUser.id}/docs`,
-      {
-        name: 'a.txt',
-        contentType: 'text/plain',
-        size: text.length,
-      },
-    );
-    await fetch(doc.body.upload.url, {
-      method: 'PUT',
-      headers: { 'Content-Type': 'text/plain' },
-      body: text,
-    });
-    await waitFor(
-      async () =>
-        (await as<{ status: string }>(selfUser, 'GET', `/users/${selfUser.id}/docs/${doc.body.id}`)).body
-          .status === 'uploaded',
-      { description: 'the upload' },
-    );
     const job = await as<{ id: string }>(selfUser, 'POST', `/users/${selfUser.id}/jobs`, {
-      docIds: [doc.body.id],
+      docIds: [await uploadedDoc(selfUser)],
     });
     expect(job.status).toBe(202);
     await waitFor(
@@ -409,12 +476,26 @@ describe('every public route × every caller', () => {
       { timeoutMs: 60_000, description: 'the job to finish' },
     );
     const pending = await newDoc(selfUser);
+    // The details of `self` come from the new-user setup (identity.user.registered, asynchronous).
+    await waitFor(async () => (await as(selfUser, 'GET', `/users/${selfUser.id}/details`)).status === 200, {
+      description: "self's user details to be set up",
+    });
     ctx = {
       self: selfUser,
       members,
       teamId: team.body.id,
       docId: pending,
       jobId: job.body.id,
+      teamKey: async () => {
+        const key = await as<{ id: string }>(selfUser, 'POST', '/apikeys', {
+          name: `team-${randomUUID()}`,
+          provider: 'openai',
+          key: `sk-e2e-${randomUUID()}`,
+          teamId: team.body.id,
+        });
+        expect(key.status).toBe(201);
+        return key.body.id;
+      },
       fresh: () => signup(platform.api, 'Fresh'),
     };
     const token = async (scopes: string[]) => {
@@ -485,6 +566,9 @@ describe("another user's ids under /users/{user_id}", () => {
     docId = await newDoc(owner);
     // A job that is refused for its document still proves nothing; use the other user's own job route below.
     jobId = randomUUID();
+    await waitFor(async () => (await as(owner, 'GET', `/users/${owner.id}/details`)).status === 200, {
+      description: "the owner's user details to be set up",
+    });
   });
 
   const routes: [string, string, (o: string, d: string, j: string) => string, unknown][] = [
@@ -499,7 +583,10 @@ describe("another user's ids under /users/{user_id}", () => {
     ['POST', 'jobs', (o) => `/users/${o}/jobs`, { docIds: ['DOC'] }],
     ['GET', 'job', (o, _d, j) => `/users/${o}/jobs/${j}`, undefined],
     ['DELETE', 'job', (o, _d, j) => `/users/${o}/jobs/${j}`, undefined],
+    ['GET', 'job inputs', (o, _d, j) => `/users/${o}/jobs/${j}/inputs`, undefined],
     ['GET', 'job events', (o, _d, j) => `/users/${o}/jobs/${j}/events`, undefined],
+    ['GET', 'details', (o) => `/users/${o}/details`, undefined],
+    ['PATCH', 'details', (o) => `/users/${o}/details`, { displayName: 'Taken over', timezone: 'Asia/Tokyo' }],
   ];
 
   it.each(routes)('%s %s of another user: 404, and nothing changes', async (method, _what, path, body) => {
@@ -508,6 +595,8 @@ describe("another user's ids under /users/{user_id}", () => {
       'GET',
       `/users/${owner.id}/docs`,
     );
+    const details = await as<Record<string, unknown>>(owner, 'GET', `/users/${owner.id}/details`);
+    expect(details.status).toBe(200);
     const resolved = body && typeof body === 'object' && 'docIds' in body ? { docIds: [docId] } : body;
     const res = await as(other, method, path(owner.id, docId, jobId), resolved);
     expect(res.status).toBe(404);
@@ -521,6 +610,7 @@ describe("another user's ids under /users/{user_id}", () => {
     );
     expect(after.body.items).toEqual(before.body.items);
     expect((await as<{ items: unknown[] }>(owner, 'GET', `/users/${owner.id}/jobs`)).body.items).toEqual([]);
+    expect((await as(owner, 'GET', `/users/${owner.id}/details`)).body).toEqual(details.body);
   });
 
   it("with their own id and the owner's document id: 404 from the service, the document untouched", async () => {
@@ -540,6 +630,127 @@ describe("another user's ids under /users/{user_id}", () => {
     expect((await as({ authorization: `Bearer ${token.body.token}` }, 'GET', '/auth/me')).status).toBe(200);
     const audit = await as<{ items: { type: string }[] }>(other, 'GET', '/auth/audit');
     expect(audit.body.items.map((e) => e.type)).not.toContain('token.created');
+  });
+
+  it("cannot see or delete another user's provider keys", async () => {
+    const key = await as<{ id: string }>(owner, 'POST', '/apikeys', {
+      name: 'mine',
+      provider: 'openai',
+      key: `sk-e2e-${randomUUID()}`,
+    });
+    expect(key.status).toBe(201);
+    expect((await as<{ items: unknown[] }>(other, 'GET', '/apikeys')).body.items).toEqual([]);
+    const deleted = await as(other, 'DELETE', `/apikeys/${key.body.id}`);
+    expect([deleted.status, deleted.body.error?.message]).toEqual([404, 'api key not found']);
+    // As a team key of a team of their own: still not theirs.
+    const team = await as<{ id: string }>(other, 'POST', '/teams', { name: 'Mine' });
+    expect((await as(other, 'DELETE', `/apikeys/${key.body.id}?teamId=${team.body.id}`)).status).toBe(404);
+    expect((await as<{ items: { id: string }[] }>(owner, 'GET', '/apikeys')).body.items).toEqual([
+      expect.objectContaining({ id: key.body.id }),
+    ]);
+  });
+});
+
+describe('provider keys in the owner audit log', () => {
+  it('records a stored key, its use by a job and its deletion, which the owner (only) reads', async () => {
+    const user = await signup(platform.api, 'Keyholder');
+    const other = await signup(platform.api, 'Bystander');
+    const secret = `sk-e2e-${randomUUID()}`;
+    const key = await as<{ id: string }>(user, 'POST', '/apikeys', {
+      name: 'for jobs',
+      provider: 'openai',
+      key: secret,
+    });
+    expect(key.status).toBe(201);
+    // A job run with the key: its step fetches it from the vault (offline model: the key is fetched, not used).
+    const job = await as<{ id: string }>(user, 'POST', `/users/${user.id}/jobs`, {
+      docIds: [await uploadedDoc(user)],
+      options: { apiKeyId: key.body.id },
+    });
+    expect(job.status).toBe(202);
+    await waitFor(
+      async () =>
+        (await as<{ status: string }>(user, 'GET', `/users/${user.id}/jobs/${job.body.id}`)).body.status ===
+        'completed',
+      { timeoutMs: 60_000, description: 'the job to complete' },
+    );
+    expect((await as(user, 'DELETE', `/apikeys/${key.body.id}`)).status).toBe(204);
+
+    type Event = { type: string; targetId?: string; details?: Record<string, unknown> };
+    const events = await waitFor(
+      async () => {
+        const page = await as<{ items: Event[] }>(user, 'GET', '/auth/audit?limit=100');
+        const types = page.body.items.map((e) => e.type);
+        return ['key.created', 'key.used', 'key.deleted'].every((t) => types.includes(t)) ? page : undefined;
+      },
+      { description: 'the key events in the audit log' },
+    );
+    const keyEvents = events.body.items.filter((e) => e.type.startsWith('key.'));
+    // Newest first: deleted, then each time a step fetched it (once per step), then created.
+    expect(keyEvents.every((e) => e.targetId === key.body.id)).toBe(true);
+    expect(keyEvents.map((e) => e.type)).toEqual([
+      'key.deleted',
+      ...Array(keyEvents.length - 2).fill('key.used'),
+      'key.created',
+    ]);
+    expect(keyEvents.find((e) => e.type === 'key.used')!.details).toMatchObject({
+      jobId: job.body.id,
+      provider: 'openai',
+    });
+    expect(JSON.stringify(events.body)).not.toContain(secret);
+    const theirs = await as<{ items: Event[] }>(other, 'GET', '/auth/audit?limit=100');
+    expect(theirs.body.items.filter((e) => e.type.startsWith('key.'))).toEqual([]);
+  });
+});
+
+describe('new-user setup: signup → identity.user.registered (JetStream) → user-details', () => {
+  type Details = {
+    userId: string;
+    displayName: string;
+    plan: string;
+    subscriptionStatus: string;
+    setupStatus: string;
+    defaultTeamId?: string;
+  };
+  const setUp = (user: TestUser) =>
+    waitFor(
+      async () => {
+        const res = await as<Details>(user, 'GET', `/users/${user.id}/details`);
+        return res.status === 200 && res.body.setupStatus === 'complete' ? res.body : undefined;
+      },
+      { description: 'the new-user setup' },
+    );
+
+  it('gives anyone the minimal set: the free plan, no team', async () => {
+    const user = await signup(platform.api, 'Minimal');
+    const details = await setUp(user);
+    expect(details).toMatchObject({
+      userId: user.id,
+      displayName: 'Minimal',
+      plan: 'free',
+      subscriptionStatus: 'none',
+    });
+    expect(details.defaultTeamId).toBeUndefined();
+    expect((await as<{ items: unknown[] }>(user, 'GET', '/teams')).body.items).toEqual([]);
+  });
+
+  it('gives an eligible email domain the team plan and a default team, owned by the user, in GET /teams', async () => {
+    const user = await signup(platform.api, 'Sponsored', TEAM_DOMAIN);
+    const details = await setUp(user);
+    expect(details).toMatchObject({ userId: user.id, plan: 'team', subscriptionStatus: 'active' });
+    expect(details.defaultTeamId).toEqual(expect.any(String));
+    const teams = await as<{ items: { id: string; name: string; role: string }[] }>(user, 'GET', '/teams');
+    expect(teams.body.items).toEqual([
+      expect.objectContaining({ id: details.defaultTeamId, name: "Sponsored's team", role: 'owner' }),
+    ]);
+    // The team is a real one: the user adds a key to it.
+    const key = await as(user, 'POST', '/apikeys', {
+      name: 'team key',
+      provider: 'openai',
+      key: `sk-e2e-${randomUUID()}`,
+      teamId: details.defaultTeamId,
+    });
+    expect(key.status).toBe(201);
   });
 });
 

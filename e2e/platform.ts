@@ -145,8 +145,9 @@ export interface TestUser {
   authorization: string;
 }
 
-export async function signup(api: string, name = 'Test User'): Promise<TestUser> {
-  const email = `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${randomBytes(5).toString('hex')}@example.com`;
+/** Signs up a new account (`domain`: the email's, e.g. one of TEAM_PLAN_EMAIL_DOMAINS). */
+export async function signup(api: string, name = 'Test User', domain = 'example.com'): Promise<TestUser> {
+  const email = `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${randomBytes(5).toString('hex')}@${domain}`;
   const password = `pw-${randomBytes(8).toString('hex')}`;
   const res = await json<{ jwt: string; refreshToken: string; user: { id: string } }>(`${api}/auth/signup`, {
     method: 'POST',

@@ -55,10 +55,17 @@ describe(IdentityTeamAccess.name, () => {
     expect(identity.calls).toEqual([{ teamId: TEAM, userId: ALICE }]);
   });
 
-  it('lets a platform admin act on a team they are not in (the ownership policy of @docflow/authz)', async () => {
+  it('gives a platform admin no special rights in a team (as identity does): only the role counts', async () => {
     await expect(
-      new IdentityTeamAccess(new FakeIdentity({})).decide(user(true), TEAM, 'apikey.write'),
-    ).resolves.toBe('allow');
+      new IdentityTeamAccess(new FakeIdentity({})).decide(user(true), TEAM, 'apikey.read'),
+    ).resolves.toBe('not_found');
+    await expect(
+      new IdentityTeamAccess(new FakeIdentity({ [`${TEAM}:${ALICE}`]: 'reader' })).decide(
+        user(true),
+        TEAM,
+        'apikey.write',
+      ),
+    ).resolves.toBe('forbidden');
   });
 
   it('never decides for a principal without a user, and lets identity being down surface as 503', async () => {

@@ -29,7 +29,11 @@ export function enforceTeamDecision(decision: Decision, action: TeamAction): voi
   }
 }
 
-/** Teams live in identity: the caller's role comes from `identity.membership.get` (404 when not a member). */
+/**
+ * Teams live in identity: the caller's role comes from `identity.membership.get` (404 when not a member). A platform
+ * admin has no special rights in teams (docs/identity.md): here, as in identity's own team routes, only the role
+ * counts, so `decide()` is asked for the member, not for an admin.
+ */
 @Injectable()
 export class IdentityTeamAccess extends TeamAccess {
   constructor(private readonly services: ServiceClient) {
@@ -46,6 +50,6 @@ export class IdentityTeamAccess extends TeamAccess {
       // Not a member (or no such team). Anything else (identity unreachable: 503) is the caller's error.
       if (!(error instanceof DomainError && error.code === ErrorCode.NOT_FOUND)) throw error;
     }
-    return decide({ userId, isAdmin: principal.isAdmin }, { type: 'team', teamId }, action, role);
+    return decide({ userId }, { type: 'team', teamId }, action, role);
   }
 }

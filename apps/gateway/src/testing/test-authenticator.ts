@@ -39,6 +39,6 @@ export class FakeTeamAccess extends TeamAccess {
     if (!userId) return 'not_found';
     const role =
       this.roles.get(teamId)?.get(userId) ?? (this.members.get(teamId)?.has(userId) ? 'owner' : null);
-    return decide({ userId, isAdmin: principal.isAdmin }, { type: 'team', teamId }, action, role);
+    return decide({ userId }, { type: 'team', teamId }, action, role);
   }
 }
