@@ -5,4 +5,5 @@ export * from './users-docs';
 export * from './jobs';
 export * from './job-callbacks';
 export * from './jobs-api';
+export * from './schedules-api';
 export * from './identity-events';
