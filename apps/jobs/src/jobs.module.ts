@@ -20,6 +20,7 @@ import { ApplyJobEventUseCase } from './jobs/apply-job-event.usecase';
 import { JobsController } from './jobs/jobs.controller';
 import { JobsRepository } from './jobs/jobs.repository';
 import { JobsService, WORKFLOW_ENGINE } from './jobs/jobs.service';
+import { scheduleControllers, scheduleProviders } from './schedules';
 
 export function createWorkflowEngine(config: JobsConfig): WorkflowEngine {
   if (config.WORKFLOW_ENGINE === 'argo') {
@@ -114,7 +115,7 @@ export class JobsModule {
     const nats = new NatsRpcClient({ servers: config.NATS_URL, name: 'jobs', defaultTimeoutMs: 5_000 });
     return {
       module: JobsModule,
-      controllers: [JobsController, HealthController],
+      controllers: [JobsController, HealthController, ...scheduleControllers],
       providers: [
         { provide: JOBS_CONFIG, useValue: config },
         {
@@ -134,6 +135,7 @@ export class JobsModule {
         ApplyJobEventUseCase,
         JobsService,
         JobsLifecycle,
+        ...scheduleProviders,
       ],
     };
   }
