@@ -9,6 +9,7 @@ import { HealthController } from './health/health.controller';
 import { HttpErrorFilter } from './http/error.filter';
 import { RequestContextInterceptor } from './http/request-context.interceptor';
 import { ServiceClient } from '@docflow/messaging';
+import { SchedulesController } from './schedules/schedules.controller';
 import { UsersController } from './users/users.controller';
 import { JobCallbacksController } from './webhooks/job-callbacks.controller';
 import { StorageWebhookController } from './webhooks/storage-webhook.controller';
@@ -28,7 +29,13 @@ export class PublicApiModule {
   static forRoot(config: GatewayConfig, services: ServiceClient): DynamicModule {
     return {
       module: PublicApiModule,
-      controllers: [UsersController, DocumentsController, JobsController, HealthController],
+      controllers: [
+        UsersController,
+        DocumentsController,
+        JobsController,
+        SchedulesController,
+        HealthController,
+      ],
       providers: [
         ...common(config, services),
         JobEventsStream,
