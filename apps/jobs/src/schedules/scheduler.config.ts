@@ -12,7 +12,7 @@ export const schedulerConfigFields = {
   /** A slot later than this when claimed was missed (what `catchUp: skip` skips). */
   SCHEDULER_MISFIRE_GRACE_SECONDS: positiveInt(300),
   /** Attempts at launching a run's jobs when the failure is transient (a service unavailable). */
-  SCHEDULER_MAX_ATTEMPTS: positiveInt(5),
+  SCHEDULER_MAX_ATTEMPTS: positiveInt(8),
   /** Documents one run takes at most (in several jobs of at most MAX_DOCS_PER_JOB each). */
   SCHEDULE_MAX_DOCS_PER_RUN: positiveInt(10_000),
   MAX_SCHEDULES_PER_USER: positiveInt(100),
