@@ -81,7 +81,9 @@ export class LaunchScheduledRunUseCase {
       });
     } catch (error) {
       const code = error instanceof DomainError ? error.code : ErrorCode.INTERNAL;
-      const message = (error as Error).message;
+      // The run's error is shown to the user: an unexpected failure's details stay in the log.
+      const message =
+        error instanceof DomainError ? error.message : 'an internal error (the jobs service logged it)';
       if (PERMANENT.has(code) || run.attempts >= this.config.SCHEDULER_MAX_ATTEMPTS) {
         this.finish(run, 'failed', message);
         if (code === ErrorCode.NOT_FOUND && /^user not found/.test(message)) {
@@ -99,7 +101,7 @@ export class LaunchScheduledRunUseCase {
         slotAt: run.slotAt.toISOString(),
         attempts: run.attempts,
         status: run.status,
-        error: message,
+        error: (error as Error).message,
       });
     }
     await tx.save(run);

@@ -6,6 +6,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import type { ScheduleCatchUp } from '@docflow/contracts';
+import { ServiceClient } from '@docflow/messaging';
 import { Clock } from '../common/clock';
 import { JOBS_CONFIG, type JobsConfig } from '../config';
 import { LaunchScheduledRunUseCase } from './launch-scheduled-run.usecase';
@@ -74,6 +75,7 @@ export class Scheduler implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     private readonly schedules: SchedulesRepository,
     private readonly launch: LaunchScheduledRunUseCase,
+    private readonly services: ServiceClient,
     private readonly clock: Clock,
     @Inject(JOBS_CONFIG) private readonly config: JobsConfig,
   ) {}
@@ -107,7 +109,9 @@ export class Scheduler implements OnApplicationBootstrap, OnModuleDestroy {
     while (!this.stopping.signal.aborted) {
       this.woken = false;
       try {
-        await this.tick();
+        const { launched } = await this.tick();
+        // A backlog larger than one tick's share: go on at once.
+        if (launched >= LAUNCHES_PER_TICK * this.config.SCHEDULER_CONCURRENCY) this.woken = true;
       } catch (error) {
         this.logger.error({ msg: 'scheduler tick failed', error: (error as Error).message });
       }
@@ -145,6 +149,8 @@ export class Scheduler implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Launches pending runs with SCHEDULER_CONCURRENCY workers; returns how many were handled. */
   async launchPending(): Promise<number> {
+    // Launching needs users-docs; until NATS is connected (just after start-up) the runs wait, unattempted.
+    if (!this.services.isConnected()) return 0;
     let handled = 0;
     const worker = async () => {
       for (let i = 0; i < LAUNCHES_PER_TICK && !this.stopping.signal.aborted; i++) {
