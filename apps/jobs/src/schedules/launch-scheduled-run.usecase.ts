@@ -86,7 +86,7 @@ export class LaunchScheduledRunUseCase {
         error instanceof DomainError ? error.message : 'an internal error (the jobs service logged it)';
       if (PERMANENT.has(code) || run.attempts >= this.config.SCHEDULER_MAX_ATTEMPTS) {
         this.finish(run, 'failed', message);
-        if (code === ErrorCode.NOT_FOUND && /^user not found/.test(message)) {
+        if (code === ErrorCode.NOT_FOUND && (await this.userIsGone(schedule.userId, message))) {
           // The owner is gone: nothing will ever run again.
           await this.schedules.disable(tx, [schedule.id], this.clock.now());
         }
@@ -105,6 +105,17 @@ export class LaunchScheduledRunUseCase {
       });
     }
     await tx.save(run);
+  }
+
+  /** True when users-docs says so (a listing says it outright; resolving ids only says "document not found"). */
+  private async userIsGone(userId: string, message: string): Promise<boolean> {
+    if (/^user not found/.test(message)) return true;
+    try {
+      await this.services.send(UsersDocsSubjects.userGet, { userId });
+      return false;
+    } catch (error) {
+      return error instanceof DomainError && error.code === ErrorCode.NOT_FOUND;
+    }
   }
 
   private finish(

@@ -97,7 +97,10 @@ class FakeUsersDocs {
     if (this.unavailable) {
       throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'The database is unavailable; try again shortly');
     }
-    if (!this.users.has(userId)) throw DomainError.notFound('user');
+    // As users-docs: resolving ids never says whether the user exists, only which documents it lacks.
+    if (!this.users.has(userId) && subject !== UsersDocsSubjects.documentResolve) {
+      throw DomainError.notFound('user');
+    }
     switch (subject) {
       case UsersDocsSubjects.userGet:
         return { id: userId, name: 'U', email: 'u@example.com' };
@@ -482,6 +485,31 @@ describe('the scheduler on PostgreSQL', () => {
     await replica.scheduler.tick();
     expect(await runsOf(schedule.id)).toEqual([expect.objectContaining({ status: 'launched', error: null })]);
     expect(await jobsOf(schedule.id)).toHaveLength(1);
+  });
+
+  it('fails the run and pauses the schedule when its user is gone', async () => {
+    const replica = await startReplica();
+    const userId = newUser();
+    const docId = usersDocs.addDocument(userId, 'text/plain', new Date('2026-06-01T00:00:00Z'));
+    const base = { userId, every: 'daily' as const, timezone: 'UTC', runNow: true };
+    const byIds = await replica.schedules.create({ ...base, documents: { docIds: [docId] } });
+    const byFilter = await replica.schedules.create({ ...base, documents: { filter: {} } });
+    usersDocs.users.delete(userId);
+    usersDocs.documents.splice(
+      0,
+      usersDocs.documents.length,
+      ...usersDocs.documents.filter((d) => d.userId !== userId),
+    );
+
+    await replica.scheduler.tick();
+    for (const schedule of [byIds, byFilter]) {
+      expect(await runsOf(schedule.id)).toEqual([expect.objectContaining({ status: 'failed' })]);
+      expect(await replica.schedules.get({ userId, scheduleId: schedule.id })).toMatchObject({
+        enabled: false,
+        lastRun: { status: 'failed' },
+      });
+    }
+    expect(await jobsOf(byIds.id)).toEqual([]);
   });
 
   it('deleting a schedule stops its runs; pausing skips slots until it resumes', async () => {
