@@ -8,7 +8,11 @@ const path = require('node:path');
 const swcrc = JSON.parse(fs.readFileSync(path.join(__dirname, '.swcrc'), 'utf8'));
 delete swcrc.$schema;
 const transform = { '^.+\\.ts$': ['@swc/jest', { ...swcrc, swcrc: false }] };
-const moduleNameMapper = { '^@docflow/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts' };
+const moduleNameMapper = {
+  '^@docflow/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts',
+  // Test doubles a library ships for other projects' tests (never imported by production code).
+  '^@docflow/workflow-engine/testing$': '<rootDir>/libs/workflow-engine/src/argo/testing/fake-kube-api.ts',
+};
 const common = {
   rootDir: __dirname,
   transform,

@@ -68,6 +68,11 @@ describe('jobs on the local platform', () => {
     userId = await newUser();
   });
 
+  const afterTest: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (let cleanup = afterTest.pop(); cleanup; cleanup = afterTest.pop()) await cleanup();
+  });
+
   afterAll(async () => {
     await platform?.stop();
   });
@@ -296,6 +301,123 @@ describe('jobs on the local platform', () => {
       (await json<{ status: string }>(`${platform.api}/users/${userId}/jobs/${created.body.id}`)).body.status,
     ).toBe('completed');
   });
+
+  it('survives a crash of the jobs service mid-job: restarted, the job finishes and no event is lost', async () => {
+    // Two small documents and a ~2.5 MB one that keeps the step busy for seconds.
+    const big = Array.from({ length: 6_000 }, (_, i) => `Paragraph ${i}: ${TEXT(i).slice(0, 400)}`).join(
+      '\n\n',
+    );
+    const docIds = [
+      await upload(userId, 'crash-a.txt', TEXT(21)),
+      await upload(userId, 'crash-big.txt', big),
+      await upload(userId, 'crash-b.txt', TEXT(22)),
+    ];
+    const created = await json<{ id: string }>(`${platform.api}/users/${userId}/jobs`, {
+      method: 'POST',
+      body: { docIds },
+    });
+    expect(created.status).toBe(202);
+    const jobId = created.body.id;
+    const eventsUrl = `${platform.api}/users/${userId}/jobs/${jobId}/events`;
+    await readEvents(
+      eventsUrl,
+      (e) => e.event === 'stage_started' && e.data.stage === 'transform' && e.data.inputId === docIds[1],
+    );
+    const pids = (pattern: string, parent?: number) => {
+      try {
+        return execFileSync('pgrep', [...(parent ? ['-P', String(parent)] : []), '-f', pattern], {
+          encoding: 'utf8',
+        })
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map(Number);
+      } catch {
+        return [];
+      }
+    };
+    const steps = () => pids(`worker/dist/main.js run --job ${jobId}`);
+    expect(steps()).not.toEqual([]);
+    const [jobsPid] = pids('apps/jobs/dist/main.js', platform.launcher.pid);
+    expect(jobsPid).toBeDefined();
+
+    process.kill(jobsPid!, 'SIGKILL');
+    await waitFor(() => !pids('apps/jobs/dist/main.js', platform.launcher.pid).includes(jobsPid!), {
+      description: 'the jobs service to be gone',
+    });
+    // While it is down, a step's callback is kept for it (JetStream), not refused or lost.
+    const client = new Client({ connectionString: platform.databaseUrl });
+    client.on('error', () => undefined);
+    await client.connect();
+    afterTest.push(() => client.end().catch(() => undefined));
+    const secret = (await client.query('SELECT callback_secret FROM jobs.jobs WHERE id = $1', [jobId]))
+      .rows[0].callback_secret as string;
+    const bufferedId = `${jobId}:0:${docIds[1]}:stage_progress:transform:while-down`;
+    const body = JSON.stringify({
+      id: bufferedId,
+      jobId,
+      type: 'stage_progress',
+      at: new Date().toISOString(),
+      chunk: 0,
+      inputId: docIds[1],
+      docIds: [docIds[1]],
+      stage: 'transform',
+      progress: 5,
+    });
+    const ts = Math.floor(Date.now() / 1000);
+    const buffered = await json<{ accepted: boolean; buffered?: boolean }>(
+      `${platform.privateApi}/webhooks/jobs/${jobId}/events`,
+      {
+        method: 'POST',
+        body,
+        headers: {
+          'content-type': 'application/json',
+          'x-docflow-timestamp': String(ts),
+          'x-docflow-signature': signCallback(secret, ts, body),
+        },
+      },
+    );
+    expect(buffered.status).toBe(202);
+    expect(buffered.body).toMatchObject({ accepted: true, buffered: true });
+    // The step lost its engine and stopped (the restarted service runs the chunk again).
+    await waitFor(
+      () => steps().length === 0 || pids('apps/jobs/dist/main.js', platform.launcher.pid).length > 0,
+      {
+        description: 'the orphaned step to stop',
+      },
+    );
+
+    // The launcher restarts the service (as Kubernetes would restart its pod).
+    await waitFor(async () => (await fetch(`${platform.health}/ready`)).status === 200, {
+      timeoutMs: 30_000,
+      description: 'the platform to be ready again',
+    });
+    const events = await readEvents(eventsUrl, (e) => TERMINAL.has(e.event));
+    expect(events.at(-1)!.event).toBe('job_completed');
+    expect(platform.output.join('\n')).toMatch(/jobs +exited with code .*; restarting/);
+    const job = await json<{
+      status: string;
+      documents: { docId: string; status: string }[];
+      outputDocIds: string[];
+    }>(`${platform.api}/users/${userId}/jobs/${jobId}`);
+    expect(job.body.status).toBe('completed');
+    expect(job.body.documents.map((d) => d.status)).toEqual(['completed', 'completed', 'completed']);
+    expect(job.body.outputDocIds).toHaveLength(3);
+
+    // Every event the service recorded reached the stream, exactly once, the buffered one included.
+    const stored = (
+      await client.query<{ event_id: string; pending: boolean }>(
+        'SELECT event_id, pending FROM jobs.job_events WHERE job_id = $1 ORDER BY seq',
+        [jobId],
+      )
+    ).rows;
+    expect(stored.filter((r) => r.pending)).toEqual([]);
+    const streamed = events.filter((e) => e.event !== 'heartbeat').map((e) => String(e.data.id));
+    expect(streamed.filter((id, i) => streamed.indexOf(id) !== i)).toEqual([]);
+    expect([...streamed].sort()).toEqual(stored.map((r) => r.event_id).sort());
+    expect(streamed).toContain(bufferedId);
+    expect(streamed.indexOf(`${jobId}:job_started`)).toBe(0);
+  }, 180_000);
 
   it("hides a user's real job from another user: GET, DELETE and the event stream answer 404", async () => {
     const docId = await upload(userId, 'private.txt', TEXT(11));

@@ -12,6 +12,18 @@ export const jobsConfigSchema = z
     ...s3ConfigFields,
     /** `local` runs steps as processes on this machine; `argo` submits Workflows to Kubernetes. */
     WORKFLOW_ENGINE: z.enum(['local', 'argo']).default('local'),
+    /** argo: the namespace of the Workflows, their Secrets and the WorkflowTemplate (the jobs service's own). */
+    ARGO_NAMESPACE: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a namespace name')
+      .default('docflow'),
+    ARGO_WORKFLOW_TEMPLATE: z.string().default('docflow-transform'),
+    /** argo: overrides the worker image the WorkflowTemplate names. */
+    WORKER_IMAGE: z.string().optional(),
+    /** How often unfinished jobs are checked against the engine (a Workflow deleted, a job never submitted). */
+    RECOVERY_SWEEP_MS: positiveInt(60_000),
+    /** How often events still in the outbox (a failed publish) are published again. */
+    OUTBOX_SWEEP_MS: positiveInt(5_000),
     /** The private API as the steps reach it. */
     STEP_CALLBACK_URL: z.url().default('http://127.0.0.1:8081/api/private'),
     LOCAL_WORKER_ENTRY: z.string().default(resolve(__dirname, '../../worker/dist/main.js')),
@@ -26,10 +38,10 @@ export const jobsConfigSchema = z
     PROVIDER_API_KEY: secret(z.string()).optional(),
     PROVIDER_BASE_URL: z.url().optional(),
     /**
-     * A job's documents travel in one NATS reply (1 MB by default), so a job holds at most 2,000 of them for
-     * now; larger batches are split into several jobs until job inputs are paged.
+     * Documents per job at most. Replies stay under NATS's 1 MB: documents are resolved 1,000 at a time, a job
+     * view lists the first 1,000, and the inputs are paged (`GET …/jobs/{job_id}/inputs`).
      */
-    MAX_DOCS_PER_JOB: positiveInt(2_000),
+    MAX_DOCS_PER_JOB: positiveInt(10_000),
     STEP_PARALLELISM: positiveInt(8),
     MODEL_CONCURRENCY: positiveInt(8),
     CHUNK_TOKENS: positiveInt(3000),

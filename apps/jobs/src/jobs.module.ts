@@ -10,11 +10,13 @@ import { DataSource } from 'typeorm';
 import { createServiceDataSource } from '@docflow/database';
 import { NatsRpcClient, ServiceClient } from '@docflow/messaging';
 import { ObjectStorage, storageFromConfig } from '@docflow/storage';
-import { LocalWorkflowEngine, type WorkflowEngine } from '@docflow/workflow-engine';
+import { ArgoWorkflowEngine, LocalWorkflowEngine, type WorkflowEngine } from '@docflow/workflow-engine';
 import { Clock } from './common/clock';
 import { JOBS_CONFIG, type JobsConfig } from './config';
 import { jobsDataSourceOptions } from './data-source.options';
 import { EventsPublisher } from './events/events.publisher';
+import { OutboxRelay } from './events/outbox.relay';
+import { CallbackInbox } from './events/callback-inbox';
 import { HealthController } from './health/health.controller';
 import { ApplyJobEventUseCase } from './jobs/apply-job-event.usecase';
 import { JobsController } from './jobs/jobs.controller';
@@ -24,7 +26,16 @@ import { scheduleControllers, scheduleProviders } from './schedules';
 
 export function createWorkflowEngine(config: JobsConfig): WorkflowEngine {
   if (config.WORKFLOW_ENGINE === 'argo') {
-    throw new Error('WORKFLOW_ENGINE=argo: the Argo driver is not wired into the jobs service yet');
+    const logger = new Logger('ArgoWorkflowEngine');
+    // The Kubernetes client reads the pod's service account (or $KUBECONFIG outside a cluster); the Workflow
+    // is checked against Argo's schemas before each submit.
+    return new ArgoWorkflowEngine({
+      namespace: config.ARGO_NAMESPACE,
+      templateName: config.ARGO_WORKFLOW_TEMPLATE,
+      ...(config.WORKER_IMAGE ? { image: config.WORKER_IMAGE } : {}),
+      onWatchError: (error) =>
+        logger.warn({ msg: 'workflow watch interrupted; resuming', error: (error as Error).message }),
+    });
   }
   const logger = new Logger('LocalWorkflowEngine');
   return new LocalWorkflowEngine({
@@ -56,6 +67,7 @@ export function createWorkflowEngine(config: JobsConfig): WorkflowEngine {
 class JobsLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('JobsLifecycle');
   private readonly watching = new AbortController();
+  private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(
     private readonly nats: NatsRpcClient,
@@ -64,11 +76,20 @@ class JobsLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     private readonly dataSource: DataSource,
     @Inject(ObjectStorage) private readonly storage: ObjectStorage,
     private readonly publisher: EventsPublisher,
+    private readonly outbox: OutboxRelay,
+    private readonly inbox: CallbackInbox,
+    @Inject(JOBS_CONFIG) private readonly config: JobsConfig,
   ) {}
 
   onApplicationBootstrap(): void {
     this.nats.start();
     void this.prepareStream();
+    void this.engine
+      .prepare?.()
+      .catch((error: unknown) =>
+        this.logger.error({ msg: 'the workflow engine could not prepare', error: (error as Error).message }),
+      );
+    void this.inbox.run();
     void this.engine
       .watch((status) => {
         this.jobs.reconcile(status).catch((error: unknown) =>
@@ -82,6 +103,31 @@ class JobsLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
       .catch((error: unknown) =>
         this.logger.error({ msg: 'workflow watch ended', error: (error as Error).message }),
       );
+    // Jobs left behind by a crash or a restart: at once, then on a timer (a Workflow deleted under us).
+    void this.recover(0);
+    this.every(this.config.RECOVERY_SWEEP_MS, () => this.recover(60_000));
+    // Events an earlier publish could not deliver.
+    this.every(this.config.OUTBOX_SWEEP_MS, () => this.outbox.sweep());
+  }
+
+  private every(ms: number, work: () => Promise<unknown>): void {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running || !this.nats.isConnected()) return;
+      running = true;
+      work()
+        .catch((error: unknown) =>
+          this.logger.warn({ msg: 'periodic task failed', error: (error as Error).message }),
+        )
+        .finally(() => (running = false));
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  private async recover(olderThanMs: number): Promise<void> {
+    const { resumed, settled } = await this.jobs.recover({ olderThanMs });
+    if (resumed || settled) this.logger.log({ msg: 'unfinished jobs taken up', resumed, settled });
   }
 
   /** The JetStream stream of job events exists before the first job, so the gateway can open it. */
@@ -90,6 +136,7 @@ class JobsLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
       try {
         if (this.nats.isConnected()) {
           await this.publisher.ensureStream();
+          await this.outbox.sweep();
           return;
         }
       } catch (error) {
@@ -102,6 +149,8 @@ class JobsLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     this.watching.abort();
+    for (const timer of this.timers) clearInterval(timer);
+    await this.inbox.stop();
     if (this.engine instanceof LocalWorkflowEngine) await this.engine.close();
     await this.nats.close();
     this.storage.destroy();
@@ -132,6 +181,8 @@ export class JobsModule {
         Clock,
         JobsRepository,
         EventsPublisher,
+        OutboxRelay,
+        CallbackInbox,
         ApplyJobEventUseCase,
         JobsService,
         JobsLifecycle,

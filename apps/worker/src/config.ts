@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { checkS3Keys, s3ConfigFields } from '@docflow/storage';
-import { logLevel, loadConfig, secret } from '@docflow/config';
+import { bool, logLevel, loadConfig, secret } from '@docflow/config';
 
 /**
  * The step's environment: the same in the Argo container and as a local process. Secrets (the callback
@@ -17,6 +17,11 @@ export const workerConfigSchema = z
     DOCFLOW_PROVIDER_API_KEY: secret(z.string()).optional(),
     DOCFLOW_PROVIDER_BASE_URL: z.url().optional(),
     DOCFLOW_MODEL_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
+    /**
+     * Set by the local engine, which keeps the step's stdin open: when it closes (the jobs service ended, even
+     * killed), the step stops as on SIGTERM, and the restarted service runs the chunk again. Never in a pod.
+     */
+    DOCFLOW_STOP_WHEN_ORPHANED: bool(false),
     LOG_LEVEL: logLevel,
   })
   .superRefine(checkS3Keys);

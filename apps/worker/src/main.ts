@@ -52,6 +52,18 @@ async function main(): Promise<number> {
       abort.abort();
     });
   }
+  if (config.DOCFLOW_STOP_WHEN_ORPHANED) {
+    const orphaned = () => {
+      if (abort.signal.aborted) return;
+      // Our output pipes lead nowhere now: stop logging to them.
+      logger.level = 'silent';
+      abort.abort();
+      // Whatever still runs gets a moment, as a pod gets its grace period.
+      setTimeout(() => process.exit(CANCELLED), 5_000).unref();
+    };
+    process.stdin.on('end', orphaned).on('close', orphaned).on('error', orphaned).resume();
+    for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+  }
   const useCase = new RunStepUseCase({
     storage,
     callbacks: new CallbackClient({

@@ -7,6 +7,8 @@ export const JobsSubjects = {
   jobGet: 'jobs.job.get',
   jobList: 'jobs.job.list',
   jobCancel: 'jobs.job.cancel',
+  /** A job's inputs, paged (a job may hold thousands). */
+  jobInputs: 'jobs.job.inputs',
   /** A step's signed callback, verified and applied by the jobs service. */
   eventRecord: 'jobs.event.record',
 } as const;
@@ -57,6 +59,14 @@ export interface Job {
   /** 0..100 over every document's extract → transform → load. */
   progress: number;
   outputDocIds: string[];
+  /** How many documents and inputs the job has in all. */
+  documentCount: number;
+  inputCount: number;
+  /**
+   * True when `docIds`, `documents` and `outputDocIds` list only the first ones (1,000 for one job, 20 per job
+   * in a list): the whole set is at `GET …/jobs/{job_id}/inputs`, paged.
+   */
+  truncated: boolean;
   usage: { inputTokens: number; outputTokens: number; totalTokens: number };
   engine: 'local' | 'argo';
   error?: string;
@@ -89,6 +99,30 @@ export interface ListJobsRequest extends PageQuery {
 
 export type JobPage = Page<Job>;
 
+/** One input of a job: one document, a batch of them (`object`), or all of them (`combined`). */
+export interface JobInput {
+  inputId: string;
+  name: string;
+  /** The step (chunk) that handles it. */
+  chunk: number;
+  docIds: string[];
+  status: JobDocumentStatus;
+  stage?: JobStage;
+  progress: number;
+  outputDocId?: string;
+  error?: string;
+}
+
+export type JobInputPage = Page<JobInput>;
+
+export interface ListJobInputsRequest extends JobRef, PageQuery {
+  status?: JobDocumentStatus;
+}
+
+/** How many documents a job view lists: one job, and each job of a list. */
+export const JOB_VIEW_DOCUMENTS = 1_000;
+export const JOB_LIST_VIEW_DOCUMENTS = 20;
+
 export interface RecordEventRequest {
   jobId: string;
   timestamp?: string;
@@ -97,9 +131,26 @@ export interface RecordEventRequest {
   body: string;
 }
 
+/**
+ * JetStream: callbacks the gateway accepted while the jobs service could not be reached, on
+ * `jobs.callbacks.<job_id>` in the work-queue stream `JOB_CALLBACKS`. The jobs service consumes them with the
+ * durable consumer `jobs` when it is back: a step's events are never lost to a jobs-service outage.
+ */
+export const JOB_CALLBACKS_STREAM = 'JOB_CALLBACKS';
+export const JOB_CALLBACKS_CONSUMER = 'jobs';
+export const jobCallbacksSubject = (jobId: string) => `jobs.callbacks.${jobId}`;
+
+/** A buffered callback: the request as received, and when (the 5-minute window counts from then). */
+export interface BufferedCallback extends RecordEventRequest {
+  /** Unix seconds at which the gateway received it. */
+  receivedAt: number;
+}
+
 export interface RecordEventResult {
   accepted: true;
   duplicate: boolean;
+  /** The jobs service was unavailable: the callback waits in JetStream and is applied when it is back. */
+  buffered?: boolean;
 }
 
 /** What the events stream carries (SSE `data:`); the SSE `id:` is the JetStream sequence. */

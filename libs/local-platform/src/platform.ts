@@ -30,7 +30,10 @@ export interface LocalPlatform {
   /** What the platform started itself (and will stop), as opposed to what it found running. */
   started: string[];
   s3: LocalS3Server;
-  /** Resolves when a service process exits on its own. */
+  /**
+   * Resolves when the platform gives up on a service: it exited before the platform was ready, or kept
+   * crashing after restarts (a service that exits once is restarted).
+   */
   crashed: Promise<string>;
   stop(): Promise<void>;
 }
@@ -181,16 +184,38 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         throw new Error(`${app} migrate exited with ${migrateCode}:\n${migrateOutput.join('\n')}`);
     }
     step();
-    for (const app of ['users-docs', 'jobs', 'gateway']) {
-      services.push(spawnService({ name: app, script: script(app, 'main.js'), env: serviceEnv, output }));
-    }
-    const crashed = Promise.race(
-      services.map((s) =>
-        s.exited.then((code) =>
-          stopped ? new Promise<string>(() => undefined) : `${s.name} exited with code ${code}`,
-        ),
-      ),
-    );
+    // Like Kubernetes restarting a pod: a service that exits on its own is started again, with a growing
+    // delay; one that keeps crashing (5 times within a minute, or before the platform was ready) ends the
+    // platform, and `crashed` says which.
+    let ready = false;
+    let giveUp: (reason: string) => void = () => undefined;
+    const crashed = new Promise<string>((resolve) => (giveUp = resolve));
+    const supervise = (app: string) => {
+      const exits: number[] = [];
+      const launch = () => {
+        const service = spawnService({ name: app, script: script(app, 'main.js'), env: serviceEnv, output });
+        services.push(service);
+        void service.exited.then((code) => {
+          if (stopped) return;
+          const index = services.indexOf(service);
+          if (index >= 0) services.splice(index, 1);
+          const now = Date.now();
+          exits.push(now);
+          while (exits.length > 0 && exits[0]! < now - 60_000) exits.shift();
+          if (!ready || exits.length >= 5) {
+            giveUp(`${app} exited with code ${code}${ready ? ' (5 times within a minute)' : ''}`);
+            return;
+          }
+          const delayMs = Math.min(250 * 2 ** (exits.length - 1), 5_000);
+          log(`${app.padEnd(10)} exited with code ${code}; restarting in ${delayMs} ms`);
+          setTimeout(() => {
+            if (!stopped) launch();
+          }, delayMs);
+        });
+      };
+      launch();
+    };
+    for (const app of ['users-docs', 'jobs', 'gateway']) supervise(app);
 
     const publicUrl = `http://${httpHost}:${httpPort}/api/v1`;
     const readyUrl = `http://${httpHost}:${httpPort}/health/ready`;
@@ -202,6 +227,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       }),
       crashed.then((reason) => Promise.reject(new Error(reason))),
     ]);
+    ready = true;
 
     return { publicUrl, privateUrl, s3Endpoint, databaseUrl, natsUrl, started, s3, crashed, stop };
   } catch (error) {

@@ -2,3 +2,4 @@ export * from './service-client';
 export * from './nats-rpc.client';
 export * from './rpc-error.filter';
 export * from './request-context.interceptor';
+export * from './streams';

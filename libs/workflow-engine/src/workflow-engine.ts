@@ -17,6 +17,11 @@ export interface SubmitWorkflowRequest {
   bucket: string;
   /** How many chunks the manifest has: steps `0 .. chunkCount - 1`. */
   chunkCount: number;
+  /**
+   * Resuming a job (local engine, after a restart of the jobs service): only these chunks run. The argo
+   * driver ignores it: a Workflow outlives the jobs service, so there is nothing to resume.
+   */
+  chunks?: number[];
   /** How many steps may run at once. */
   parallelism: number;
   /** The per-job HMAC secret for callbacks. Drivers hand it to the steps privately (Secret / env). */
@@ -40,6 +45,8 @@ export interface WorkflowStatus {
 
 export interface WorkflowEngine {
   readonly kind: 'argo' | 'local';
+  /** Optional: done once at start-up, before the first submit (compiling validators, loading clients). */
+  prepare?(): Promise<void>;
   /** Starts the steps of a job. Submitting the same job twice starts it once. */
   submit(request: SubmitWorkflowRequest): Promise<{ workflowName: string }>;
   /** Stops the job's steps (argo: `spec.shutdown: Stop`, exit handlers still run; local: the process groups end). */

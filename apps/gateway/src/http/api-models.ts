@@ -117,6 +117,14 @@ export class JobModel {
   @ApiProperty({ type: [JobDocumentModel] }) documents!: JobDocumentModel[];
   @ApiProperty({ minimum: 0, maximum: 100 }) progress!: number;
   @ApiProperty({ type: [String], format: 'uuid' }) outputDocIds!: string[];
+  @ApiProperty({ description: 'Documents of the job in all' }) documentCount!: number;
+  @ApiProperty({ description: 'Inputs of the job in all' }) inputCount!: number;
+  @ApiProperty({
+    description:
+      '`docIds`, `documents` and `outputDocIds` list only the first ones (1,000; 20 per job in a list): ' +
+      'page through `GET …/jobs/{job_id}/inputs` for all',
+  })
+  truncated!: boolean;
   @ApiProperty({ type: TokenUsageModel }) usage!: TokenUsageModel;
   @ApiProperty({ enum: ['local', 'argo'] }) engine!: string;
   @ApiPropertyOptional() error?: string;
@@ -125,6 +133,24 @@ export class JobModel {
   @ApiPropertyOptional({ format: 'date-time' }) submittedAt?: string;
   @ApiPropertyOptional({ format: 'date-time' }) startedAt?: string;
   @ApiPropertyOptional({ format: 'date-time' }) finishedAt?: string;
+}
+
+export class JobInputModel {
+  @ApiProperty({ description: 'The document id, `combined`, or `batch-<n>`' }) inputId!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ description: 'The step that handles it' }) chunk!: number;
+  @ApiProperty({ type: [String], format: 'uuid' }) docIds!: string[];
+  @ApiProperty({ enum: ['pending', 'running', 'completed', 'failed', 'cancelled'] }) status!: string;
+  @ApiPropertyOptional({ enum: ['extract', 'transform', 'load'] }) stage?: string;
+  @ApiProperty({ minimum: 0, maximum: 100 }) progress!: number;
+  @ApiPropertyOptional({ format: 'uuid', description: 'The output document (kind `output`)' })
+  outputDocId?: string;
+  @ApiPropertyOptional() error?: string;
+}
+
+export class JobInputPageModel {
+  @ApiProperty({ type: [JobInputModel] }) items!: JobInputModel[];
+  @ApiPropertyOptional() nextCursor?: string;
 }
 
 export class JobPageModel {

@@ -13,7 +13,14 @@ import {
   MaxLength,
   ValidateNested,
 } from 'class-validator';
-import { JOB_STATUSES, JOB_STRATEGIES, type JobStatus, type JobStrategy } from '@docflow/contracts';
+import {
+  JOB_DOCUMENT_STATUSES,
+  JOB_STATUSES,
+  JOB_STRATEGIES,
+  type JobDocumentStatus,
+  type JobStatus,
+  type JobStrategy,
+} from '@docflow/contracts';
 import { PageQueryDto } from '../http/page-query.dto';
 
 export class ModelChoiceDto {
@@ -51,10 +58,10 @@ export class JobOptionsDto {
 }
 
 export class CreateJobDto {
-  @ApiProperty({ type: [String], format: 'uuid', minItems: 1, maxItems: 2000 })
+  @ApiProperty({ type: [String], format: 'uuid', minItems: 1, maxItems: 10000 })
   @IsArray()
   @ArrayMinSize(1)
-  @ArrayMaxSize(2_000)
+  @ArrayMaxSize(10_000)
   @IsUUID('all', { each: true, message: 'each entry must be a document id (UUID)' })
   docIds!: string[];
 
@@ -89,4 +96,11 @@ export class ListJobsQueryDto extends PageQueryDto {
   @IsOptional()
   @IsIn(JOB_STATUSES)
   status?: JobStatus;
+}
+
+export class ListJobInputsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: JOB_DOCUMENT_STATUSES })
+  @IsOptional()
+  @IsIn(JOB_DOCUMENT_STATUSES)
+  status?: JobDocumentStatus;
 }

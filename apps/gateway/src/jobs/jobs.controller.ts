@@ -13,11 +13,11 @@ import {
 } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError, JobsSubjects, type Job, type JobPage } from '@docflow/contracts';
+import { DomainError, JobsSubjects, type Job, type JobInputPage, type JobPage } from '@docflow/contracts';
 import { ServiceClient } from '@docflow/messaging';
-import { ErrorModel, JobModel, JobPageModel } from '../http/api-models';
+import { ErrorModel, JobInputPageModel, JobModel, JobPageModel } from '../http/api-models';
 import { uuidParam } from '../http/validation';
-import { CreateJobDto, ListJobsQueryDto } from './create-job.dto';
+import { CreateJobDto, ListJobInputsQueryDto, ListJobsQueryDto } from './create-job.dto';
 import { JobEventsStream } from './job-events.stream';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -84,6 +84,28 @@ export class JobsController {
     @Param('job_id', uuidParam('job_id')) jobId: string,
   ): Promise<Job> {
     return this.services.send(JobsSubjects.jobGet, { userId, jobId });
+  }
+
+  @Get(':job_id/inputs')
+  @ApiOperation({
+    summary: "A job's inputs, paged",
+    description:
+      'Every input with its documents, state and output, in the order of their steps (`limit`, `cursor`, ' +
+      '`status`). A job view lists the first 1,000 documents; this lists them all.',
+  })
+  @ApiResponse({ status: 200, type: JobInputPageModel })
+  inputs(
+    @Param('user_id', uuidParam('user_id')) userId: string,
+    @Param('job_id', uuidParam('job_id')) jobId: string,
+    @Query() query: ListJobInputsQueryDto,
+  ): Promise<JobInputPage> {
+    return this.services.send(JobsSubjects.jobInputs, {
+      userId,
+      jobId,
+      limit: query.limit,
+      cursor: query.cursor,
+      status: query.status,
+    });
   }
 
   @Delete(':job_id')

@@ -1,20 +1,29 @@
-import { Controller, HttpCode, Param, Post, Req, type RawBodyRequest } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { Controller, HttpCode, Logger, Param, Post, Req, Res, type RawBodyRequest } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { NatsConnection } from 'nats';
 import {
   CALLBACK_SIGNATURE_HEADER,
   CALLBACK_TIMESTAMP_HEADER,
   DomainError,
+  ErrorCode,
   JobsSubjects,
+  jobCallbacksSubject,
+  type BufferedCallback,
+  type RecordEventRequest,
   type RecordEventResult,
 } from '@docflow/contracts';
-import { ServiceClient } from '@docflow/messaging';
+import { STREAMS, ServiceClient, ensureStream } from '@docflow/messaging';
 import { ErrorModel } from '../http/api-models';
 import { uuidParam } from '../http/validation';
 
 @ApiTags('private: job callbacks')
 @Controller()
 export class JobCallbacksController {
+  private readonly logger = new Logger(JobCallbacksController.name);
+  private streamReady?: Promise<void>;
+
   constructor(private readonly services: ServiceClient) {}
 
   /** The body is passed on byte for byte: the HMAC covers exactly what the step sent. */
@@ -27,10 +36,17 @@ export class JobCallbacksController {
       '`x-docflow-signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`. Repeated event ids are ignored.',
   })
   @ApiResponse({ status: 200, description: '`{ accepted: true, duplicate }`' })
+  @ApiResponse({
+    status: 202,
+    description:
+      '`{ accepted: true, buffered: true }`: the jobs service is unavailable; the callback is kept in JetStream ' +
+      'and applied (signature checked) when it is back',
+  })
   @ApiResponse({ status: 401, type: ErrorModel, description: 'Missing, stale or wrong signature' })
-  record(
+  async record(
     @Param('job_id', uuidParam('job_id')) jobId: string,
     @Req() request: RawBodyRequest<FastifyRequest>,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RecordEventResult> {
     const body = request.rawBody?.toString('utf8');
     if (!body) throw DomainError.validation('body', 'is required');
@@ -38,11 +54,46 @@ export class JobCallbacksController {
       const value = request.headers[name];
       return typeof value === 'string' ? value : undefined;
     };
-    return this.services.send(JobsSubjects.eventRecord, {
+    const callback = {
       jobId,
       body,
       timestamp: header(CALLBACK_TIMESTAMP_HEADER),
       signature: header(CALLBACK_SIGNATURE_HEADER),
-    });
+    };
+    try {
+      return await this.services.send<RecordEventResult>(JobsSubjects.eventRecord, callback);
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.code !== ErrorCode.SERVICE_UNAVAILABLE) throw error;
+      // The jobs service is down or restarting: keep the callback in JetStream for it (202) rather than make
+      // the step wait or lose the event. Its signature is checked when the jobs service applies it.
+      if (!(await this.buffer(callback))) throw error;
+      reply.status(202);
+      return { accepted: true, duplicate: false, buffered: true };
+    }
+  }
+
+  private async buffer(callback: RecordEventRequest): Promise<boolean> {
+    const nc = (this.services as { natsConnection?: NatsConnection }).natsConnection;
+    if (!nc || !this.services.isConnected()) return false;
+    try {
+      await (this.streamReady ??= ensureStream(nc, STREAMS.jobCallbacks).catch((error: unknown) => {
+        this.streamReady = undefined;
+        throw error;
+      }));
+      const message: BufferedCallback = { ...callback, receivedAt: Math.floor(Date.now() / 1000) };
+      await nc.jetstream().publish(jobCallbacksSubject(callback.jobId), JSON.stringify(message), {
+        // A step retrying the same event (new timestamp, same body) is stored once.
+        msgID: createHash('sha256').update(callback.jobId).update('\n').update(callback.body).digest('hex'),
+      });
+      this.logger.warn({ msg: 'jobs service unavailable: callback buffered', jobId: callback.jobId });
+      return true;
+    } catch (error) {
+      this.logger.error({
+        msg: 'could not buffer a callback',
+        jobId: callback.jobId,
+        error: (error as Error).message,
+      });
+      return false;
+    }
   }
 }

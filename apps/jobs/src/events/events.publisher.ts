@@ -1,7 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { JOB_EVENTS_STREAM, jobEventsSubject, type JobStreamEvent } from '@docflow/contracts';
-import { NatsRpcClient } from '@docflow/messaging';
-import { RetentionPolicy, StorageType, type NatsConnection } from 'nats';
+import { Injectable } from '@nestjs/common';
+import { jobEventsSubject } from '@docflow/contracts';
+import { NatsRpcClient, STREAMS, ensureStream } from '@docflow/messaging';
+import type { NatsConnection } from 'nats';
 
 /**
  * Publishes job events on JetStream (`jobs.events.<job_id>` in the stream JOB_EVENTS), so any gateway
@@ -10,7 +10,6 @@ import { RetentionPolicy, StorageType, type NatsConnection } from 'nats';
  */
 @Injectable()
 export class EventsPublisher {
-  private readonly logger = new Logger(EventsPublisher.name);
   private ready?: Promise<void>;
 
   constructor(private readonly nats: NatsRpcClient) {}
@@ -21,45 +20,27 @@ export class EventsPublisher {
     return nc;
   }
 
-  /** Creates the stream when it does not exist (7 days of history, 2 minutes of duplicate detection). */
+  /** Creates the stream when it does not exist. */
   async ensureStream(): Promise<void> {
-    this.ready ??= (async () => {
-      const jsm = await this.connection().jetstreamManager();
-      try {
-        await jsm.streams.info(JOB_EVENTS_STREAM);
-      } catch {
-        await jsm.streams.add({
-          name: JOB_EVENTS_STREAM,
-          subjects: ['jobs.events.>'],
-          retention: RetentionPolicy.Limits,
-          storage: StorageType.File,
-          max_age: 7 * 24 * 3600 * 1_000_000_000,
-          duplicate_window: 120 * 1_000_000_000,
-        });
-      }
-    })().catch((error: unknown) => {
+    this.ready ??= ensureStream(this.connection(), STREAMS.jobEvents).catch((error: unknown) => {
       this.ready = undefined;
       throw error;
     });
     return this.ready;
   }
 
-  async publish(event: JobStreamEvent & { id: string }): Promise<void> {
+  /** Publishes one event; throws when JetStream did not acknowledge it. */
+  async publish(event: Record<string, unknown>): Promise<void> {
+    await this.ensureStream();
+    const jobId = String(event.jobId);
     try {
-      await this.ensureStream();
       await this.connection()
         .jetstream()
-        .publish(jobEventsSubject(event.jobId), JSON.stringify(event), {
-          msgID: `${event.jobId}:${event.id}`,
-        });
+        .publish(jobEventsSubject(jobId), JSON.stringify(event), { msgID: `${jobId}:${String(event.id)}` });
     } catch (error) {
-      // The event is stored in PostgreSQL already; the stream catches up from there on the next publish of the job.
-      this.logger.warn({
-        msg: 'could not publish a job event',
-        jobId: event.jobId,
-        eventId: event.id,
-        error: (error as Error).message,
-      });
+      // The stream may be gone (deleted, a new NATS server): look for it again next time.
+      this.ready = undefined;
+      throw error;
     }
   }
 }

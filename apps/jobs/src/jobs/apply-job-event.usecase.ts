@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
 import {
   DomainError,
@@ -19,8 +20,16 @@ import {
 import { ServiceClient } from '@docflow/messaging';
 import type { WorkflowStatus } from '@docflow/workflow-engine';
 import { Clock } from '../common/clock';
-import { EventsPublisher } from '../events/events.publisher';
-import { applyToInput, canMove, finalStatus, isTerminal, jobProgress } from './job-state';
+import { OutboxRelay } from '../events/outbox.relay';
+import {
+  applyToInput,
+  canMove,
+  countChange,
+  countedFinalStatus,
+  countedProgress,
+  isTerminal,
+} from './job-state';
+import type { JobDocumentEntity } from './job-document.entity';
 import type { JobEntity } from './job.entity';
 import { JobsRepository } from './jobs.repository';
 
@@ -69,15 +78,27 @@ export class ApplyJobEventUseCase {
   constructor(
     private readonly jobs: JobsRepository,
     private readonly services: ServiceClient,
-    private readonly publisher: EventsPublisher,
+    private readonly outbox: OutboxRelay,
     private readonly clock: Clock,
   ) {}
 
-  /** A signed callback from a step. */
-  async record(request: RecordEventRequest): Promise<RecordEventResult> {
-    const job = await this.jobs.findWithInputs(request.jobId);
+  /**
+   * A signed callback from a step. `receivedAt` (unix seconds): when the gateway received a callback it had to
+   * buffer; the 5-minute window counts from then instead of now.
+   */
+  async record(
+    request: RecordEventRequest,
+    options: { receivedAt?: number } = {},
+  ): Promise<RecordEventResult> {
+    const job = await this.jobs.findJob(request.jobId);
     if (!job) throw DomainError.notFound('job');
-    const check = verifyCallback(job.callbackSecret, request.timestamp, request.signature, request.body);
+    const check = verifyCallback(
+      job.callbackSecret,
+      request.timestamp,
+      request.signature,
+      request.body,
+      options.receivedAt,
+    );
     if (!check.ok)
       throw new DomainError(ErrorCode.UNAUTHENTICATED, `callback refused: signature ${check.reason}`);
     let raw: unknown;
@@ -109,9 +130,8 @@ export class ApplyJobEventUseCase {
       throw DomainError.validation('type', `a step cannot report ${reported.type}`);
     if (!reported.id.startsWith(`${job.id}:`))
       throw DomainError.validation('id', 'must start with the job id');
-    if (stepEvent && !job.documents?.some((i) => i.inputId === reported.inputId)) {
-      throw DomainError.validation('inputId', 'is not an input of this job');
-    }
+    const input = stepEvent && reported.inputId ? await this.jobs.findInput(job.id, reported.inputId) : null;
+    if (stepEvent && !input) throw DomainError.validation('inputId', 'is not an input of this job');
     if ((reported.type === 'job_completed' || reported.type === 'job_failed') && !reported.inputId) {
       // The workflow's exit handler: the workflow ended. Settle the job from what its steps left, the same
       // way a watched status does; the job's own final event follows from that.
@@ -123,15 +143,18 @@ export class ApplyJobEventUseCase {
       });
       return { accepted: true, duplicate: false };
     }
-    const duplicate = !(await this.apply(job, parsed.data as JobEvent));
+    const duplicate = !(await this.apply(job, input ?? undefined, parsed.data as JobEvent));
     return { accepted: true, duplicate };
   }
 
-  /** Applies an event (received or reconciled). False when it was seen before. */
-  async apply(job: JobEntity, event: JobEvent): Promise<boolean> {
+  /**
+   * Applies an event (received or reconciled) to the job and its input. False when it was seen before.
+   * Only the job row (locked) and the one input are touched: the job keeps counters of its inputs, so the
+   * cost of a callback does not grow with the size of the job.
+   */
+  async apply(job: JobEntity, input: JobDocumentEntity | undefined, event: JobEvent): Promise<boolean> {
     // Registering an output is idempotent (one document per object key), so it happens before the lock.
     let output: DocumentSummary | undefined;
-    const input = job.documents?.find((i) => i.inputId === event.inputId);
     const ownKey = input ? `${jobOutputPrefix(job.userId, job.id)}${input.inputId}.md` : undefined;
     if (event.type === 'doc_completed' && event.output && event.output.markdownKey !== ownKey) {
       throw DomainError.validation('output.markdownKey', 'is not the output key of this input');
@@ -156,100 +179,105 @@ export class ApplyJobEventUseCase {
     }
 
     const now = this.clock.now();
-    const toPublish: (JobStreamEvent & { id: string })[] = [];
-    let committed: (ok: boolean) => void = () => undefined;
-    const commit = new Promise<boolean>((resolve) => (committed = resolve));
-    let published: Promise<void> = Promise.resolve();
-    const fresh = await this.jobs
-      .withLockedJob(job.id, async (tx, locked, inputs) => {
-        // Queued while the row is locked, so publishes follow the order of commits; run once committed.
-        published = this.inOrder(locked.id, async () => {
-          if (await commit) for (const e of toPublish) await this.publisher.publish(e);
-        });
-        const stored = await this.jobs.insertEvent(tx, {
+    const fresh = await this.jobs.withLockedJob(job.id, async (tx, locked) => {
+      if (await this.jobs.hasEvent(tx, locked.id, event.id)) return false;
+      if (isTerminal(locked.status)) {
+        // Kept for the record; a finished job does not change and the event is not published.
+        await this.jobs.insertEvent(tx, {
           jobId: locked.id,
           eventId: event.id,
           type: event.type,
           payload: { ...event },
+          pending: false,
           createdAt: now,
         });
-        if (!stored) return false;
-        if (isTerminal(locked.status)) return true; // kept for the record; a finished job does not change
-        const target = inputs.find((i) => i.inputId === event.inputId);
-        if (target) {
-          const next = applyToInput(
-            { status: target.status, stage: target.stage, progress: target.progress },
-            event,
-          );
-          if (next !== undefined) {
-            target.status = next.status;
-            target.stage = next.stage;
-            target.progress = next.progress;
-          }
-          if (event.type === 'doc_completed' && output) target.outputDocId = output.id;
-          if (event.type === 'doc_failed' && event.error) target.error = event.error.message;
-          await tx.save(target);
-        }
-        if (event.type === 'doc_completed' && event.usage) {
-          locked.usage = {
-            inputTokens: locked.usage.inputTokens + event.usage.inputTokens,
-            outputTokens: locked.usage.outputTokens + event.usage.outputTokens,
-            totalTokens: locked.usage.totalTokens + event.usage.totalTokens,
-          };
-        }
-        const progress = jobProgress(inputs);
-        if (canMove(locked.status, 'running')) {
-          locked.status = 'running';
-          locked.startedAt = now;
-          const started = {
-            id: `${locked.id}:job_started`,
-            jobId: locked.id,
-            type: 'job_started' as const,
-            at: now.toISOString(),
-            status: 'running' as JobStatus,
-            progress,
-          };
-          await this.jobs.insertEvent(tx, {
-            jobId: locked.id,
-            eventId: started.id,
-            type: started.type,
-            payload: started,
-            createdAt: now,
-          });
-          toPublish.push(started);
-        }
-        toPublish.push({
+        return true;
+      }
+      const target = input ? await this.jobs.findInput(locked.id, input.inputId, tx) : null;
+      if (target) {
+        const before = { status: target.status, progress: target.progress };
+        const next = applyToInput(
+          { status: target.status, stage: target.stage, progress: target.progress },
+          event,
+        );
+        target.status = next.status;
+        target.stage = next.stage;
+        target.progress = next.progress;
+        if (event.type === 'doc_completed' && output) target.outputDocId = output.id;
+        if (event.type === 'doc_failed' && event.error && next.status === 'failed')
+          target.error = event.error.message;
+        await tx.save(target);
+        const counted = countChange(before, target);
+        locked.inputsOpen += counted.open;
+        locked.inputsCompleted += counted.completed;
+        locked.progressSum += counted.progress;
+      }
+      if (event.type === 'doc_completed' && event.usage) {
+        locked.usage = {
+          inputTokens: locked.usage.inputTokens + event.usage.inputTokens,
+          outputTokens: locked.usage.outputTokens + event.usage.outputTokens,
+          totalTokens: locked.usage.totalTokens + event.usage.totalTokens,
+        };
+      }
+      const progress = countedProgress(locked);
+      await this.start(tx, locked, now);
+      await this.jobs.insertEvent(tx, {
+        jobId: locked.id,
+        eventId: event.id,
+        type: event.type,
+        payload: {
           ...event,
           status: locked.status,
           progress,
           ...(output ? { outputDocId: output.id } : {}),
-        } as JobStreamEvent & { id: string });
-        const final = finalStatus(inputs);
-        if (final) toPublish.push(await this.finish(tx, locked, final, now));
-        locked.updatedAt = now;
-        await tx.save(locked);
-        return true;
-      })
-      .catch((error: unknown) => {
-        committed(false);
-        throw error;
+        },
+        pending: true,
+        createdAt: now,
       });
-    committed(true);
-    await published;
+      const final = countedFinalStatus(locked);
+      if (final) await this.finish(tx, locked, final, now);
+      locked.updatedAt = now;
+      await tx.save(locked);
+      return true;
+    });
+    if (fresh) void this.outbox.flush(job.id);
     return fresh === true;
   }
 
-  private readonly queues = new Map<string, Promise<void>>();
-
-  /** Runs `work` after the work queued before it for the same job (one job's publishes never overtake). */
-  inOrder(jobId: string, work: () => Promise<void>): Promise<void> {
-    const next = (this.queues.get(jobId) ?? Promise.resolve()).then(work, work);
-    const tail = next.catch(() => undefined);
-    this.queues.set(jobId, tail);
-    void tail.then(() => {
-      if (this.queues.get(jobId) === tail) this.queues.delete(jobId);
+  /** The engine says the workflow runs: the job is `running` (and `job_started` recorded) if it was not yet. */
+  async markRunning(jobId: string): Promise<void> {
+    const now = this.clock.now();
+    const started = await this.jobs.withLockedJob(jobId, async (tx, locked) => {
+      if (!(await this.start(tx, locked, now))) return false;
+      locked.updatedAt = now;
+      await tx.save(locked);
+      return true;
     });
-    return next;
+    if (started) void this.outbox.flush(jobId);
+  }
+
+  /** Moves a submitted job to `running` and records `job_started`; false when it was past that. */
+  private async start(tx: EntityManager, job: JobEntity, now: Date): Promise<boolean> {
+    if (!canMove(job.status, 'running')) return false;
+    job.status = 'running';
+    job.startedAt = now;
+    const started = {
+      id: `${job.id}:job_started`,
+      jobId: job.id,
+      type: 'job_started' as const,
+      at: now.toISOString(),
+      status: 'running' as JobStatus,
+      progress: countedProgress(job),
+    };
+    await this.jobs.insertEvent(tx, {
+      jobId: job.id,
+      eventId: started.id,
+      type: started.type,
+      payload: started,
+      pending: true,
+      createdAt: now,
+    });
+    return true;
   }
 
   /** Moves the job to a final status and records the matching job_* event. Call with the job locked. */
@@ -278,6 +306,7 @@ export class ApplyJobEventUseCase {
       eventId: event.id,
       type,
       payload: event,
+      pending: true,
       createdAt: now,
     });
     this.logger.log({ msg: 'job finished', jobId: job.id, status });

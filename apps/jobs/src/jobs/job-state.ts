@@ -94,3 +94,51 @@ export function jobProgress(inputs: { status: JobDocumentStatus; progress: numbe
   );
   return Math.floor(sum / inputs.length);
 }
+
+const isOpen = (status: JobDocumentStatus) => status === 'pending' || status === 'running';
+/** What an input adds to the job's progress sum: a finished input (completed or failed) counts 100. */
+const progressOf = (input: { status: JobDocumentStatus; progress: number }) =>
+  input.status === 'completed' || input.status === 'failed' ? 100 : input.progress;
+
+/** How the job's counters move when one input goes from `before` to `after`. */
+export function countChange(
+  before: { status: JobDocumentStatus; progress: number },
+  after: { status: JobDocumentStatus; progress: number },
+): { open: number; completed: number; progress: number } {
+  return {
+    open: Number(isOpen(after.status)) - Number(isOpen(before.status)),
+    completed: Number(after.status === 'completed') - Number(before.status === 'completed'),
+    progress: progressOf(after) - progressOf(before),
+  };
+}
+
+/** The counters of a job's inputs, as kept on the job row. */
+export interface InputCounters {
+  inputsTotal: number;
+  inputsOpen: number;
+  inputsCompleted: number;
+  progressSum: number;
+}
+
+/** Counters for a fresh set of inputs (or recounted from them). */
+export function countInputs(inputs: { status: JobDocumentStatus; progress: number }[]): InputCounters {
+  return {
+    inputsTotal: inputs.length,
+    inputsOpen: inputs.filter((i) => isOpen(i.status)).length,
+    inputsCompleted: inputs.filter((i) => i.status === 'completed').length,
+    progressSum: inputs.reduce((sum, i) => sum + progressOf(i), 0),
+  };
+}
+
+/** {@link jobProgress} from the counters. */
+export function countedProgress(counters: InputCounters): number {
+  return counters.inputsTotal === 0 ? 0 : Math.floor(counters.progressSum / counters.inputsTotal);
+}
+
+/** {@link finalStatus} from the counters. */
+export function countedFinalStatus(counters: InputCounters): JobStatus | undefined {
+  if (counters.inputsTotal === 0 || counters.inputsOpen > 0) return undefined;
+  if (counters.inputsCompleted === counters.inputsTotal) return 'completed';
+  if (counters.inputsCompleted === 0) return 'failed';
+  return 'completed_with_errors';
+}

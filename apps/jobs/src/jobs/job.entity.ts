@@ -52,6 +52,23 @@ export class JobEntity {
   @Column({ name: 'chunk_count', type: 'int' })
   chunkCount!: number;
 
+  /**
+   * Counters kept with the job row as events apply, so a callback touches one input and the job, never all
+   * the job's inputs: how many inputs, how many still pending or running, how many completed, and the sum of
+   * the inputs' progress (a finished input counts 100).
+   */
+  @Column({ name: 'inputs_total', type: 'int', default: 0 })
+  inputsTotal!: number;
+
+  @Column({ name: 'inputs_open', type: 'int', default: 0 })
+  inputsOpen!: number;
+
+  @Column({ name: 'inputs_completed', type: 'int', default: 0 })
+  inputsCompleted!: number;
+
+  @Column({ name: 'progress_sum', type: 'int', default: 0 })
+  progressSum!: number;
+
   @Column({ type: 'jsonb', default: { inputTokens: 0, outputTokens: 0, totalTokens: 0 } })
   usage!: { inputTokens: number; outputTokens: number; totalTokens: number };
 

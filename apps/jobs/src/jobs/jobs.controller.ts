@@ -4,7 +4,9 @@ import {
   JobsSubjects,
   type CreateJobRequest,
   type Job,
+  type JobInputPage,
   type JobPage,
+  type ListJobInputsRequest,
   type JobRef,
   type ListJobsRequest,
   type RecordEventRequest,
@@ -33,6 +35,11 @@ export class JobsController {
   @MessagePattern(JobsSubjects.jobList)
   list(@Payload() request: ListJobsRequest): Promise<JobPage> {
     return this.jobs.list(request);
+  }
+
+  @MessagePattern(JobsSubjects.jobInputs)
+  inputs(@Payload() request: ListJobInputsRequest): Promise<JobInputPage> {
+    return this.jobs.inputs(request);
   }
 
   @MessagePattern(JobsSubjects.jobCancel)

@@ -12,7 +12,11 @@ import {
   type CreateJobRequest,
   type Job,
   type JobEvent,
+  type JobInputPage,
   type JobManifest,
+  type ListJobInputsRequest,
+  JOB_LIST_VIEW_DOCUMENTS,
+  JOB_VIEW_DOCUMENTS,
   type JobPage,
   type JobRef,
   type ListJobsRequest,
@@ -24,15 +28,33 @@ import { ObjectStorage } from '@docflow/storage';
 import type { WorkflowEngine, WorkflowStatus } from '@docflow/workflow-engine';
 import { Clock } from '../common/clock';
 import { JOBS_CONFIG, type JobsConfig } from '../config';
-import { EventsPublisher } from '../events/events.publisher';
+import { OutboxRelay } from '../events/outbox.relay';
 import { ApplyJobEventUseCase } from './apply-job-event.usecase';
 import { JobDocumentEntity } from './job-document.entity';
 import { isTerminal } from './job-state';
 import { JobEntity } from './job.entity';
-import { toJob } from './job.mapper';
+import { toJob, toJobInput } from './job.mapper';
 import { JobsRepository } from './jobs.repository';
 
 export const WORKFLOW_ENGINE = Symbol('WORKFLOW_ENGINE');
+
+/** Documents resolved per request to users-docs. */
+const RESOLVE_BATCH = 1_000;
+
+function encodeInputCursor(input: { chunk: number; inputId: string }): string {
+  return Buffer.from(JSON.stringify([input.chunk, input.inputId])).toString('base64url');
+}
+
+function decodeInputCursor(cursor: string): { chunk: number; inputId: string } {
+  try {
+    const [chunk, inputId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (Number.isInteger(chunk) && typeof inputId === 'string' && inputId.length <= 128)
+      return { chunk: chunk as number, inputId };
+  } catch {
+    // falls through
+  }
+  throw DomainError.validation('cursor', 'is not a cursor this API gave');
+}
 
 @Injectable()
 export class JobsService {
@@ -44,7 +66,7 @@ export class JobsService {
     @Inject(ObjectStorage) private readonly storage: ObjectStorage,
     @Inject(WORKFLOW_ENGINE) private readonly engine: WorkflowEngine,
     private readonly applyEvent: ApplyJobEventUseCase,
-    private readonly publisher: EventsPublisher,
+    private readonly outbox: OutboxRelay,
     @Inject(JOBS_CONFIG) private readonly config: JobsConfig,
     private readonly clock: Clock,
   ) {
@@ -59,7 +81,7 @@ export class JobsService {
     const userId = request.userId.toLowerCase();
     if (request.idempotencyKey) {
       const existing = await this.jobs.findByIdempotencyKey(userId, request.idempotencyKey);
-      if (existing) return toJob((await this.jobs.findWithInputs(existing.id))!);
+      if (existing) return this.view(existing.id);
     }
     if (request.flowId) throw DomainError.validation('flowId', 'flows are not available yet; name a crew');
     const crew = request.crew ?? 'summarize';
@@ -84,10 +106,17 @@ export class JobsService {
     if (docIds.length > this.config.MAX_DOCS_PER_JOB) {
       throw DomainError.validation('docIds', `at most ${this.config.MAX_DOCS_PER_JOB} documents per job`);
     }
-    const documents = await this.services.send<ResolvedDocument[]>(UsersDocsSubjects.documentResolve, {
-      userId,
-      docIds,
-    });
+    // In batches: a reply must fit NATS's message size (1 MB by default), and a job may hold 10,000 documents.
+    const documents = (
+      await Promise.all(
+        chunk(docIds, RESOLVE_BATCH).map((batch) =>
+          this.services.send<ResolvedDocument[]>(UsersDocsSubjects.documentResolve, {
+            userId,
+            docIds: batch,
+          }),
+        ),
+      )
+    ).flat();
 
     const id = randomUUID();
     const strategy = request.strategy ?? 'individual';
@@ -156,6 +185,10 @@ export class JobsService {
       callbackSecret: randomBytes(32).toString('hex'),
       chunkCount: chunks.length,
       usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0 },
+      inputsTotal: inputs.length,
+      inputsOpen: inputs.length,
+      inputsCompleted: 0,
+      progressSum: 0,
       error: null,
       createdAt: now,
       updatedAt: now,
@@ -184,36 +217,17 @@ export class JobsService {
     } catch (error) {
       if (isUniqueViolation(error) && request.idempotencyKey) {
         const existing = await this.jobs.findByIdempotencyKey(userId, request.idempotencyKey);
-        if (existing) return toJob((await this.jobs.findWithInputs(existing.id))!);
+        if (existing) return this.view(existing.id);
       }
       throw error;
     }
 
     try {
-      const { workflowName } = await this.engine.submit({
-        jobId: id,
-        userId,
-        manifestKey,
-        bucket: this.storage.bucket,
-        chunkCount: chunks.length,
-        parallelism: this.config.STEP_PARALLELISM,
-        callbackSecret: job.callbackSecret,
-        deadlineSeconds: this.config.JOB_DEADLINE_SECONDS,
-        concurrencyKey: userId,
-      });
-      await this.jobs.withLockedJob(id, async (tx, locked) => {
-        if (locked.status === 'queued') {
-          locked.status = 'submitted';
-          locked.submittedAt = this.clock.now();
-        }
-        locked.workflowName = workflowName;
-        locked.updatedAt = this.clock.now();
-        await tx.save(locked);
-      });
+      await this.submit(job);
     } catch (error) {
       this.logger.error({ msg: 'could not start the workflow', jobId: id, error: (error as Error).message });
       await this.jobs.withLockedJob(id, async (tx, locked) => {
-        const event = await this.applyEvent.finish(
+        await this.applyEvent.finish(
           tx,
           locked,
           'failed',
@@ -221,18 +235,122 @@ export class JobsService {
           'the workflow could not be started',
         );
         await tx.save(locked);
-        return event;
       });
+      void this.outbox.flush(id);
       throw new DomainError(
         ErrorCode.SERVICE_UNAVAILABLE,
         'The workflow engine is unavailable; the job was not started',
       );
     }
-    return toJob((await this.jobs.findWithInputs(id))!);
+    return this.view(id);
+  }
+
+  /** Hands the job to the engine (again, when resuming) and records it as submitted. */
+  private async submit(job: JobEntity, chunks?: number[]): Promise<void> {
+    const { workflowName } = await this.engine.submit({
+      jobId: job.id,
+      userId: job.userId,
+      manifestKey: job.manifestKey,
+      bucket: this.storage.bucket,
+      chunkCount: job.chunkCount,
+      ...(chunks ? { chunks } : {}),
+      parallelism: this.config.STEP_PARALLELISM,
+      callbackSecret: job.callbackSecret,
+      deadlineSeconds: this.config.JOB_DEADLINE_SECONDS,
+      concurrencyKey: job.userId,
+    });
+    await this.jobs.withLockedJob(job.id, async (tx, locked) => {
+      if (locked.status === 'queued') {
+        locked.status = 'submitted';
+        locked.submittedAt = this.clock.now();
+      }
+      locked.workflowName = workflowName;
+      locked.updatedAt = this.clock.now();
+      await tx.save(locked);
+    });
+  }
+
+  /**
+   * Takes up the jobs nobody drives any more: at start-up (after a crash or a restart) and then every minute.
+   * A job the engine still runs is left alone; one whose workflow ended is settled; a job that was recorded
+   * but never handed to the engine is submitted; a local job the engine does not know (the service restarted,
+   * its steps stopped with it) runs its unfinished chunks again, the worker skipping inputs already done;
+   * an argo job whose Workflow is gone is settled from what its steps left in storage.
+   */
+  async recover(options: { olderThanMs: number }): Promise<{ resumed: number; settled: number }> {
+    const counts = { resumed: 0, settled: 0 };
+    const cutoff = this.clock.now().getTime() - options.olderThanMs;
+    for (const job of await this.jobs.findUnfinished()) {
+      // A job being created right now is not stranded.
+      if (job.createdAt.getTime() > cutoff) continue;
+      try {
+        const status = await this.engine.status(job.id);
+        if (status) {
+          if (['Succeeded', 'Failed', 'Error'].includes(status.phase) && !status.stopping) {
+            await this.reconcile(status);
+            counts.settled++;
+          }
+          continue;
+        }
+        if (job.engine !== this.engine.kind) {
+          this.logger.warn({ msg: 'an unfinished job of another engine', jobId: job.id, engine: job.engine });
+          continue;
+        }
+        if (job.status === 'queued' || this.engine.kind === 'local') {
+          const chunks = job.status === 'queued' ? undefined : await this.jobs.openChunks(job.id);
+          if (chunks && chunks.length === 0) {
+            await this.reconcile({ jobId: job.id, workflowName: job.workflowName ?? '', phase: 'Succeeded' });
+            counts.settled++;
+            continue;
+          }
+          this.logger.warn({ msg: 'resuming a job', jobId: job.id, status: job.status, chunks });
+          await this.submit(job, chunks);
+          counts.resumed++;
+          continue;
+        }
+        await this.reconcile({
+          jobId: job.id,
+          workflowName: job.workflowName ?? '',
+          phase: 'Failed',
+          message: 'the workflow no longer exists',
+        });
+        counts.settled++;
+      } catch (error) {
+        this.logger.error({ msg: 'could not recover a job', jobId: job.id, error: (error as Error).message });
+      }
+    }
+    return counts;
+  }
+
+  private async view(id: string): Promise<Job> {
+    return toJob((await this.jobs.findWithInputs(id, undefined, JOB_VIEW_DOCUMENTS))!);
+  }
+
+  /** A job's inputs, paged in the order of their steps. */
+  async inputs(request: ListJobInputsRequest): Promise<JobInputPage> {
+    const job = await this.jobs.findJob(request.jobId.toLowerCase(), request.userId.toLowerCase());
+    if (!job) throw DomainError.notFound('job');
+    const limit = request.limit ?? PAGE_LIMIT_DEFAULT;
+    const rows = await this.jobs.listInputs(
+      job.id,
+      limit + 1,
+      request.cursor ? decodeInputCursor(request.cursor) : undefined,
+      request.status,
+    );
+    const items = rows.slice(0, limit);
+    const last = items.at(-1);
+    return {
+      items: items.map(toJobInput),
+      ...(rows.length > limit && last ? { nextCursor: encodeInputCursor(last) } : {}),
+    };
   }
 
   async get(ref: JobRef): Promise<Job> {
-    const job = await this.jobs.findWithInputs(ref.jobId.toLowerCase(), ref.userId.toLowerCase());
+    const job = await this.jobs.findWithInputs(
+      ref.jobId.toLowerCase(),
+      ref.userId.toLowerCase(),
+      JOB_VIEW_DOCUMENTS,
+    );
     if (!job) throw DomainError.notFound('job');
     return toJob(job);
   }
@@ -242,15 +360,16 @@ export class JobsService {
     const rows = await this.jobs.list(
       request.userId.toLowerCase(),
       limit + 1,
+      JOB_LIST_VIEW_DOCUMENTS,
       request.cursor ? decodeCursor(request.cursor) : undefined,
       request.status,
     );
-    return toPage(rows, limit, toJob);
+    return toPage(rows, limit, (row) => toJob(row, JOB_LIST_VIEW_DOCUMENTS));
   }
 
   /** Stops the work for real (the engine ends the steps), then the job ends `cancelled`. */
   async cancel(ref: JobRef): Promise<Job> {
-    const job = await this.jobs.findWithInputs(ref.jobId.toLowerCase(), ref.userId.toLowerCase());
+    const job = await this.jobs.findJob(ref.jobId.toLowerCase(), ref.userId.toLowerCase());
     if (!job) throw DomainError.notFound('job');
     if (isTerminal(job.status)) throw new DomainError(ErrorCode.CONFLICT, `the job is already ${job.status}`);
     try {
@@ -267,20 +386,16 @@ export class JobsService {
       );
     }
     const now = this.clock.now();
-    const event = await this.jobs.withLockedJob(job.id, async (tx, locked, inputs) => {
-      if (isTerminal(locked.status)) return undefined;
-      for (const input of inputs) {
-        if (input.status === 'pending' || input.status === 'running') {
-          input.status = 'cancelled';
-          await tx.save(input);
-        }
-      }
-      const finished = await this.applyEvent.finish(tx, locked, 'cancelled', now);
+    const cancelled = await this.jobs.withLockedJob(job.id, async (tx, locked) => {
+      if (isTerminal(locked.status)) return false;
+      await this.jobs.cancelOpenInputs(tx, locked.id);
+      locked.inputsOpen = 0;
+      await this.applyEvent.finish(tx, locked, 'cancelled', now);
       locked.updatedAt = now;
       await tx.save(locked);
-      return finished;
+      return true;
     });
-    if (event) await this.applyEvent.inOrder(job.id, () => this.publisher.publish(event));
+    if (cancelled) await this.outbox.flush(job.id);
     return this.get(ref);
   }
 
@@ -289,6 +404,7 @@ export class JobsService {
    * were lost), the sidecars a step leaves in storage tell what was done; the rest failed.
    */
   async reconcile(status: WorkflowStatus): Promise<void> {
+    if (status.phase === 'Running' && !status.stopping) return this.applyEvent.markRunning(status.jobId);
     if (status.phase !== 'Succeeded' && status.phase !== 'Failed' && status.phase !== 'Error') return;
     if (status.stopping) return; // a cancel: `cancel()` finishes the job
     const job = await this.jobs.findWithInputs(status.jobId);
@@ -329,7 +445,7 @@ export class JobsService {
               message: `the workflow ended (${status.phase}${status.message ? `: ${status.message}` : ''}) without a result for this input`,
             },
           };
-      await this.applyEvent.apply(job, event);
+      await this.applyEvent.apply(job, input, event);
     }
   }
 }

@@ -371,8 +371,10 @@ describe('the scheduler on PostgreSQL', () => {
     expect((await runsOf(schedule.id))[0]!.status).toBe('pending');
 
     // It dies: its connection goes, and with it the lock on the run.
+    // (the one transaction holding schedule_runs rows FOR UPDATE)
     const { rows } = await pg.query<{ pid: number }>(
-      "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'",
+      `SELECT DISTINCT l.pid FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+        WHERE c.relname = 'schedule_runs' AND l.mode = 'RowShareLock' AND l.granted`,
     );
     expect(rows).toHaveLength(1);
     await pg.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);

@@ -75,6 +75,15 @@ export class ArgoWorkflowEngine implements WorkflowEngine {
     this.validator = options.validator ?? ArgoValidator.forDirectory();
   }
 
+  /**
+   * Compiles the schema validators (seconds, once) and loads the Kubernetes client at start-up, so that the
+   * first job's submission is not the one that pays for it.
+   */
+  async prepare(): Promise<void> {
+    this.validator.validateWorkflow({});
+    await this.getClients();
+  }
+
   async submit(request: SubmitWorkflowRequest): Promise<{ workflowName: string }> {
     assertSubmittable(request);
     const namespace = this.options.namespace;

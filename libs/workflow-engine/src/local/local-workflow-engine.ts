@@ -41,7 +41,9 @@ const RETRYABLE_EXIT = 75;
  * Runs a job's steps as child processes on this machine: the worker entrypoint with the same arguments and
  * environment as the WorkflowTemplate's container. Concurrency is bounded across jobs; a step that exits 75 is
  * retried with backoff; cancel ends each step's process group. State lives in memory: `close()` (a graceful
- * shutdown) ends every step; after a crash the running steps go on and their callbacks still arrive.
+ * shutdown) ends every step, and so does the death of this process (a step stops when its stdin closes).
+ * The jobs service then resumes unfinished jobs by submitting their unfinished chunks again; the worker skips
+ * inputs an earlier run committed.
  */
 export class LocalWorkflowEngine implements WorkflowEngine {
   readonly kind = 'local' as const;
@@ -126,7 +128,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   }
 
   private async run(job: LocalJob, request: SubmitWorkflowRequest): Promise<void> {
-    const chunks = Array.from({ length: request.chunkCount }, (_, i) => i);
+    const chunks = request.chunks ?? Array.from({ length: request.chunkCount }, (_, i) => i);
     const failures: string[] = [];
     let next = 0;
     const lane = async () => {
@@ -191,8 +193,11 @@ export class LocalWorkflowEngine implements WorkflowEngine {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
         ...this.options.env,
         DOCFLOW_CALLBACK_SECRET: request.callbackSecret,
+        // stdin stays open while this process lives: if it dies (even killed), the step sees stdin close and
+        // stops, and the restarted jobs service runs the job's unfinished chunks again (see resume in docs).
+        DOCFLOW_STOP_WHEN_ORPHANED: 'true',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
     });
     job.children.add(child);

@@ -1,0 +1,52 @@
+import { DiscardPolicy, RetentionPolicy, StorageType, type NatsConnection, type StreamConfig } from 'nats';
+import { JOB_CALLBACKS_STREAM, JOB_EVENTS_STREAM } from '@docflow/contracts';
+
+const SECOND_NS = 1_000_000_000;
+
+/**
+ * The JetStream streams of the platform, defined once: every process that needs one creates it when it is
+ * missing (the first to arrive wins, the definition is the same), so no start-up order is required.
+ */
+export const STREAMS = {
+  /** Every job event, replayed to SSE clients: 7 days, duplicates (same event id) dropped for 2 minutes. */
+  jobEvents: {
+    name: JOB_EVENTS_STREAM,
+    subjects: ['jobs.events.>'],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    max_age: 7 * 24 * 3600 * SECOND_NS,
+    duplicate_window: 120 * SECOND_NS,
+  },
+  /**
+   * Step callbacks waiting for the jobs service: a work queue (a message goes once it is acknowledged), kept
+   * a day at most and bounded in size, refusing new messages when full rather than dropping old ones.
+   */
+  jobCallbacks: {
+    name: JOB_CALLBACKS_STREAM,
+    subjects: ['jobs.callbacks.>'],
+    retention: RetentionPolicy.Workqueue,
+    storage: StorageType.File,
+    max_age: 24 * 3600 * SECOND_NS,
+    max_bytes: 1024 * 1024 * 1024,
+    discard: DiscardPolicy.New,
+    duplicate_window: 120 * SECOND_NS,
+  },
+} satisfies Record<string, Partial<StreamConfig> & { name: string; subjects: string[] }>;
+
+/** Creates the stream when it does not exist yet. */
+export async function ensureStream(
+  nc: NatsConnection,
+  config: Partial<StreamConfig> & { name: string },
+): Promise<void> {
+  const jsm = await nc.jetstreamManager();
+  try {
+    await jsm.streams.info(config.name);
+  } catch {
+    try {
+      await jsm.streams.add(config);
+    } catch (error) {
+      // Another process created it meanwhile.
+      if (!/already in use|already exists/i.test((error as Error).message)) throw error;
+    }
+  }
+}
