@@ -54,6 +54,13 @@ export interface ScheduleDocumentFilter {
 /** Which documents a run takes: fixed ids, or the user's uploaded documents that match a filter at the slot. */
 export type ScheduleDocuments = { docIds: string[] } | { filter: ScheduleDocumentFilter };
 
+/**
+ * How a schedule shows its documents: fixed ids (the first JOB_VIEW_DOCUMENTS, JOB_LIST_VIEW_DOCUMENTS in a
+ * list, so no reply outgrows NATS's 1 MB; `docCount` and `truncated` tell the rest), or its filter.
+ */
+export type ScheduleDocumentsView =
+  { docIds: string[]; docCount: number; truncated: boolean } | { filter: ScheduleDocumentFilter };
+
 export interface ScheduleJobOptions {
   params?: Record<string, string>;
   model?: { provider: string; model: string };
@@ -88,7 +95,7 @@ export interface Schedule {
   dayOfMonth?: number;
   /** IANA time zone the slots are computed in (daylight-saving time included). */
   timezone: string;
-  documents: ScheduleDocuments;
+  documents: ScheduleDocumentsView;
   crew: string;
   strategy: JobStrategy;
   options: ScheduleJobOptions;

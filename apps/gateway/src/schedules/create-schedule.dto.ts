@@ -57,11 +57,11 @@ export class ScheduleDocumentFilterDto {
 }
 
 export class ScheduleDocumentsDto {
-  @ApiPropertyOptional({ type: [String], format: 'uuid', minItems: 1, maxItems: 2000 })
+  @ApiPropertyOptional({ type: [String], format: 'uuid', minItems: 1, maxItems: 10000 })
   @IsOptional()
   @IsArray()
   @ArrayMinSize(1)
-  @ArrayMaxSize(2_000)
+  @ArrayMaxSize(10_000)
   @IsUUID('all', { each: true, message: 'each entry must be a document id (UUID)' })
   docIds?: string[];
 

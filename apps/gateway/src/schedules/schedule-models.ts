@@ -28,6 +28,15 @@ export class ScheduleRunModel {
   @ApiPropertyOptional({ format: 'date-time' }) finishedAt?: string;
 }
 
+export class ScheduleDocumentsModel extends ScheduleDocumentsDto {
+  @ApiPropertyOptional({
+    description: 'With `docIds`: how many there are (a view lists the first 1,000, 20 in lists)',
+  })
+  docCount?: number;
+  @ApiPropertyOptional({ description: 'With `docIds`: true when the view lists only the first ones' })
+  truncated?: boolean;
+}
+
 export class ScheduleModel {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ format: 'uuid' }) userId!: string;
@@ -38,7 +47,7 @@ export class ScheduleModel {
   @ApiPropertyOptional({ enum: WEEKDAYS }) dayOfWeek?: string;
   @ApiPropertyOptional({ minimum: 1, maximum: 31 }) dayOfMonth?: number;
   @ApiProperty({ example: 'Europe/Berlin' }) timezone!: string;
-  @ApiProperty({ type: ScheduleDocumentsDto }) documents!: ScheduleDocumentsDto;
+  @ApiProperty({ type: ScheduleDocumentsModel }) documents!: ScheduleDocumentsModel;
   @ApiProperty() crew!: string;
   @ApiProperty({ enum: JOB_STRATEGIES }) strategy!: string;
   @ApiProperty({ type: JobOptionsDto }) options!: JobOptionsDto;

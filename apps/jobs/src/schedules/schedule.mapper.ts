@@ -1,4 +1,9 @@
-import type { Schedule, ScheduleRun } from '@docflow/contracts';
+import {
+  JOB_VIEW_DOCUMENTS,
+  type Schedule,
+  type ScheduleDocumentsView,
+  type ScheduleRun,
+} from '@docflow/contracts';
 import type { ScheduleRunEntity } from './schedule-run.entity';
 import type { ScheduleEntity } from './schedule.entity';
 import type { Timing } from './slots';
@@ -34,7 +39,16 @@ export function toSchedule(
   entity: ScheduleEntity,
   lastRun?: ScheduleRunEntity,
   lastLaunched?: ScheduleRunEntity,
+  maxDocIds = JOB_VIEW_DOCUMENTS,
 ): Schedule {
+  const documents: ScheduleDocumentsView =
+    'docIds' in entity.documents
+      ? {
+          docIds: entity.documents.docIds.slice(0, maxDocIds),
+          docCount: entity.documents.docIds.length,
+          truncated: entity.documents.docIds.length > maxDocIds,
+        }
+      : entity.documents;
   const lastJobId = lastLaunched?.jobIds.at(-1);
   return {
     id: entity.id,
@@ -46,7 +60,7 @@ export function toSchedule(
     ...(entity.dayOfWeek ? { dayOfWeek: entity.dayOfWeek } : {}),
     ...(entity.dayOfMonth !== null ? { dayOfMonth: entity.dayOfMonth } : {}),
     timezone: entity.timezone,
-    documents: entity.documents,
+    documents,
     crew: entity.crew,
     strategy: entity.strategy,
     options: entity.options,

@@ -14,7 +14,7 @@ export const schedulerConfigFields = {
   /** Attempts at launching a run's jobs when the failure is transient (a service unavailable). */
   SCHEDULER_MAX_ATTEMPTS: positiveInt(8),
   /** Documents one run takes at most (in several jobs of at most MAX_DOCS_PER_JOB each). */
-  SCHEDULE_MAX_DOCS_PER_RUN: positiveInt(10_000),
+  SCHEDULE_MAX_DOCS_PER_RUN: positiveInt(50_000),
   MAX_SCHEDULES_PER_USER: positiveInt(100),
 } satisfies Record<string, z.ZodType>;
 

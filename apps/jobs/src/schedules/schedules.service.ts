@@ -3,6 +3,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   DomainError,
   ErrorCode,
+  JOB_LIST_VIEW_DOCUMENTS,
+  JOB_VIEW_DOCUMENTS,
   PAGE_LIMIT_DEFAULT,
   UsersDocsSubjects,
   type CreateScheduleRequest,
@@ -98,7 +100,7 @@ export class SchedulesService {
       request.cursor ? decodeCursor(request.cursor) : undefined,
     );
     const page = toPage(rows, limit, (row) => row);
-    return { ...page, items: await this.withRuns(page.items) };
+    return { ...page, items: await this.withRuns(page.items, JOB_LIST_VIEW_DOCUMENTS) };
   }
 
   /** Pauses (no slot runs while paused), resumes (from the first slot after now), renames. */
@@ -151,12 +153,12 @@ export class SchedulesService {
     return toPage(rows, limit, toScheduleRun);
   }
 
-  private async withRuns(schedules: ScheduleEntity[]): Promise<Schedule[]> {
+  private async withRuns(schedules: ScheduleEntity[], maxDocIds = JOB_VIEW_DOCUMENTS): Promise<Schedule[]> {
     const ids = schedules.map((s) => s.id);
     const [latest, launched] = await Promise.all([
       this.schedules.latestRuns(ids),
       this.schedules.latestRuns(ids, 'launched'),
     ]);
-    return schedules.map((s) => toSchedule(s, latest.get(s.id), launched.get(s.id)));
+    return schedules.map((s) => toSchedule(s, latest.get(s.id), launched.get(s.id), maxDocIds));
   }
 }
