@@ -51,7 +51,12 @@ interface FakeDocument extends DocumentSummary {
 class FakeUsersDocs {
   readonly users = new Set<string>();
   readonly documents: FakeDocument[] = [];
-  readonly listFilters: DocumentListFilter[] = [];
+  readonly listFilters: { userId: string; filter: DocumentListFilter }[] = [];
+
+  /** The filter of the user's latest listing (other schedules' runs launch concurrently). */
+  lastFilter(userId: string): DocumentListFilter | undefined {
+    return this.listFilters.filter((l) => l.userId === userId).at(-1)?.filter;
+  }
   unavailable = false;
   private subscription?: Subscription;
 
@@ -119,7 +124,7 @@ class FakeUsersDocs {
       case UsersDocsSubjects.documentList: {
         const request = data as unknown as ListDocumentsRequest;
         const filter = request.filter ?? {};
-        this.listFilters.push(filter);
+        this.listFilters.push({ userId, filter });
         const items = this.documents
           .filter(
             (d) =>
@@ -443,7 +448,7 @@ describe('the scheduler on PostgreSQL', () => {
     const jobs = await Promise.all(run!.job_ids.map((jobId) => replica.jobs.get({ userId, jobId })));
     expect(jobs.flatMap((j) => j.docIds)).toEqual(fresh);
     expect(jobs.flatMap((j) => j.docIds)).not.toContain(old);
-    expect(usersDocs.listFilters.at(-1)).toEqual({
+    expect(usersDocs.lastFilter(userId)).toEqual({
       status: 'uploaded',
       kind: 'upload',
       contentType: 'text/plain',
@@ -453,7 +458,7 @@ describe('the scheduler on PostgreSQL', () => {
 
     now = new Date('2026-06-11T12:00:00Z');
     await replica.scheduler.tick();
-    expect(usersDocs.listFilters.at(-1)).toMatchObject({
+    expect(usersDocs.lastFilter(userId)).toMatchObject({
       uploadedAfter: '2026-06-10T12:00:00.000Z',
       uploadedUntil: '2026-06-11T12:00:00.000Z',
     });
