@@ -43,6 +43,11 @@ export default tseslint.config(
             { sourceTag: 'scope:users-docs', onlyDependOnLibsWithTags: ['scope:shared', 'scope:users-docs'] },
             { sourceTag: 'scope:jobs', onlyDependOnLibsWithTags: ['scope:shared', 'scope:jobs'] },
             { sourceTag: 'scope:worker', onlyDependOnLibsWithTags: ['scope:shared', 'scope:worker'] },
+            { sourceTag: 'scope:key-vault', onlyDependOnLibsWithTags: ['scope:shared', 'scope:key-vault'] },
+            {
+              sourceTag: 'scope:user-details',
+              onlyDependOnLibsWithTags: ['scope:shared', 'scope:user-details'],
+            },
           ],
         },
       ],

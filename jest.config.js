@@ -12,6 +12,7 @@ const moduleNameMapper = {
   '^@docflow/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts',
   // Test doubles a library ships for other projects' tests (never imported by production code).
   '^@docflow/workflow-engine/testing$': '<rootDir>/libs/workflow-engine/src/argo/testing/fake-kube-api.ts',
+  '^@docflow/agents/testing$': '<rootDir>/libs/agents/src/testing/openai-compatible-server.ts',
 };
 const common = {
   rootDir: __dirname,
@@ -35,7 +36,7 @@ module.exports = {
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/{apps,libs}/**/src/**/*.int-spec.ts'],
+      testMatch: ['<rootDir>/{apps,libs}/**/src/**/*.int-spec.ts', '<rootDir>/tools/**/*.int-spec.ts'],
       globalSetup: '<rootDir>/tools/jest/services-setup.js',
     },
     {

@@ -267,7 +267,13 @@ describe('documents through the local platform', () => {
     expect((await json(`${platform.health}/live`)).body).toEqual({ status: 'ok' });
     expect((await json(`${platform.health}/ready`)).body).toEqual({
       status: 'ok',
-      checks: { nats: { status: 'ok' }, 'users-docs': { status: 'ok' }, jobs: { status: 'ok' } },
+      checks: {
+        nats: { status: 'ok' },
+        'users-docs': { status: 'ok' },
+        jobs: { status: 'ok' },
+        'key-vault': { status: 'ok' },
+        'user-details': { status: 'ok' },
+      },
     });
   });
 });

@@ -478,6 +478,8 @@ async function main() {
     PRIVATE_HTTP_HOST: '127.0.0.1',
     PRIVATE_HTTP_PORT: String(privatePort),
     STORAGE_WEBHOOK_TOKEN: webhookToken,
+    MASTER_KEY: randomBytes(32).toString('base64'),
+    MASTER_KEY_ID: 'bench',
     LOG_LEVEL: SETTINGS.logLevel,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED:
       process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true',
@@ -491,8 +493,8 @@ async function main() {
   const script = (app, entry) => path.join(ROOT, 'apps', app, 'dist', entry);
 
   // ---- NATS path: the real services, started as the launcher starts them
-  log('Starting the platform (migrations, users-docs, jobs, gateway)');
-  for (const app of ['users-docs', 'jobs']) {
+  log('Starting the platform (migrations, users-docs, jobs, key-vault, user-details, gateway)');
+  for (const app of ['users-docs', 'jobs', 'key-vault', 'user-details']) {
     await runToCompletion({ name: `${app} migrate`, script: script(app, 'migrate.js'), env: serviceEnv });
   }
   const usersDocs = spawnTracked({
@@ -509,7 +511,10 @@ async function main() {
   });
   // Not on the measured path, but the gateway is ready only when every service answers.
   const jobs = spawnTracked({ name: 'jobs', script: script('jobs', 'main.js'), env: serviceEnv, output });
-  const natsServices = [usersDocs, jobs, gateway];
+  const others = ['key-vault', 'user-details'].map((name) =>
+    spawnTracked({ name, script: script(name, 'main.js'), env: serviceEnv, output }),
+  );
+  const natsServices = [usersDocs, jobs, ...others, gateway];
   const natsBase = `http://127.0.0.1:${httpPort}`;
   await waitReady(natsBase, natsServices);
   log(`  ready at ${natsBase} (gateway pid ${gateway.child.pid}, users-docs pid ${usersDocs.child.pid})`);

@@ -42,9 +42,11 @@ function collectHandlers(context, controllers) {
       }
     }
   }
-  // This path measures users-docs only; the gateway's readiness also asks the jobs service, which plays
+  // This path measures users-docs only; the gateway's readiness also asks jobs, key-vault and user-details, which play
   // no part in a document read, so it answers here as present.
-  handlers.set('jobs.health.check', async () => ({ service: 'jobs', status: 'ok', checks: {} }));
+  for (const service of ['jobs', 'key-vault', 'user-details']) {
+    handlers.set(`${service}.health.check`, async () => ({ service, status: 'ok', checks: {} }));
+  }
   for (const required of [UsersDocsSubjects.documentGet, UsersDocsSubjects.healthCheck]) {
     if (!handlers.has(required)) throw new Error(`no in-process handler found for ${required}`);
   }

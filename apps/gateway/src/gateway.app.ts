@@ -5,7 +5,7 @@ import { REQUEST_ID_HEADER } from '@docflow/contracts';
 import { PinoNestLogger, requestIdFrom, type Logger } from '@docflow/observability';
 import type { GatewayConfig } from './config';
 import { createValidationPipe } from './http/validation';
-import { PrivateApiModule, PublicApiModule } from './gateway.modules';
+import { PrivateApiModule, PublicApiModule, type PublicApiOverrides } from './gateway.modules';
 import type { ServiceClient } from '@docflow/messaging';
 
 export const PUBLIC_PREFIX = 'api/v1';
@@ -47,6 +47,7 @@ export async function createGatewayApps(
   config: GatewayConfig,
   services: ServiceClient,
   logger: Logger,
+  overrides: PublicApiOverrides = {},
 ): Promise<GatewayApps> {
   const nestLogger = new PinoNestLogger(logger);
   const build = async (module: ReturnType<typeof PublicApiModule.forRoot>, prefix: string) => {
@@ -59,7 +60,7 @@ export async function createGatewayApps(
     app.useGlobalPipes(createValidationPipe());
     return app;
   };
-  const publicApp = await build(PublicApiModule.forRoot(config, services), PUBLIC_PREFIX);
+  const publicApp = await build(PublicApiModule.forRoot(config, services, overrides), PUBLIC_PREFIX);
   const privateApp = await build(PrivateApiModule.forRoot(config, services), PRIVATE_PREFIX);
   return {
     publicApp,

@@ -1,6 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { AnonymousAuthenticator, AuthenticationGuard, Authenticator } from './auth/authentication.guard';
+import { ApiKeysController } from './apikeys/apikeys.controller';
+import { NoTeamAccess, TeamAccess } from './auth/team-access';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { DocumentsController } from './documents/documents.controller';
 import { JobEventsStream } from './jobs/job-events.stream';
@@ -9,6 +11,7 @@ import { HealthController } from './health/health.controller';
 import { HttpErrorFilter } from './http/error.filter';
 import { RequestContextInterceptor } from './http/request-context.interceptor';
 import { ServiceClient } from '@docflow/messaging';
+import { UserDetailsController } from './user-details/user-details.controller';
 import { SchedulesController } from './schedules/schedules.controller';
 import { UsersController } from './users/users.controller';
 import { JobCallbacksController } from './webhooks/job-callbacks.controller';
@@ -23,23 +26,40 @@ function common(config: GatewayConfig, services: ServiceClient) {
   ];
 }
 
+/** What a caller of `createGatewayApps` may put in place of the defaults (identity's, or a test's). */
+export interface PublicApiOverrides {
+  authenticator?: Authenticator;
+  teamAccess?: TeamAccess;
+}
+
 /** The public API (`/api/v1`): every route passes the authentication guard unless marked `@Public()`. */
 @Module({})
 export class PublicApiModule {
-  static forRoot(config: GatewayConfig, services: ServiceClient): DynamicModule {
+  static forRoot(
+    config: GatewayConfig,
+    services: ServiceClient,
+    overrides: PublicApiOverrides = {},
+  ): DynamicModule {
     return {
       module: PublicApiModule,
       controllers: [
         UsersController,
         DocumentsController,
         JobsController,
+        ApiKeysController,
+        UserDetailsController,
         SchedulesController,
         HealthController,
       ],
       providers: [
         ...common(config, services),
         JobEventsStream,
-        { provide: Authenticator, useClass: AnonymousAuthenticator },
+        overrides.authenticator
+          ? { provide: Authenticator, useValue: overrides.authenticator }
+          : { provide: Authenticator, useClass: AnonymousAuthenticator },
+        overrides.teamAccess
+          ? { provide: TeamAccess, useValue: overrides.teamAccess }
+          : { provide: TeamAccess, useClass: NoTeamAccess },
         { provide: APP_GUARD, useClass: AuthenticationGuard },
       ],
     };

@@ -22,8 +22,11 @@ describe(buildOpenApiDocuments.name, () => {
 
   it('describes exactly the public paths of the issue', () => {
     expect(Object.keys(docs.public.paths).sort()).toEqual([
+      '/api/v1/apikeys',
+      '/api/v1/apikeys/{key_id}',
       '/api/v1/users',
       '/api/v1/users/{user_id}',
+      '/api/v1/users/{user_id}/details',
       '/api/v1/users/{user_id}/docs',
       '/api/v1/users/{user_id}/docs/{doc_id}',
       '/api/v1/users/{user_id}/jobs',
@@ -37,6 +40,7 @@ describe(buildOpenApiDocuments.name, () => {
       '/health/ready',
     ]);
     expect(Object.keys(docs.private.paths).sort()).toEqual([
+      '/api/private/jobs/{job_id}/provider-key',
       '/api/private/webhooks/docs/status',
       '/api/private/webhooks/jobs/{job_id}/events',
       '/api/private/webooks/docs/status',

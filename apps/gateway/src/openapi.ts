@@ -33,8 +33,9 @@ export async function buildOpenApiDocuments(): Promise<{ public: OpenAPIObject; 
       new DocumentBuilder()
         .setTitle('docflow public API')
         .setDescription(
-          'Users and their documents. Documents are uploaded and downloaded straight to and from object ' +
-            'storage with presigned URLs. Every error is `{ "error": { "code", "message", "details"?, "requestId" } }`.',
+          'Users and their documents, jobs, provider keys and user details. Documents are uploaded and ' +
+            'downloaded straight to and from object storage with presigned URLs. Provider keys are stored ' +
+            'encrypted and never returned. Every error is `{ "error": { "code", "message", "details"?, "requestId" } }`.',
         )
         .setVersion(VERSION)
         .addServer('http://127.0.0.1:8080')

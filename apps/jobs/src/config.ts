@@ -51,6 +51,9 @@ export const jobsConfigSchema = z
     DEFAULT_MODEL: z.string().default('extractive'),
     ...schedulerConfigFields,
     LOG_LEVEL: logLevel,
+    /** The HTTP health endpoints (`/health/live`, `/health/ready`) for probes; off unless a port is set. */
+    HEALTH_HOST: z.string().default('127.0.0.1'),
+    HEALTH_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   })
   .superRefine(checkS3Keys);
 

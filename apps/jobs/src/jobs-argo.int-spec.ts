@@ -13,6 +13,12 @@ import { Client } from 'pg';
 import {
   JOB_EVENTS_STREAM,
   JobsSubjects,
+  KeyVaultSubjects,
+  signCallback,
+  type CreateGrantRequest,
+  type Grant,
+  type ResolveKeyForJobRequest,
+  type ResolvedKey,
   jobEventsSubject,
   UsersDocsSubjects,
   jobOutputPrefix,
@@ -54,6 +60,8 @@ describe('jobs on the argo driver', () => {
   const userId = randomUUID();
   const documents = new Map<string, ResolvedDocument>();
   const registered: RegisterOutputRequest[] = [];
+  const USER_KEY_ID = randomUUID();
+  const vault = { grants: new Map<string, string>(), revoked: [] as string[] };
 
   const startJobs = async () => {
     const engine = new ArgoWorkflowEngine({
@@ -127,7 +135,11 @@ describe('jobs on the argo driver', () => {
       const sub = nc.subscribe(subject, {
         callback: (_err, msg) => {
           const packet = msg.json<{ id: string; data: T }>();
-          msg.respond(JSON.stringify({ id: packet.id, response: handler(packet.data), isDisposed: true }));
+          try {
+            msg.respond(JSON.stringify({ id: packet.id, response: handler(packet.data), isDisposed: true }));
+          } catch (error) {
+            msg.respond(JSON.stringify({ id: packet.id, err: error, isDisposed: true }));
+          }
         },
       });
       usersDocs.push(sub);
@@ -151,6 +163,21 @@ describe('jobs on the argo driver', () => {
         createdAt: now,
         updatedAt: now,
       };
+    });
+    // The key vault, played too: one key of the user, grants per job.
+    respond<CreateGrantRequest, Grant>(KeyVaultSubjects.grantCreate, (data) => {
+      if (data.keyId !== USER_KEY_ID || data.ownerId !== userId)
+        throw { code: 'NOT_FOUND', message: 'No such key' };
+      vault.grants.set(data.jobId, data.keyId);
+      return { jobId: data.jobId, keyId: data.keyId, provider: 'openai', expiresAt: data.expiresAt };
+    });
+    respond<ResolveKeyForJobRequest, ResolvedKey>(KeyVaultSubjects.keyResolveForJob, (data) => {
+      if (vault.grants.get(data.jobId) !== data.keyId) throw { code: 'NOT_FOUND', message: 'No such key' };
+      return { keyId: data.keyId, provider: 'openai', key: 'sk-the-users-own-key-0123456789' };
+    });
+    respond<{ jobId: string }, { revoked: number }>(KeyVaultSubjects.grantRevoke, (data) => {
+      vault.revoked.push(data.jobId);
+      return { revoked: Number(vault.grants.delete(data.jobId)) };
     });
     client = new NatsRpcClient({ servers: env.natsUrl, name: 'test', defaultTimeoutMs: 5_000 });
     client.start();
@@ -336,6 +363,54 @@ describe('jobs on the argo driver', () => {
     ).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await client.send(JobsSubjects.jobCancel, { userId, jobId: created.id });
   }, 120_000);
+
+  it("grants the job the user's stored key, hands it to the job's signed step only, and revokes it at the end", async () => {
+    await expect(
+      client.send(JobsSubjects.jobCreate, {
+        userId,
+        docIds: newDocs(1),
+        options: { apiKeyId: randomUUID() },
+      }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND', details: [{ field: 'options.apiKeyId' }] });
+    const created = await client.send<Job>(JobsSubjects.jobCreate, {
+      userId,
+      docIds: newDocs(1),
+      options: { apiKeyId: USER_KEY_ID },
+    });
+    expect(vault.grants.get(created.id)).toBe(USER_KEY_ID);
+    // The manifest names the key; the Workflow does not even do that.
+    const manifest = JSON.parse(
+      (await storage.getBytes(`users/${userId}/jobs/${created.id}/manifest.json`, 1_000_000))!.toString(
+        'utf8',
+      ),
+    ) as { apiKeyId?: string };
+    expect(manifest.apiKeyId).toBe(USER_KEY_ID);
+    expect(JSON.stringify(fake.workflow(NAMESPACE, workflowNameFor(created.id)))).not.toContain(USER_KEY_ID);
+
+    const pg = new Client({ connectionString: env.databaseUrl });
+    await pg.connect();
+    const { callback_secret: secret } = (
+      await pg.query('SELECT callback_secret FROM jobs.jobs WHERE id = $1', [created.id])
+    ).rows[0] as { callback_secret: string };
+    await pg.end();
+    const ask = (keyId: string, signWith = secret) => {
+      const body = JSON.stringify({ keyId });
+      const timestamp = Math.floor(Date.now() / 1000);
+      return client.send<ResolvedKey>(JobsSubjects.stepProviderKey, {
+        jobId: created.id,
+        body,
+        timestamp: String(timestamp),
+        signature: signCallback(signWith, timestamp, body),
+      });
+    };
+    await expect(ask(USER_KEY_ID)).resolves.toMatchObject({ key: 'sk-the-users-own-key-0123456789' });
+    await expect(ask(USER_KEY_ID, 'not-the-job-secret')).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    await expect(ask(randomUUID())).rejects.toMatchObject({ code: 'NOT_FOUND' });
+
+    await client.send(JobsSubjects.jobCancel, { userId, jobId: created.id });
+    await waitFor(() => vault.revoked.includes(created.id), { description: 'the grant to be revoked' });
+    await expect(ask(USER_KEY_ID)).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
 
   it('follows a failed Workflow: the job fails', async () => {
     const created = await client.send<Job>(JobsSubjects.jobCreate, { userId, docIds: newDocs(1) });

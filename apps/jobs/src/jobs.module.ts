@@ -22,6 +22,7 @@ import { ApplyJobEventUseCase } from './jobs/apply-job-event.usecase';
 import { JobsController } from './jobs/jobs.controller';
 import { JobsRepository } from './jobs/jobs.repository';
 import { JobsService, WORKFLOW_ENGINE } from './jobs/jobs.service';
+import { StepKeysUseCase } from './jobs/step-keys.usecase';
 import { scheduleControllers, scheduleProviders } from './schedules';
 
 export function createWorkflowEngine(config: JobsConfig): WorkflowEngine {
@@ -104,7 +105,9 @@ class JobsLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
         this.logger.error({ msg: 'workflow watch ended', error: (error as Error).message }),
       );
     // Jobs left behind by a crash or a restart: at once, then on a timer (a Workflow deleted under us).
-    void this.recover(0);
+    this.recover(0).catch((error: unknown) =>
+      this.logger.error({ msg: 'recovery at start-up failed', error: (error as Error).message }),
+    );
     this.every(this.config.RECOVERY_SWEEP_MS, () => this.recover(60_000));
     // Events an earlier publish could not deliver.
     this.every(this.config.OUTBOX_SWEEP_MS, () => this.outbox.sweep());
@@ -184,6 +187,7 @@ export class JobsModule {
         OutboxRelay,
         CallbackInbox,
         ApplyJobEventUseCase,
+        StepKeysUseCase,
         JobsService,
         JobsLifecycle,
         ...scheduleProviders,

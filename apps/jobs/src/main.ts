@@ -3,7 +3,13 @@ import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { ConfigError, redactConfig } from '@docflow/config';
 import { PinoNestLogger, createLogger } from '@docflow/observability';
-import { RequestContextInterceptor, RpcErrorFilter } from '@docflow/messaging';
+import {
+  RequestContextInterceptor,
+  RpcErrorFilter,
+  followConnection,
+  startHealthServer,
+} from '@docflow/messaging';
+import { HealthController } from './health/health.controller';
 import { jobsConfigSchema, loadJobsConfig } from './config';
 import { JobsModule } from './jobs.module';
 
@@ -26,7 +32,17 @@ async function bootstrap(): Promise<void> {
   app.useGlobalFilters(new RpcErrorFilter());
   app.useGlobalInterceptors(new RequestContextInterceptor());
   app.enableShutdownHooks();
+  const natsConnected = followConnection(app.status);
   await app.listen();
+  if (config.HEALTH_PORT) {
+    const health = app.get(HealthController);
+    await startHealthServer({
+      host: config.HEALTH_HOST,
+      port: config.HEALTH_PORT,
+      check: () => health.check(),
+      natsConnected,
+    });
+  }
   logger.info({ config: redactConfig(jobsConfigSchema, config) }, 'jobs listening on NATS');
 }
 

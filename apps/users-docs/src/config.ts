@@ -13,6 +13,9 @@ export const usersDocsConfigSchema = z
     DOWNLOAD_URL_TTL_SECONDS: positiveInt(900).pipe(z.number().max(7 * 24 * 3600)),
     MAX_DOCUMENT_SIZE_BYTES: positiveInt(100 * 1024 * 1024),
     LOG_LEVEL: logLevel,
+    /** The HTTP health endpoints (`/health/live`, `/health/ready`) for probes; off unless a port is set. */
+    HEALTH_HOST: z.string().default('127.0.0.1'),
+    HEALTH_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   })
   .superRefine(checkS3Keys);
 

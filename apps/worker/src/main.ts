@@ -64,16 +64,21 @@ async function main(): Promise<number> {
     process.stdin.on('end', orphaned).on('close', orphaned).on('error', orphaned).resume();
     for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   }
+  const callbacks = new CallbackClient({
+    baseUrl: config.DOCFLOW_CALLBACK_URL,
+    secret: config.DOCFLOW_CALLBACK_SECRET,
+    logger,
+  });
   const useCase = new RunStepUseCase({
     storage,
-    callbacks: new CallbackClient({
-      baseUrl: config.DOCFLOW_CALLBACK_URL,
-      secret: config.DOCFLOW_CALLBACK_SECRET,
-      logger,
-    }),
-    transformerFor: (manifest) =>
+    callbacks,
+    // A job started with a stored key gets it from the vault (in memory only); otherwise the step's own
+    // configured key, if any.
+    transformerFor: async (manifest) =>
       new CrewTransformer(manifest, {
-        apiKey: config.DOCFLOW_PROVIDER_API_KEY,
+        apiKey: manifest.apiKeyId
+          ? (await callbacks.providerKey(manifest.jobId, manifest.apiKeyId)).key
+          : config.DOCFLOW_PROVIDER_API_KEY,
         baseURL: config.DOCFLOW_PROVIDER_BASE_URL,
         timeoutMs: config.DOCFLOW_MODEL_TIMEOUT_MS,
       }),

@@ -16,6 +16,7 @@ import {
 } from '@docflow/contracts';
 import { LocalS3Server, freePort } from '@docflow/local-platform';
 import { ObjectStorage } from '@docflow/storage';
+import { startOpenAiCompatibleServer } from '@docflow/agents/testing';
 import { makeDocx, makePdf } from './extract/fixtures';
 
 const WORKER = resolve(__dirname, '../dist/main.js');
@@ -27,6 +28,8 @@ interface Receiver {
   badSignatures: number;
   /** When set, the receiver does not answer an event matching it until released. */
   hold?: (e: JobEvent) => boolean;
+  /** Answers a signed provider-key request (`POST …/jobs/{job_id}/provider-key`). */
+  providerKey?: (jobId: string, keyId: string) => { status: number; body: unknown };
   held?: () => void;
   server: Server;
 }
@@ -48,6 +51,12 @@ async function startReceiver(): Promise<Receiver> {
         req.headers[CALLBACK_SIGNATURE_HEADER] as string,
         body,
       );
+      const keyRequest = /^\/api\/private\/jobs\/([^/]+)\/provider-key$/.exec(req.url ?? '');
+      if (check.ok && keyRequest && receiver.providerKey) {
+        const answer = receiver.providerKey(keyRequest[1]!, (JSON.parse(body) as { keyId: string }).keyId);
+        res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
+        return;
+      }
       if (!check.ok || !/^\/api\/private\/webhooks\/jobs\/[^/]+\/events$/.test(req.url ?? '')) {
         receiver.badSignatures++;
         res.writeHead(401).end();
@@ -351,6 +360,54 @@ describe('docflow-worker', () => {
     });
     expect(await noSecret.exit).toBe(WorkerExitCode.USAGE);
     expect(noSecret.output.join('')).toContain('DOCFLOW_CALLBACK_SECRET');
+  });
+
+  it("runs with the job's stored key, fetched from the platform and never written anywhere", async () => {
+    const key = 'sk-stored-in-the-vault-0123456789';
+    const model = await startOpenAiCompatibleServer({ apiKey: key });
+    try {
+      const job = await seedJob([{ name: 'a.txt', contentType: 'text/plain', bytes: Buffer.from(REPORT) }]);
+      const manifest = {
+        ...job.manifest,
+        model: { provider: 'openai', model: 'gpt-test' },
+        apiKeyId: 'key-1',
+      };
+      await storage.put(
+        `users/user-1/jobs/${job.jobId}/manifest.json`,
+        JSON.stringify(manifest),
+        'application/json',
+      );
+      const asked: string[] = [];
+      receiver.providerKey = (jobId, keyId) => {
+        asked.push(`${jobId}/${keyId}`);
+        return { status: 200, body: { keyId, provider: 'openai', key } };
+      };
+      const run = worker(job.args, { DOCFLOW_PROVIDER_BASE_URL: model.baseURL, LOG_LEVEL: 'trace' });
+      expect(await run.exit).toBe(WorkerExitCode.OK);
+      expect(asked).toEqual([`${job.jobId}/key-1`]);
+      expect(model.stats.completions).toBeGreaterThan(0);
+      expect(receiver.events.filter((e) => e.type === 'doc_completed')).toHaveLength(1);
+      expect(run.output.join('')).not.toContain(key);
+      const sidecar = await storage.getBytes(`users/user-1/jobs/${job.jobId}/outputs/d0.json`, 1_000_000);
+      expect(sidecar!.toString('utf8')).not.toContain(key);
+
+      // The job ended meanwhile: the platform refuses the key, and the step fails for good (65), not retried.
+      const again = await seedJob([{ name: 'b.txt', contentType: 'text/plain', bytes: Buffer.from(REPORT) }]);
+      await storage.put(
+        `users/user-1/jobs/${again.jobId}/manifest.json`,
+        JSON.stringify({ ...again.manifest, model: manifest.model, apiKeyId: 'key-1' }),
+        'application/json',
+      );
+      receiver.providerKey = () => ({
+        status: 409,
+        body: { error: { code: 'CONFLICT', message: 'the job is already cancelled' } },
+      });
+      const refused = worker(again.args, { DOCFLOW_PROVIDER_BASE_URL: model.baseURL });
+      expect(await refused.exit).toBe(WorkerExitCode.PERMANENT);
+      expect(refused.output.join('')).toContain('the job is already cancelled');
+    } finally {
+      await model.close();
+    }
   });
 
   it('never writes the callback secret or the provider key to its output', async () => {

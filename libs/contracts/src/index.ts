@@ -7,3 +7,6 @@ export * from './job-callbacks';
 export * from './jobs-api';
 export * from './schedules-api';
 export * from './identity-events';
+export * from './key-vault';
+export * from './audit';
+export * from './user-details';

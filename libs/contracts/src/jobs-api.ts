@@ -11,6 +11,8 @@ export const JobsSubjects = {
   jobInputs: 'jobs.job.inputs',
   /** A step's signed callback, verified and applied by the jobs service. */
   eventRecord: 'jobs.event.record',
+  /** A step's signed request for its job's provider key (answered from the vault while the job's grant lives). */
+  stepProviderKey: 'jobs.step.provider-key',
 } as const;
 
 /** JetStream: every job event, on `jobs.events.<job_id>`, kept in the stream `JOB_EVENTS`. */
@@ -83,7 +85,12 @@ export interface CreateJobRequest {
   crew?: string;
   flowId?: string;
   strategy?: JobStrategy;
-  options?: { params?: Record<string, string>; model?: { provider: string; model: string } };
+  options?: {
+    params?: Record<string, string>;
+    model?: { provider: string; model: string };
+    /** A stored provider key of the user (`POST /apikeys`) the job's steps use. */
+    apiKeyId?: string;
+  };
   idempotencyKey?: string;
 }
 
@@ -130,6 +137,9 @@ export interface RecordEventRequest {
   /** The raw body, exactly as signed. */
   body: string;
 }
+
+/** A step asks for its job's provider key: signed like a callback, the body `{"keyId": "<id>"}`. */
+export type StepProviderKeyRequest = RecordEventRequest;
 
 /**
  * JetStream: callbacks the gateway accepted while the jobs service could not be reached, on

@@ -43,6 +43,12 @@ export interface JobManifest {
   strategy: JobStrategy;
   /** Provider and model for agents whose crew leaves them open (`offline` by default). */
   model: { provider: string; model: string };
+  /**
+   * The stored provider key the job runs with (its id, never the key): the step asks the platform for it with a
+   * signed request (`POST {callback base}/jobs/{job_id}/provider-key`), which the vault answers while the job's
+   * grant lives.
+   */
+  apiKeyId?: string;
   documents: ManifestDocument[];
   chunks: ManifestChunk[];
   /** Outputs go under `users/{user_id}/jobs/{job_id}/outputs/`. */

@@ -24,6 +24,8 @@ export type UsersDocsSubject = (typeof UsersDocsSubjects)[keyof typeof UsersDocs
 /** The queue group each service subscribes with. */
 export const QueueGroups = {
   usersDocs: 'users-docs',
+  keyVault: 'key-vault',
+  userDetails: 'user-details',
 } as const;
 
 /** Header that carries the request id through HTTP, NATS and workflow steps. */

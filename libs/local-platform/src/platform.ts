@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { redactUrlPassword as redactUrl } from '@docflow/config';
 import { postgresAnswers } from '@docflow/database';
@@ -40,10 +40,37 @@ export interface LocalPlatform {
 
 const LOCAL_S3_CREDENTIALS = { S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER' };
 
+/** The services, in start order (the gateway last: it is ready only when every one of them answers). */
+export const LOCAL_SERVICES = ['users-docs', 'jobs', 'key-vault', 'user-details'] as const;
+
+/**
+ * The key vault's master key for local runs: MASTER_KEY / MASTER_KEY_ID from the environment when set, else a
+ * random key made on the first start and kept in `<DOCFLOW_HOME>/key-vault/master-key.json` (mode 0600, outside
+ * git: `.docflow/` is ignored). Losing that file makes the locally stored provider keys unreadable. A cluster
+ * takes the key from a Kubernetes Secret instead (docs/key-vault.md).
+ */
+export function localMasterKey(
+  home: string,
+  env: Record<string, string | undefined>,
+): { MASTER_KEY: string; MASTER_KEY_ID: string } {
+  if (env.MASTER_KEY) return { MASTER_KEY: env.MASTER_KEY, MASTER_KEY_ID: env.MASTER_KEY_ID ?? 'v1' };
+  const directory = join(home, 'key-vault');
+  const file = join(directory, 'master-key.json');
+  if (!existsSync(file)) {
+    mkdirSync(directory, { recursive: true, mode: 0o700 });
+    const made = { id: 'local-1', key: randomBytes(32).toString('base64') };
+    writeFileSync(file, `${JSON.stringify(made, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  }
+  chmodSync(file, 0o600);
+  const stored = JSON.parse(readFileSync(file, 'utf8')) as { id: string; key: string };
+  return { MASTER_KEY: stored.key, MASTER_KEY_ID: stored.id };
+}
+
 /**
  * Runs the whole platform on one machine: PostgreSQL and NATS where they already answer (or embedded
  * ones), a local S3 server whose events reach the private webhook as MinIO's would, the migrations,
- * then users-docs and the gateway as child processes. `stop()` ends only what it started.
+ * then users-docs, jobs, key-vault, user-details and the gateway as child processes. `stop()` ends only what it
+ * started.
  */
 export async function startLocalPlatform(options: LocalPlatformOptions): Promise<LocalPlatform> {
   const env = { ...process.env, ...options.env };
@@ -161,20 +188,24 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       // jobs: steps run on this machine, as processes of the worker, and call back the private API
       WORKFLOW_ENGINE: 'local',
       STEP_CALLBACK_URL: privateUrl,
+      // key-vault: the master key (the other services never read it)
+      ...localMasterKey(home, env),
+      // user-details: who starts on the team plan (docs/user-details.md)
+      TEAM_PLAN_EMAIL_DOMAINS: env.TEAM_PLAN_EMAIL_DOMAINS ?? '',
       LOG_LEVEL: env.LOG_LEVEL ?? 'info',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED:
         env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true',
     };
 
     const script = (app: string, entry: string) => join(options.root, 'apps', app, 'dist', entry);
-    for (const app of ['users-docs', 'jobs']) {
+    for (const app of LOCAL_SERVICES) {
       step();
       log(`migrate    ${app}`);
       const migrateOutput: string[] = [];
       const migrate = spawnService({
         name: `${app} migrate`,
         script: script(app, 'migrate.js'),
-        env: serviceEnv,
+        env: withoutMasterKey(serviceEnv),
         output: (_name, line) => migrateOutput.push(line),
       });
       services.push(migrate);
@@ -193,7 +224,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     const supervise = (app: string) => {
       const exits: number[] = [];
       const launch = () => {
-        const service = spawnService({ name: app, script: script(app, 'main.js'), env: serviceEnv, output });
+        // Each service gets what it reads; the master key goes to key-vault alone.
+        const own = app === 'key-vault' ? serviceEnv : withoutMasterKey(serviceEnv);
+        const service = spawnService({ name: app, script: script(app, 'main.js'), env: own, output });
         services.push(service);
         void service.exited.then((code) => {
           if (stopped) return;
@@ -215,7 +248,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       };
       launch();
     };
-    for (const app of ['users-docs', 'jobs', 'gateway']) supervise(app);
+    for (const app of [...LOCAL_SERVICES, 'gateway']) supervise(app);
 
     const publicUrl = `http://${httpHost}:${httpPort}/api/v1`;
     const readyUrl = `http://${httpHost}:${httpPort}/health/ready`;
@@ -234,4 +267,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     await stop();
     throw error;
   }
+}
+
+function withoutMasterKey(env: Record<string, string>): Record<string, string> {
+  const { MASTER_KEY: _key, MASTER_KEY_ID: _id, ...rest } = env;
+  return rest;
 }

@@ -3,3 +3,4 @@ export * from './nats-rpc.client';
 export * from './rpc-error.filter';
 export * from './request-context.interceptor';
 export * from './streams';
+export * from './health-server';

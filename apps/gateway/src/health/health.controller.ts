@@ -1,7 +1,13 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { JobsSubjects, UsersDocsSubjects, type HealthReport } from '@docflow/contracts';
+import {
+  JobsSubjects,
+  KeyVaultSubjects,
+  UserDetailsSubjects,
+  UsersDocsSubjects,
+  type HealthReport,
+} from '@docflow/contracts';
 import { Public } from '../auth/public.decorator';
 import { ServiceClient } from '@docflow/messaging';
 
@@ -11,6 +17,8 @@ type Check = { status: 'ok' | 'fail'; detail?: string };
 const DOWNSTREAM: Record<string, string> = {
   'users-docs': UsersDocsSubjects.healthCheck,
   jobs: JobsSubjects.healthCheck,
+  'key-vault': KeyVaultSubjects.healthCheck,
+  'user-details': UserDetailsSubjects.healthCheck,
 };
 
 @ApiTags('health')

@@ -1,6 +1,14 @@
 // Response shapes for the OpenAPI description. They mirror the types in @docflow/contracts.
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { DOCUMENT_KINDS, DOCUMENT_STATUSES, ErrorCode } from '@docflow/contracts';
+import {
+  API_KEY_PROVIDERS,
+  DOCUMENT_KINDS,
+  DOCUMENT_STATUSES,
+  ErrorCode,
+  PLANS,
+  SETUP_STATUSES,
+  SUBSCRIPTION_STATUSES,
+} from '@docflow/contracts';
 
 export class UserModel {
   @ApiProperty({ format: 'uuid' }) id!: string;
@@ -156,4 +164,42 @@ export class JobInputPageModel {
 export class JobPageModel {
   @ApiProperty({ type: [JobModel] }) items!: JobModel[];
   @ApiPropertyOptional() nextCursor?: string;
+}
+
+export class ApiKeyModel {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: API_KEY_PROVIDERS }) provider!: string;
+  @ApiProperty({ description: 'The last four characters of the key', example: 'x7Qa' }) last4!: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'Present for a team-owned key' }) teamId?: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+}
+
+export class ApiKeyPageModel {
+  @ApiProperty({ type: [ApiKeyModel] }) items!: ApiKeyModel[];
+  @ApiPropertyOptional() nextCursor?: string;
+}
+
+export class QuotaModel {
+  @ApiProperty() maxDocuments!: number;
+  @ApiProperty() maxStorageBytes!: number;
+  @ApiProperty() maxJobsPerDay!: number;
+}
+
+export class UserDetailsModel {
+  @ApiProperty({ format: 'uuid' }) userId!: string;
+  @ApiProperty() displayName!: string;
+  @ApiPropertyOptional() bio?: string;
+  @ApiProperty({ example: 'en' }) locale!: string;
+  @ApiProperty({ example: 'UTC' }) timezone!: string;
+  @ApiPropertyOptional({ format: 'uri' }) avatarUrl?: string;
+  @ApiProperty({ enum: PLANS, description: 'Set by billing and platform administrators' }) plan!: string;
+  @ApiProperty({ enum: SUBSCRIPTION_STATUSES, description: 'Set by billing and platform administrators' })
+  subscriptionStatus!: string;
+  @ApiProperty({ type: QuotaModel }) quota!: QuotaModel;
+  @ApiPropertyOptional({ format: 'uuid', description: 'The team created at setup, for plans that get one' })
+  defaultTeamId?: string;
+  @ApiProperty({ enum: SETUP_STATUSES }) setupStatus!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
 }

@@ -55,6 +55,16 @@ export class JobOptionsDto {
   @ValidateNested()
   @Type(() => ModelChoiceDto)
   model?: ModelChoiceDto;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      'A provider key you stored (`POST /apikeys`) for the model calls: the steps get it from the vault while ' +
+      'the job runs, never through a workflow parameter',
+  })
+  @IsOptional()
+  @IsUUID('all', { message: 'must be a key id (UUID)' })
+  apiKeyId?: string;
 }
 
 export class CreateJobDto {

@@ -13,6 +13,7 @@ import {
   type BufferedCallback,
   type RecordEventRequest,
   type RecordEventResult,
+  type ResolvedKey,
 } from '@docflow/contracts';
 import { STREAMS, ServiceClient, ensureStream } from '@docflow/messaging';
 import { ErrorModel } from '../http/api-models';
@@ -70,6 +71,37 @@ export class JobCallbacksController {
       reply.status(202);
       return { accepted: true, duplicate: false, buffered: true };
     }
+  }
+
+  /** The body is passed on byte for byte, as for events: the HMAC covers exactly what the step sent. */
+  @Post('jobs/:job_id/provider-key')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "A workflow step asks for its job's provider key",
+    description:
+      'Signed like an event with the per-job secret; the body is `{"keyId": "<id>"}`, the key the job was started ' +
+      'with. Answered from the vault while the job runs (its grant is revoked when it ends).',
+  })
+  @ApiResponse({ status: 200, description: '`{ keyId, provider, key }`' })
+  @ApiResponse({ status: 401, type: ErrorModel, description: 'Missing, stale or wrong signature' })
+  @ApiResponse({ status: 404, type: ErrorModel, description: 'Not the key of this job' })
+  @ApiResponse({ status: 409, type: ErrorModel, description: 'The job has ended' })
+  providerKey(
+    @Param('job_id', uuidParam('job_id')) jobId: string,
+    @Req() request: RawBodyRequest<FastifyRequest>,
+  ): Promise<ResolvedKey> {
+    const body = request.rawBody?.toString('utf8');
+    if (!body) throw DomainError.validation('body', 'is required');
+    const header = (name: string) => {
+      const value = request.headers[name];
+      return typeof value === 'string' ? value : undefined;
+    };
+    return this.services.send<ResolvedKey>(JobsSubjects.stepProviderKey, {
+      jobId,
+      body,
+      timestamp: header(CALLBACK_TIMESTAMP_HEADER),
+      signature: header(CALLBACK_SIGNATURE_HEADER),
+    });
   }
 
   private async buffer(callback: RecordEventRequest): Promise<boolean> {

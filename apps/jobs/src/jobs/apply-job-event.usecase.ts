@@ -6,6 +6,8 @@ import {
   ErrorCode,
   JOB_EVENT_TYPES,
   JOB_STAGES,
+  KeyVaultSubjects,
+  type RevokeGrantsRequest,
   UsersDocsSubjects,
   jobOutputPrefix,
   verifyCallback,
@@ -179,6 +181,7 @@ export class ApplyJobEventUseCase {
     }
 
     const now = this.clock.now();
+    let ended = false;
     const fresh = await this.jobs.withLockedJob(job.id, async (tx, locked) => {
       if (await this.jobs.hasEvent(tx, locked.id, event.id)) return false;
       if (isTerminal(locked.status)) {
@@ -235,13 +238,34 @@ export class ApplyJobEventUseCase {
         createdAt: now,
       });
       const final = countedFinalStatus(locked);
-      if (final) await this.finish(tx, locked, final, now);
+      if (final) {
+        await this.finish(tx, locked, final, now);
+        ended = true;
+      }
       locked.updatedAt = now;
       await tx.save(locked);
       return true;
     });
     if (fresh) void this.outbox.flush(job.id);
+    if (ended) this.ended(job);
     return fresh === true;
+  }
+
+  /**
+   * After a job ended (committed): its grant on a provider key stops at once rather than at expiry. Best effort:
+   * a grant that could not be revoked still expires with the job's deadline.
+   */
+  ended(job: Pick<JobEntity, 'id' | 'apiKeyId'>): void {
+    if (!job.apiKeyId) return;
+    this.services
+      .send(KeyVaultSubjects.grantRevoke, { jobId: job.id } satisfies RevokeGrantsRequest)
+      .catch((error: unknown) =>
+        this.logger.warn({
+          msg: "could not revoke the job's key grant; it expires with the job",
+          jobId: job.id,
+          error: (error as Error).message,
+        }),
+      );
   }
 
   /** The engine says the workflow runs: the job is `running` (and `job_started` recorded) if it was not yet. */

@@ -42,6 +42,10 @@ export class JobEntity {
   @Column({ name: 'workflow_name', type: 'varchar', length: 63, nullable: true })
   workflowName!: string | null;
 
+  /** The stored provider key the steps use (granted to this job by the vault until it ends). */
+  @Column({ name: 'api_key_id', type: 'uuid', nullable: true })
+  apiKeyId!: string | null;
+
   @Column({ name: 'manifest_key', type: 'varchar', length: 1024 })
   manifestKey!: string;
 

@@ -11,15 +11,19 @@ import {
   type ListJobsRequest,
   type RecordEventRequest,
   type RecordEventResult,
+  type ResolvedKey,
+  type StepProviderKeyRequest,
 } from '@docflow/contracts';
 import { ApplyJobEventUseCase } from './apply-job-event.usecase';
 import { JobsService } from './jobs.service';
+import { StepKeysUseCase } from './step-keys.usecase';
 
 @Controller()
 export class JobsController {
   constructor(
     private readonly jobs: JobsService,
     private readonly events: ApplyJobEventUseCase,
+    private readonly keys: StepKeysUseCase,
   ) {}
 
   @MessagePattern(JobsSubjects.jobCreate)
@@ -45,6 +49,11 @@ export class JobsController {
   @MessagePattern(JobsSubjects.jobCancel)
   cancel(@Payload() request: JobRef): Promise<Job> {
     return this.jobs.cancel(request);
+  }
+
+  @MessagePattern(JobsSubjects.stepProviderKey)
+  providerKey(@Payload() request: StepProviderKeyRequest): Promise<ResolvedKey> {
+    return this.keys.providerKey(request);
   }
 
   @MessagePattern(JobsSubjects.eventRecord)

@@ -7,6 +7,10 @@ import {
   JOB_MANIFEST_VERSION,
   PAGE_LIMIT_DEFAULT,
   UsersDocsSubjects,
+  KeyVaultSubjects,
+  GRANT_MAX_TTL_SECONDS,
+  type CreateGrantRequest,
+  type Grant,
   jobManifestKey,
   jobOutputPrefix,
   type CreateJobRequest,
@@ -37,6 +41,8 @@ import { toJob, toJobInput } from './job.mapper';
 import { JobsRepository } from './jobs.repository';
 
 export const WORKFLOW_ENGINE = Symbol('WORKFLOW_ENGINE');
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Documents resolved per request to users-docs. */
 const RESOLVE_BATCH = 1_000;
@@ -103,6 +109,9 @@ export class JobsService {
       }
     }
     const docIds = [...new Set(request.docIds.map((id) => id.toLowerCase()))];
+    const apiKeyId = request.options?.apiKeyId?.toLowerCase() ?? null;
+    if (apiKeyId !== null && !UUID.test(apiKeyId))
+      throw DomainError.validation('options.apiKeyId', 'must be a key id (UUID)');
     if (docIds.length > this.config.MAX_DOCS_PER_JOB) {
       throw DomainError.validation('docIds', `at most ${this.config.MAX_DOCS_PER_JOB} documents per job`);
     }
@@ -158,6 +167,7 @@ export class JobsService {
         ...(d.etag ? { etag: d.etag } : {}),
       })),
       chunks,
+      ...(apiKeyId ? { apiKeyId } : {}),
       outputPrefix: jobOutputPrefix(userId, id),
       limits: {
         maxDocumentBytes: this.config.MAX_DOCUMENT_BYTES,
@@ -165,6 +175,29 @@ export class JobsService {
         modelConcurrency: this.config.MODEL_CONCURRENCY,
       },
     };
+    // The steps may read the user's stored key while the job runs (and an hour after, for the exit handler):
+    // the vault checks the key is the user's own (404 otherwise) and refuses it to any other job.
+    if (apiKeyId) {
+      const expiresAt = new Date(
+        this.clock.now().getTime() +
+          Math.min((this.config.JOB_DEADLINE_SECONDS + 3600) * 1000, GRANT_MAX_TTL_SECONDS * 1000),
+      );
+      try {
+        await this.services.send<Grant>(KeyVaultSubjects.grantCreate, {
+          jobId: id,
+          ownerType: 'user',
+          ownerId: userId,
+          keyId: apiKeyId,
+          expiresAt: expiresAt.toISOString(),
+        } satisfies CreateGrantRequest);
+      } catch (error) {
+        if (error instanceof DomainError && error.code === ErrorCode.NOT_FOUND)
+          throw new DomainError(ErrorCode.NOT_FOUND, 'No such provider key (options.apiKeyId)', [
+            { field: 'options.apiKeyId', message: 'is not a key of yours' },
+          ]);
+        throw error;
+      }
+    }
     const manifestKey = jobManifestKey(userId, id);
     await this.storage.put(manifestKey, JSON.stringify(manifest), 'application/json');
 
@@ -179,6 +212,7 @@ export class JobsService {
       model: manifest.model,
       docIds,
       idempotencyKey: request.idempotencyKey ?? null,
+      apiKeyId,
       engine: this.engine.kind,
       workflowName: null,
       manifestKey,
@@ -237,6 +271,7 @@ export class JobsService {
         await tx.save(locked);
       });
       void this.outbox.flush(id);
+      this.applyEvent.ended(job);
       throw new DomainError(
         ErrorCode.SERVICE_UNAVAILABLE,
         'The workflow engine is unavailable; the job was not started',
@@ -395,7 +430,10 @@ export class JobsService {
       await tx.save(locked);
       return true;
     });
-    if (cancelled) await this.outbox.flush(job.id);
+    if (cancelled) {
+      await this.outbox.flush(job.id);
+      this.applyEvent.ended(job);
+    }
     return this.get(ref);
   }
 

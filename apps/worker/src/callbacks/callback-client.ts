@@ -3,7 +3,9 @@ import {
   CALLBACK_TIMESTAMP_HEADER,
   signCallback,
   type JobEvent,
+  type ResolvedKey,
 } from '@docflow/contracts';
+import { StepError } from '../step/step-error';
 import type { Logger } from '@docflow/observability';
 
 export interface CallbackClientOptions {
@@ -30,6 +32,51 @@ export class CallbackClient {
 
   constructor(private readonly options: CallbackClientOptions) {
     this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  /**
+   * The job's provider key, from the vault through the private API (signed like a callback). Held in memory by
+   * the caller only. A refusal (not this job's key, the job has ended, a bad signature) is permanent; anything
+   * else is retryable.
+   */
+  async providerKey(jobId: string, keyId: string): Promise<ResolvedKey> {
+    const url = `${this.options.baseUrl.replace(/\/$/, '')}/jobs/${encodeURIComponent(jobId)}/provider-key`;
+    const body = JSON.stringify({ keyId });
+    const attempts = this.options.attempts ?? 5;
+    let lastError = '';
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const timestamp = Math.floor(Date.now() / 1000);
+      try {
+        const response = await this.fetchImpl(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            [CALLBACK_TIMESTAMP_HEADER]: String(timestamp),
+            [CALLBACK_SIGNATURE_HEADER]: signCallback(this.options.secret, timestamp, body),
+          },
+          body,
+          signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
+        });
+        if (response.ok) return (await response.json()) as ResolvedKey;
+        const text = await response.text();
+        lastError = `answered ${response.status}`;
+        if ([401, 404, 409].includes(response.status)) {
+          let message = text.slice(0, 300);
+          try {
+            message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? message;
+          } catch {
+            // not JSON: keep the text
+          }
+          throw StepError.permanent(`the job's provider key was refused (${response.status}): ${message}`);
+        }
+      } catch (error) {
+        if (error instanceof StepError) throw error;
+        lastError = (error as Error).message;
+      }
+      if (attempt < attempts)
+        await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** (attempt - 1), 3_000)));
+    }
+    throw StepError.retryable(`the job's provider key could not be fetched: ${lastError}`);
   }
 
   async send(event: JobEvent): Promise<boolean> {

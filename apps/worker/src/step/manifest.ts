@@ -10,6 +10,7 @@ const manifestSchema = z.object({
   params: z.record(z.string(), z.string()),
   strategy: z.enum(JOB_STRATEGIES),
   model: z.object({ provider: z.string().min(1), model: z.string().min(1) }),
+  apiKeyId: z.string().min(1).max(64).optional(),
   documents: z
     .array(
       z.object({

@@ -28,7 +28,7 @@ export interface RunStepDependencies {
   storage: Pick<ObjectStorage, 'bucket' | 'getBytes' | 'getStream' | 'put' | 'head'>;
   callbacks: Pick<CallbackClient, 'send'>;
   /** Builds the transformer for this job's crew, parameters and model. */
-  transformerFor: (manifest: JobManifest) => Transformer;
+  transformerFor: (manifest: JobManifest) => Transformer | Promise<Transformer>;
   logger: Logger;
   signal?: AbortSignal;
   clock?: () => Date;
@@ -77,7 +77,7 @@ export class RunStepUseCase {
     let transformer: Transformer;
     try {
       ({ manifest, chunk } = await this.load(input));
-      transformer = this.deps.transformerFor(manifest);
+      transformer = await this.deps.transformerFor(manifest);
     } catch (error) {
       const { kind, message } = classify(error);
       this.deps.logger.error({

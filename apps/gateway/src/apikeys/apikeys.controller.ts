@@ -1,0 +1,102 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  DomainError,
+  KeyVaultSubjects,
+  type ApiKeyPage,
+  type ApiKeySummary,
+  type AuthPrincipal,
+  type KeyOwner,
+} from '@docflow/contracts';
+import { ServiceClient } from '@docflow/messaging';
+import { CurrentPrincipal, UserRequiredGuard, requireUserId } from '../auth/principal';
+import { TeamAccess, type TeamAction } from '../auth/team-access';
+import { ApiKeyModel, ApiKeyPageModel, ErrorModel } from '../http/api-models';
+import { uuidParam } from '../http/validation';
+import { ApiKeyOwnerQueryDto, CreateApiKeyDto, ListApiKeysQueryDto } from './create-api-key.dto';
+
+@ApiTags('apikeys')
+@ApiResponse({ status: 400, type: ErrorModel, description: 'Invalid input; `details` names each field' })
+@ApiResponse({ status: 401, type: ErrorModel, description: 'Not signed in' })
+@ApiResponse({ status: 503, type: ErrorModel, description: 'A service or the message bus is unavailable' })
+@UseGuards(UserRequiredGuard)
+@Controller('apikeys')
+export class ApiKeysController {
+  constructor(
+    private readonly services: ServiceClient,
+    private readonly teams: TeamAccess,
+  ) {}
+
+  /** The caller's own keys, or a team's when `teamId` is given and the caller may act on that team. */
+  private async ownerFor(
+    principal: AuthPrincipal,
+    teamId: string | undefined,
+    action: TeamAction,
+  ): Promise<KeyOwner> {
+    const userId = requireUserId(principal);
+    if (teamId === undefined) return { ownerType: 'user', ownerId: userId };
+    const team = teamId.toLowerCase();
+    if (!(await this.teams.allows(principal, team, action))) throw DomainError.notFound('team');
+    return { ownerType: 'team', ownerId: team };
+  }
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({
+    summary: 'Store a provider key (encrypted); it is never shown again, only its last four characters',
+  })
+  @ApiResponse({ status: 201, type: ApiKeyModel })
+  @ApiResponse({
+    status: 404,
+    type: ErrorModel,
+    description: 'Unknown team, or not a member who may add keys',
+  })
+  @ApiResponse({ status: 409, type: ErrorModel, description: 'A key with this name exists already' })
+  async create(
+    @CurrentPrincipal() principal: AuthPrincipal,
+    @Body() body: CreateApiKeyDto,
+  ): Promise<ApiKeySummary> {
+    const owner = await this.ownerFor(principal, body.teamId, 'write');
+    return this.services.send(KeyVaultSubjects.keyCreate, {
+      ...owner,
+      actorUserId: requireUserId(principal),
+      name: body.name,
+      provider: body.provider,
+      key: body.key,
+    });
+  }
+
+  @Get()
+  @ApiOperation({ summary: "List your keys (or a team's), newest first, without secrets" })
+  @ApiResponse({ status: 200, type: ApiKeyPageModel })
+  @ApiResponse({ status: 404, type: ErrorModel, description: 'Unknown team, or not a member' })
+  async list(
+    @CurrentPrincipal() principal: AuthPrincipal,
+    @Query() query: ListApiKeysQueryDto,
+  ): Promise<ApiKeyPage> {
+    const owner = await this.ownerFor(principal, query.teamId, 'read');
+    return this.services.send(KeyVaultSubjects.keyList, {
+      ...owner,
+      limit: query.limit,
+      cursor: query.cursor,
+    });
+  }
+
+  @Delete(':key_id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a key; jobs holding a grant for it lose access at once' })
+  @ApiNoContentResponse()
+  @ApiResponse({ status: 404, type: ErrorModel, description: 'No such key of yours (or of the team)' })
+  async delete(
+    @CurrentPrincipal() principal: AuthPrincipal,
+    @Param('key_id', uuidParam('key_id')) keyId: string,
+    @Query() query: ApiKeyOwnerQueryDto,
+  ): Promise<void> {
+    const owner = await this.ownerFor(principal, query.teamId, 'write');
+    await this.services.send(KeyVaultSubjects.keyDelete, {
+      ...owner,
+      actorUserId: requireUserId(principal),
+      keyId,
+    });
+  }
+}

@@ -1,0 +1,58 @@
+import { Body, Controller, Get, Param, Patch, UseGuards } from '@nestjs/common';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { UserDetailsSubjects, type AuthPrincipal, type UserDetails } from '@docflow/contracts';
+import { ServiceClient } from '@docflow/messaging';
+import { CurrentPrincipal, UserRequiredGuard, requireSelfOrAdmin } from '../auth/principal';
+import { ErrorModel, UserDetailsModel } from '../http/api-models';
+import { uuidParam } from '../http/validation';
+import { UpdateUserDetailsDto } from './update-user-details.dto';
+
+@ApiTags('user-details')
+@ApiResponse({ status: 400, type: ErrorModel, description: 'Invalid input; `details` names each field' })
+@ApiResponse({ status: 401, type: ErrorModel, description: 'Not signed in' })
+@ApiResponse({
+  status: 404,
+  type: ErrorModel,
+  description: "Unknown user, another user's id, or a user whose setup has not run yet",
+})
+@ApiResponse({ status: 503, type: ErrorModel, description: 'A service or the message bus is unavailable' })
+@UseGuards(UserRequiredGuard)
+@Controller('users/:user_id/details')
+export class UserDetailsController {
+  constructor(private readonly services: ServiceClient) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Your profile, plan, subscription status and quota' })
+  @ApiResponse({ status: 200, type: UserDetailsModel })
+  get(
+    @CurrentPrincipal() principal: AuthPrincipal,
+    @Param('user_id', uuidParam('user_id')) userId: string,
+  ): Promise<UserDetails> {
+    requireSelfOrAdmin(principal, userId, 'user details');
+    return this.services.send(UserDetailsSubjects.get, { userId });
+  }
+
+  @Patch()
+  @ApiOperation({
+    summary: 'Change your profile (displayName, bio, locale, timezone, avatarUrl)',
+    description:
+      'Only the fields sent change; `null` clears `bio` or `avatarUrl`. Plan, subscription status and quota are ' +
+      'set by billing and platform administrators: sending them answers 400.',
+  })
+  @ApiResponse({ status: 200, type: UserDetailsModel })
+  update(
+    @CurrentPrincipal() principal: AuthPrincipal,
+    @Param('user_id', uuidParam('user_id')) userId: string,
+    @Body() body: UpdateUserDetailsDto,
+  ): Promise<UserDetails> {
+    requireSelfOrAdmin(principal, userId, 'user details');
+    return this.services.send(UserDetailsSubjects.update, {
+      userId,
+      displayName: body.displayName,
+      bio: body.bio,
+      locale: body.locale,
+      timezone: body.timezone,
+      avatarUrl: body.avatarUrl,
+    });
+  }
+}

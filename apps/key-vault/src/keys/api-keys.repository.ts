@@ -1,0 +1,50 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type Repository } from 'typeorm';
+import type { KeyOwner } from '@docflow/contracts';
+import type { CursorPosition } from '@docflow/database';
+import { ApiKeyEntity } from './api-key.entity';
+
+@Injectable()
+export class ApiKeysRepository {
+  private readonly repo: Repository<ApiKeyEntity>;
+
+  constructor(dataSource: DataSource) {
+    this.repo = dataSource.getRepository(ApiKeyEntity);
+  }
+
+  async insert(entity: ApiKeyEntity): Promise<void> {
+    await this.repo.insert(entity);
+  }
+
+  /** The owner's keys, newest first; `limit` rows after `after`. Secrets are not read. */
+  listForOwner(owner: KeyOwner, limit: number, after?: CursorPosition): Promise<ApiKeyEntity[]> {
+    const query = this.repo
+      .createQueryBuilder('k')
+      .select(['k.id', 'k.ownerType', 'k.ownerId', 'k.name', 'k.provider', 'k.last4', 'k.createdAt'])
+      .where('k.owner_type = :ownerType AND k.owner_id = :ownerId', owner)
+      .orderBy('k.created_at', 'DESC')
+      .addOrderBy('k.id', 'DESC')
+      .limit(limit);
+    if (after) query.andWhere('(k.created_at, k.id) < (:createdAt, :id)', after);
+    return query.getMany();
+  }
+
+  /** Deletes the key when `owner` owns it (its grants go with it); false when there is no such key. */
+  async deleteForOwner(owner: KeyOwner, id: string): Promise<ApiKeyEntity | null> {
+    const result = await this.repo
+      .createQueryBuilder()
+      .delete()
+      .where('id = :id AND owner_type = :ownerType AND owner_id = :ownerId', { id, ...owner })
+      .returning(['id', 'name', 'provider'])
+      .execute();
+    const row = (result.raw as { id: string; name: string; provider: ApiKeyEntity['provider'] }[])[0];
+    return row ? Object.assign(new ApiKeyEntity(), row) : null;
+  }
+
+  async existsForOwner(owner: KeyOwner, id: string): Promise<ApiKeyEntity | null> {
+    return this.repo.findOne({
+      select: ['id', 'provider', 'ownerType', 'ownerId'],
+      where: { id, ownerType: owner.ownerType, ownerId: owner.ownerId },
+    });
+  }
+}

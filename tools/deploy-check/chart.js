@@ -1,0 +1,427 @@
+#!/usr/bin/env node
+// Checks charts/docflow without helm (none runs here; CI runs `helm lint` and `helm template | kubeconform`):
+//
+//   node tools/deploy-check/chart.js [chart-dir]
+//
+// - every `.Values.x.y` a template reads exists in values.yaml; every `$svc.x` of a `range … := .Values.services`
+//   (and every `$v.x` of `$v := .Values.…`) exists in values.schema.json or values.yaml;
+// - values.yaml, and values.yaml merged with each examples/*.yaml as Helm merges them, validate against
+//   values.schema.json (ajv, draft-07);
+// - every `include` / `template` names a helper some template `define`s;
+// - the Roles are exactly the issue's (jobs: workflows create/get/list/watch/patch; the per-job callback Secrets
+//   the argo driver writes) and match the Kubernetes calls in libs/workflow-engine's argo driver; no ClusterRole;
+// - every service's environment names are fields of its config schema (apps/<service>/src/config.ts), and the
+//   steps' ConfigMap names fields of the worker's;
+// - every container's memory limit is at most 4 GiB, and every service has an HPA and a PodDisruptionBudget;
+// - files/docflow-transform.yaml is argo-templates/docflow-transform.yaml (a link to it, the single source).
+//
+// Not checked here: the rendered manifests themselves (that needs Go templates and Sprig: CI's helm template).
+// Exit codes: 0 fine, 1 problems found.
+'use strict';
+const { existsSync, lstatSync, readFileSync, readdirSync, realpathSync } = require('node:fs');
+const path = require('node:path');
+const YAML = require('yaml');
+const { configFields } = require('./config-fields');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const DEFAULT_CHART = path.join(ROOT, 'charts', 'docflow');
+const MAX_MEMORY_BYTES = 4 * 1024 ** 3;
+
+/** What the issue allows, and what the code needs (see ARGO_DRIVER_CALLS). */
+const EXPECTED_ROLES = {
+  jobs: [
+    {
+      apiGroups: ['argoproj.io'],
+      resources: ['workflows'],
+      verbs: ['create', 'get', 'list', 'watch', 'patch'],
+    },
+    { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'patch', 'delete'] },
+  ],
+  'docflow-workflow': [
+    { apiGroups: ['argoproj.io'], resources: ['workflowtaskresults'], verbs: ['create', 'patch'] },
+  ],
+};
+
+/** @kubernetes/client-node calls → the resource and verb they need. */
+const CLIENT_CALLS = {
+  createNamespacedCustomObject: ['workflows', 'create'],
+  getNamespacedCustomObject: ['workflows', 'get'],
+  listNamespacedCustomObject: ['workflows', 'list'],
+  patchNamespacedCustomObject: ['workflows', 'patch'],
+  deleteNamespacedCustomObject: ['workflows', 'delete'],
+  replaceNamespacedCustomObject: ['workflows', 'update'],
+  'watch.watch': ['workflows', 'watch'],
+  createNamespacedSecret: ['secrets', 'create'],
+  readNamespacedSecret: ['secrets', 'get'],
+  listNamespacedSecret: ['secrets', 'list'],
+  patchNamespacedSecret: ['secrets', 'patch'],
+  replaceNamespacedSecret: ['secrets', 'update'],
+  deleteNamespacedSecret: ['secrets', 'delete'],
+};
+const ARGO_DRIVER = 'libs/workflow-engine/src/argo/argo-workflow-engine.ts';
+
+function readYamlFile(file) {
+  return YAML.parse(readFileSync(file, 'utf8')) ?? {};
+}
+
+function templateFiles(chart) {
+  const out = [];
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (/\.(ya?ml|tpl|txt)$/.test(entry.name)) out.push(full);
+    }
+  };
+  walk(path.join(chart, 'templates'));
+  return out.sort();
+}
+
+function hasPath(object, segments) {
+  let node = object;
+  for (const segment of segments) {
+    if (node === null || typeof node !== 'object' || !Object.prototype.hasOwnProperty.call(node, segment))
+      return false;
+    node = node[segment];
+  }
+  return true;
+}
+
+/** Does the schema describe `segments` below `schema` (properties, additionalProperties, $ref, allOf)? */
+function schemaHasPath(root, schema, segments) {
+  const resolve = (s) => {
+    while (s && s.$ref)
+      s = s.$ref
+        .split('/')
+        .slice(1)
+        .reduce((node, key) => node[key], root);
+    return s;
+  };
+  let node = resolve(schema);
+  for (const segment of segments) {
+    if (!node || typeof node !== 'object') return false;
+    if (node.properties && segment in node.properties) node = resolve(node.properties[segment]);
+    else if (node.additionalProperties && typeof node.additionalProperties === 'object')
+      node = resolve(node.additionalProperties);
+    else if (node.type === 'object' && node.additionalProperties === undefined && !node.properties)
+      return true;
+    else return false;
+  }
+  return true;
+}
+
+/** Helm's merge of a values file over values.yaml: maps merge, everything else replaces, null deletes. */
+function mergeValues(base, override) {
+  if (override === null || typeof override !== 'object' || Array.isArray(override)) return override;
+  const out = base && typeof base === 'object' && !Array.isArray(base) ? { ...base } : {};
+  for (const [key, value] of Object.entries(override)) {
+    if (value === null) delete out[key];
+    else out[key] = mergeValues(out[key], value);
+  }
+  return out;
+}
+
+function checkValuesPaths({ templates, values, schema }) {
+  const problems = [];
+  for (const [file, text] of templates) {
+    const where = path.basename(file);
+    for (const match of text.matchAll(/\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)/g)) {
+      const segments = match[1].slice(1).split('.');
+      if (!hasPath(values, segments))
+        problems.push(`${where}: .Values.${segments.join('.')} is not in values.yaml`);
+    }
+    // `$svc` of `range $name, $svc := .Values.services`: a path of every map entry, so the schema says.
+    const ranged = new Map();
+    for (const match of text.matchAll(/range\s+\$\w+\s*,\s*\$(\w+)\s*:=\s*\$?\.Values((?:\.\w+)+)/g)) {
+      ranged.set(match[1], match[2].slice(1).split('.'));
+    }
+    const assigned = new Map();
+    for (const match of text.matchAll(/\$(\w+)\s*:=\s*\$?\.Values((?:\.\w+)+)\s*\}\}/g)) {
+      assigned.set(match[1], match[2].slice(1).split('.'));
+    }
+    for (const match of text.matchAll(/\$(\w+)((?:\.[A-Za-z_][A-Za-z0-9_]*)+)/g)) {
+      const [, variable, rest] = match;
+      const segments = rest.slice(1).split('.');
+      if (ranged.has(variable)) {
+        const base = ranged.get(variable);
+        if (!schemaHasPath(schema, schema, [...base, '*', ...segments]))
+          problems.push(
+            `${where}: $${variable}.${segments.join('.')} (an entry of .Values.${base.join('.')}) is not in values.schema.json`,
+          );
+      } else if (assigned.has(variable)) {
+        const base = assigned.get(variable);
+        if (!hasPath(values, [...base, ...segments]))
+          problems.push(
+            `${where}: $${variable}.${segments.join('.')} (.Values.${base.join('.')}) is not in values.yaml`,
+          );
+      }
+    }
+  }
+  return problems;
+}
+
+function checkIncludes({ templates }) {
+  const defined = new Set();
+  for (const [, text] of templates)
+    for (const m of text.matchAll(/\{\{-?\s*define\s+"([^"]+)"/g)) defined.add(m[1]);
+  const problems = [];
+  for (const [file, text] of templates) {
+    for (const m of text.matchAll(/\b(include|template)\s+"([^"]+)"/g)) {
+      if (!defined.has(m[2]))
+        problems.push(`${path.basename(file)}: ${m[1]} "${m[2]}" names no defined helper`);
+    }
+    // `include (print $.Template.BasePath "/config.yaml")` names a template file.
+    for (const m of text.matchAll(/include\s+\(print\s+\$\.Template\.BasePath\s+"\/([^"]+)"\)/g)) {
+      if (
+        !templates.has(path.join(path.dirname(file), m[1])) &&
+        ![...templates.keys()].some((f) => f.endsWith(`/templates/${m[1]}`))
+      )
+        problems.push(`${path.basename(file)}: includes templates/${m[1]}, which does not exist`);
+    }
+  }
+  return problems;
+}
+
+function ajvFor(schema) {
+  const Ajv = require('ajv');
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  return ajv.compile(schema);
+}
+
+function describeErrors(errors) {
+  return (errors ?? []).map(
+    (e) =>
+      `${e.instancePath || '/'} ${e.message}${e.params?.additionalProperty ? ` (${e.params.additionalProperty})` : ''}`,
+  );
+}
+
+/** Validates values.yaml and each example merged over it; returns the merged values by file. */
+function checkSchema({ chart, values, schema }) {
+  const validate = ajvFor(schema);
+  const problems = [];
+  const merged = new Map([['values.yaml', values]]);
+  const examples = path.join(chart, 'examples');
+  if (existsSync(examples)) {
+    for (const entry of readdirSync(examples)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort()) {
+      merged.set(`examples/${entry}`, mergeValues(values, readYamlFile(path.join(examples, entry))));
+    }
+  }
+  for (const [name, candidate] of merged) {
+    if (!validate(candidate))
+      problems.push(
+        ...describeErrors(validate.errors).map((e) => `${name} against values.schema.json: ${e}`),
+      );
+  }
+  return { problems, merged };
+}
+
+/**
+ * The template with its actions replaced, enough to read the static objects (the Roles): lines that are only
+ * an action go, inline actions become a placeholder.
+ */
+function staticDocuments(text) {
+  const stripped = text
+    .replace(/\{\{-?\s*\/\*[\s\S]*?\*\/\s*-?\}\}/g, '')
+    .split('\n')
+    .filter((line) => !/^\s*\{\{-?[^}]*-?\}\}\s*$/.test(line))
+    .map((line) => line.replace(/\{\{-?[^}]*-?\}\}/g, 'TEMPLATED'))
+    .join('\n');
+  return YAML.parseAllDocuments(stripped)
+    .map((doc) => doc.toJS())
+    .filter(Boolean);
+}
+
+function normaliseRules(rules) {
+  return JSON.stringify(
+    (rules ?? [])
+      .map((r) => ({
+        apiGroups: [...r.apiGroups].sort(),
+        resources: [...r.resources].sort(),
+        verbs: [...r.verbs].sort(),
+        ...(r.resourceNames ? { resourceNames: r.resourceNames } : {}),
+      }))
+      .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+  );
+}
+
+function checkRbac({ templates }, root = ROOT) {
+  const problems = [];
+  const roles = new Map();
+  for (const [file, text] of templates) {
+    if (/kind:\s*ClusterRole/.test(text))
+      problems.push(`${path.basename(file)}: a ClusterRole (everything is namespaced)`);
+    if (!/kind:\s*Role\b/.test(text)) continue;
+    for (const doc of staticDocuments(text)) {
+      if (doc.kind !== 'Role') continue;
+      const name =
+        doc.metadata?.name === 'docflow-workflow'
+          ? 'docflow-workflow'
+          : String(doc.metadata?.name).replace(/^TEMPLATED-/, '');
+      roles.set(name, doc.rules);
+    }
+  }
+  for (const [name, expected] of Object.entries(EXPECTED_ROLES)) {
+    if (!roles.has(name)) problems.push(`no Role ${name}`);
+    else if (normaliseRules(roles.get(name)) !== normaliseRules(expected))
+      problems.push(
+        `Role ${name} has ${JSON.stringify(roles.get(name))}, expected exactly ${JSON.stringify(expected)}`,
+      );
+  }
+  for (const name of roles.keys()) if (!(name in EXPECTED_ROLES)) problems.push(`an unexpected Role ${name}`);
+
+  // The jobs Role against the driver's calls: neither more nor less than the code uses.
+  const driver = path.join(root, ARGO_DRIVER);
+  if (existsSync(driver)) {
+    const source = readFileSync(driver, 'utf8');
+    const used = new Map();
+    for (const [call, [resource, verb]] of Object.entries(CLIENT_CALLS)) {
+      const pattern = call === 'watch.watch' ? /\bwatch\.watch\(/ : new RegExp(`\\.${call}\\(`);
+      if (pattern.test(source)) used.set(resource, [...(used.get(resource) ?? []), verb]);
+    }
+    const granted = new Map((roles.get('jobs') ?? []).map((r) => [r.resources[0], r.verbs]));
+    for (const resource of new Set([...used.keys(), ...granted.keys()])) {
+      const need = [...(used.get(resource) ?? [])].sort().join(',');
+      const have = [...(granted.get(resource) ?? [])].sort().join(',');
+      if (need !== have)
+        problems.push(`Role jobs grants ${resource} [${have}] but ${ARGO_DRIVER} uses [${need}]`);
+    }
+  } else {
+    problems.push(`${ARGO_DRIVER} is missing: cannot match the jobs Role to the code`);
+  }
+  return problems;
+}
+
+function checkEnvironment({ values, templates }, root = ROOT) {
+  const problems = [];
+  for (const [name, svc] of Object.entries(values.services ?? {})) {
+    const fields = configFields(name, root);
+    if (!fields) {
+      problems.push(`services.${name}: apps/${name}/src/config.ts not found`);
+      continue;
+    }
+    for (const key of [
+      ...Object.keys(svc.env ?? {}),
+      ...Object.keys(svc.secretEnv ?? {}),
+      ...(svc.extraEnv ?? []).map((e) => e.name),
+    ]) {
+      if (!fields.has(key))
+        problems.push(`services.${name}: ${key} is not a field of apps/${name}/src/config.ts`);
+    }
+  }
+  const worker = configFields('worker', root);
+  const workflows = [...templates].find(([file]) => file.endsWith('workflows.yaml'));
+  if (worker && workflows) {
+    const block = workflows[1].split('name: docflow-worker-config')[1]?.split('\n---')[0] ?? '';
+    for (const m of block.matchAll(/^\s{2}([A-Z][A-Z0-9_]+):/gm)) {
+      if (!worker.has(m[1]))
+        problems.push(`docflow-worker-config: ${m[1]} is not a field of apps/worker/src/config.ts`);
+    }
+    for (const key of Object.keys(values.workflows?.workerConfig ?? {})) {
+      if (!worker.has(key))
+        problems.push(`workflows.workerConfig: ${key} is not a field of apps/worker/src/config.ts`);
+    }
+  }
+  return problems;
+}
+
+const UNITS = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, k: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+function bytesOf(quantity) {
+  const m = /^([0-9.]+)([A-Za-z]*)$/.exec(String(quantity));
+  if (!m) return NaN;
+  return Number(m[1]) * (m[2] ? (UNITS[m[2]] ?? NaN) : 1);
+}
+
+function checkResources(merged) {
+  const problems = [];
+  for (const [file, values] of merged) {
+    const containers = [
+      ...Object.entries(values.services ?? {}).map(([name, s]) => [`services.${name}`, s.resources]),
+      ['nats.bundled', values.nats?.bundled?.resources],
+      ['postgresql.bundled', values.postgresql?.bundled?.resources],
+      ['objectStorage.bundled', values.objectStorage?.bundled?.resources],
+      ['migrations', values.migrations?.resources],
+    ];
+    for (const [where, resources] of containers) {
+      const limit = bytesOf(resources?.limits?.memory);
+      if (!(limit <= MAX_MEMORY_BYTES))
+        problems.push(`${file}: ${where} memory limit ${resources?.limits?.memory} is not at most 4Gi`);
+    }
+    if (file === 'values.yaml') {
+      for (const [name, s] of Object.entries(values.services ?? {})) {
+        if (!s.autoscaling?.enabled) problems.push(`values.yaml: services.${name} has no HPA`);
+        if (!s.podDisruptionBudget?.enabled)
+          problems.push(`values.yaml: services.${name} has no PodDisruptionBudget`);
+      }
+    }
+  }
+  return problems;
+}
+
+function checkWorkflowTemplate(chart, root = ROOT) {
+  const link = path.join(chart, 'files', 'docflow-transform.yaml');
+  const source = path.join(root, 'argo-templates', 'docflow-transform.yaml');
+  if (!existsSync(link)) return [`${path.relative(root, link)} is missing`];
+  const problems = [];
+  if (!lstatSync(link).isSymbolicLink())
+    problems.push(
+      `${path.relative(root, link)} must be a link to argo-templates/docflow-transform.yaml, not a copy`,
+    );
+  else if (realpathSync(link) !== realpathSync(source))
+    problems.push(`${path.relative(root, link)} links to ${realpathSync(link)}, not ${source}`);
+  return problems;
+}
+
+function loadChart(chart) {
+  return {
+    chart,
+    templates: new Map(templateFiles(chart).map((file) => [file, readFileSync(file, 'utf8')])),
+    values: readYamlFile(path.join(chart, 'values.yaml')),
+    schema: JSON.parse(readFileSync(path.join(chart, 'values.schema.json'), 'utf8')),
+  };
+}
+
+/** Every check; returns the problems found (empty: the chart passes). */
+function checkChart(chart = DEFAULT_CHART, root = ROOT) {
+  const loaded = loadChart(chart);
+  const { problems: schemaProblems, merged } = checkSchema(loaded);
+  return [
+    ...checkValuesPaths(loaded),
+    ...schemaProblems,
+    ...checkIncludes(loaded),
+    ...checkRbac(loaded, root),
+    ...checkEnvironment(loaded, root),
+    ...checkResources(merged),
+    ...checkWorkflowTemplate(chart, root),
+  ];
+}
+
+if (require.main === module) {
+  const chart = path.resolve(process.argv[2] ?? DEFAULT_CHART);
+  const problems = checkChart(chart);
+  for (const problem of problems) console.log(`PROBLEM ${problem}`);
+  console.log(
+    problems.length
+      ? `chart-check: ${problems.length} problem(s) in ${path.relative(process.cwd(), chart) || chart}`
+      : `chart-check: ${path.relative(process.cwd(), chart) || chart} ok (values paths, schema with examples, includes, RBAC, environment, limits, WorkflowTemplate link); rendering is not checked here (CI: helm template | kubeconform)`,
+  );
+  process.exitCode = problems.length ? 1 : 0;
+}
+
+module.exports = {
+  CLIENT_CALLS,
+  EXPECTED_ROLES,
+  bytesOf,
+  checkChart,
+  checkEnvironment,
+  checkIncludes,
+  checkRbac,
+  checkResources,
+  checkSchema,
+  checkValuesPaths,
+  checkWorkflowTemplate,
+  loadChart,
+  mergeValues,
+  staticDocuments,
+};

@@ -1,0 +1,302 @@
+// The deployment files checked here, without Docker, a cluster or helm: the Helm chart (tools/deploy-check/chart.js),
+// the kustomizations rendered by `kubectl kustomize` (tools/deploy-check/k8s.js), the Dockerfiles and the
+// compose file. Each check is also shown to fail on a broken input.
+import { execFile } from 'node:child_process';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { parse } from 'yaml';
+
+const run = promisify(execFile);
+const ROOT = resolve(__dirname, '..', '..');
+const CHART = join(ROOT, 'charts', 'docflow');
+
+type Loaded = {
+  chart: string;
+  templates: Map<string, string>;
+  values: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  schema: Record<string, unknown>;
+};
+interface ChartCheck {
+  checkChart(chart?: string, root?: string): string[];
+  loadChart(chart: string): Loaded;
+  checkValuesPaths(loaded: Loaded): string[];
+  checkIncludes(loaded: Loaded): string[];
+  checkSchema(loaded: Loaded): { problems: string[]; merged: Map<string, unknown> };
+  checkRbac(loaded: Loaded, root?: string): string[];
+  checkEnvironment(loaded: Loaded, root?: string): string[];
+  checkResources(merged: Map<string, unknown>): string[];
+  checkWorkflowTemplate(chart: string, root?: string): string[];
+  mergeValues(base: unknown, override: unknown): unknown;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const sut = require('./chart.js') as ChartCheck;
+
+const clone = <T>(value: T): T => structuredClone(value);
+
+describe('chart check (tools/deploy-check/chart.js)', () => {
+  let loaded: Loaded;
+  beforeAll(() => {
+    loaded = sut.loadChart(CHART);
+  });
+  const withTemplate = (name: string, text: string): Loaded => ({
+    ...loaded,
+    templates: new Map([...loaded.templates, [join(CHART, 'templates', name), text]]),
+  });
+  const replaceIn = (suffix: string, from: string, to: string): Loaded => {
+    const [file, text] = [...loaded.templates].find(([f]) => f.endsWith(suffix))!;
+    expect(text).toContain(from);
+    return { ...loaded, templates: new Map([...loaded.templates, [file, text.replace(from, to)]]) };
+  };
+
+  it('passes on charts/docflow', () => {
+    expect(sut.checkChart(CHART, ROOT)).toEqual([]);
+  });
+
+  it('finds a .Values path that values.yaml lacks, and a range variable path the schema lacks', () => {
+    const problems = sut.checkValuesPaths(
+      withTemplate(
+        'broken.yaml',
+        '{{ .Values.ingress.hostz }}{{ range $name, $svc := .Values.services }}{{ $svc.replicaz }}{{ end }}',
+      ),
+    );
+    expect(problems).toEqual([
+      'broken.yaml: .Values.ingress.hostz is not in values.yaml',
+      'broken.yaml: $svc.replicaz (an entry of .Values.services) is not in values.schema.json',
+    ]);
+  });
+
+  it('finds an include of a helper nobody defines', () => {
+    expect(sut.checkIncludes(withTemplate('broken.yaml', '{{ include "docflow.nothing" . }}'))).toEqual([
+      'broken.yaml: include "docflow.nothing" names no defined helper',
+    ]);
+  });
+
+  it('validates values.yaml and each example merged over it against the schema', () => {
+    const { merged } = sut.checkSchema(loaded);
+    expect([...merged.keys()]).toEqual(['values.yaml', 'examples/dev.yaml', 'examples/production.yaml']);
+
+    const bad = clone(loaded);
+    bad.values.secrets.storageWebhookToken = 'short';
+    bad.values.ingress.hosts[0].paths.push('/api/private');
+    bad.values.services.gateway.replicaz = 2;
+    const problems = sut.checkSchema(bad).problems.join('\n');
+    expect(problems).toContain('/secrets/storageWebhookToken');
+    expect(problems).toContain('/ingress/hosts/0/paths/2 must match pattern');
+    expect(problems).toContain('(replicaz)');
+  });
+
+  it('refuses an existing Secret together with chart-made workflow Secrets, and external services without URLs', () => {
+    const bad = clone(loaded);
+    bad.values.secrets.existingSecret = 'mine';
+    bad.values.nats.bundled.enabled = false;
+    const problems = sut.checkSchema(bad).problems.join('\n');
+    expect(problems).toContain('/workflows/createSecrets must be equal to constant');
+    expect(problems).toContain('/nats/url must NOT have fewer than 1 characters');
+  });
+
+  it('merges values as Helm does: maps merge, lists replace, null deletes', () => {
+    expect(sut.mergeValues({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3] }, d: null })).toEqual({
+      a: { b: 1, c: [3] },
+    });
+  });
+
+  it("holds the Roles to exactly the listed rules and to the argo driver's calls", () => {
+    const extraVerb = sut.checkRbac(
+      replaceIn('rbac.yaml', 'verbs: [create, patch, delete]', 'verbs: [create, get, patch, delete]'),
+      ROOT,
+    );
+    expect(extraVerb.join('\n')).toContain('Role jobs has');
+    expect(extraVerb.join('\n')).toContain('Role jobs grants secrets [create,delete,get,patch] but');
+
+    const missingWatch = sut.checkRbac(
+      replaceIn('rbac.yaml', 'verbs: [create, get, list, watch, patch]', 'verbs: [create, get, list, patch]'),
+      ROOT,
+    );
+    expect(missingWatch.join('\n')).toContain('uses [create,get,list,patch,watch]');
+
+    expect(sut.checkRbac(withTemplate('cluster.yaml', 'kind: ClusterRole\n'), ROOT)).toEqual([
+      'cluster.yaml: a ClusterRole (everything is namespaced)',
+    ]);
+  });
+
+  it('names environment variables that the service does not read', () => {
+    const bad = clone(loaded);
+    bad.values.services['users-docs'].env.DB_POOL = '5';
+    bad.values.workflows.workerConfig.DOCFLOW_TIMEOUT = '1';
+    expect(sut.checkEnvironment(bad, ROOT)).toEqual([
+      'services.users-docs: DB_POOL is not a field of apps/users-docs/src/config.ts',
+      'workflows.workerConfig: DOCFLOW_TIMEOUT is not a field of apps/worker/src/config.ts',
+    ]);
+  });
+
+  it('caps memory at 4 GiB and wants an HPA and a PDB for every service', () => {
+    const bad = clone(loaded.values);
+    bad.services.jobs.resources.limits.memory = '5Gi';
+    bad.services.gateway.podDisruptionBudget.enabled = false;
+    expect(sut.checkResources(new Map([['values.yaml', bad]]))).toEqual([
+      'values.yaml: services.jobs memory limit 5Gi is not at most 4Gi',
+      'values.yaml: services.gateway has no PodDisruptionBudget',
+    ]);
+  });
+
+  it('wants the WorkflowTemplate as a link to argo-templates/, never a copy', () => {
+    const chart = mkdtempSync(join(tmpdir(), 'docflow-chart-'));
+    try {
+      mkdirSync(join(chart, 'files'));
+      copyFileSync(
+        join(ROOT, 'argo-templates/docflow-transform.yaml'),
+        join(chart, 'files/docflow-transform.yaml'),
+      );
+      expect(sut.checkWorkflowTemplate(chart, ROOT)).toEqual([
+        expect.stringContaining('must be a link to argo-templates/docflow-transform.yaml, not a copy'),
+      ]);
+      rmSync(join(chart, 'files/docflow-transform.yaml'));
+      symlinkSync(
+        join(ROOT, 'argo-templates/docflow-transform.yaml'),
+        join(chart, 'files/docflow-transform.yaml'),
+      );
+      expect(sut.checkWorkflowTemplate(chart, ROOT)).toEqual([]);
+    } finally {
+      rmSync(chart, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('kustomize check (tools/deploy-check/k8s.js)', () => {
+  const check = async (...args: string[]) => {
+    try {
+      const { stdout } = await run(process.execPath, [join(ROOT, 'tools/deploy-check/k8s.js'), ...args], {
+        cwd: ROOT,
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      return { code: 0, stdout };
+    } catch (error) {
+      const e = error as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: `${e.stdout}${e.stderr}` };
+    }
+  };
+
+  it('renders k8s/base and k8s/overlays/dev, and every object validates', async () => {
+    const { code, stdout } = await check();
+    expect({ code, invalid: stdout.split('\n').filter((l) => l.startsWith('INVALID')) }).toEqual({
+      code: 0,
+      invalid: [],
+    });
+    for (const object of [
+      'k8s/overlays/dev: WorkflowTemplate/docflow-transform',
+      'k8s/overlays/dev: Deployment/docflow-gateway',
+      'k8s/overlays/dev: Role/docflow-jobs',
+      'k8s/overlays/dev: NetworkPolicy/docflow-gateway-private',
+      'k8s/base: Job/docflow-users-docs-migrate',
+    ]) {
+      expect(stdout).toContain(`ok      ${object}`);
+    }
+  });
+
+  it('fails on invalid objects, unsafe pods, dangling references and a wrong WorkflowTemplate', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'docflow-kustomize-'));
+    try {
+      const template = parse(readFileSync(join(ROOT, 'argo-templates/docflow-transform.yaml'), 'utf8'));
+      template.spec.templates[1].retryStategy = { limit: '1' };
+      writeFileSync(join(dir, 'template.json'), JSON.stringify(template));
+      writeFileSync(
+        join(dir, 'objects.yaml'),
+        [
+          'apiVersion: apps/v1',
+          'kind: Deployment',
+          'metadata: { name: broken, labels: { app.kubernetes.io/component: gateway } }',
+          'spec:',
+          "  replicas: 'two'",
+          '  selector: { matchLabels: { a: b } }',
+          '  template:',
+          '    metadata: { labels: { a: b } }',
+          '    spec:',
+          '      containers:',
+          '        - name: c',
+          '          image: i',
+          '          envFrom: [{ configMapRef: { name: nowhere } }]',
+          '          env: [{ name: NOT_A_SETTING, value: x }]',
+          '          resources: { limits: { cpu: 1, memory: 8Gi }, requests: { cpu: 1, memory: 1Gi } }',
+        ].join('\n'),
+      );
+      writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [objects.yaml, template.json]\n');
+      const { code, stdout } = await check(dir);
+      expect(code).toBe(1);
+      for (const problem of [
+        'data/spec/replicas must be integer',
+        'the pod does not set runAsNonRoot: true',
+        'container c memory limit 8Gi is above 4Gi',
+        'container c has a writable root filesystem',
+        'container c has no liveness or readiness probe',
+        'names ConfigMap nowhere, which the rendering does not contain',
+        'container c: NOT_A_SETTING is not a field of apps/gateway/src/config.ts',
+        'retryStategy',
+        'names ConfigMap docflow-worker-config, which the rendering does not contain',
+      ]) {
+        expect(stdout).toContain(problem);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('images and compose', () => {
+  const bundled = ['gateway', 'jobs', 'users-docs', 'worker'];
+  const dockerfile = (app: string) => readFileSync(join(ROOT, 'apps', app, 'Dockerfile'), 'utf8');
+
+  it('has a Dockerfile per bundled project, on one pinned Node LTS base, running its bundle as uid 10001 under tini', () => {
+    const withBundle = readdirSync(join(ROOT, 'apps')).filter(
+      (app) => JSON.parse(readFileSync(join(ROOT, 'apps', app, 'project.json'), 'utf8')).targets?.bundle,
+    );
+    expect(withBundle.sort()).toEqual(bundled);
+    const bases = new Set<string>();
+    for (const app of bundled) {
+      const text = dockerfile(app);
+      const base = /^ARG NODE_IMAGE=(node:(22|24)\.\d+\.\d+-[a-z]+-slim)$/m.exec(text);
+      expect({ app, base: base?.[1] }).toEqual({ app, base: expect.any(String) });
+      bases.add(base![1]);
+      expect(text).toMatch(/^FROM \$\{NODE_IMAGE\} AS build$/m);
+      expect(text).toMatch(/^FROM \$\{NODE_IMAGE\} AS runtime$/m);
+      expect(text).toContain(`nx run${app === 'jobs' ? '-many -t bundle -p jobs' : ` ${app}:bundle`}`);
+      expect(text).toContain(`COPY --from=build /src/dist/bundles/${app}/ /app/`);
+      expect(text).toMatch(/^USER 10001:10001$/m);
+      expect(text).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--"/m);
+      expect(/^HEALTHCHECK /m.test(text)).toBe(app !== 'worker');
+    }
+    expect(bases.size).toBe(1);
+  });
+
+  it('points MinIO at the gateway route that takes bucket notifications, with the bearer token', () => {
+    const controller = readFileSync(
+      join(ROOT, 'apps/gateway/src/webhooks/storage-webhook.controller.ts'),
+      'utf8',
+    );
+    const route = /@Post\(\['([^']+)'/.exec(controller)![1];
+    const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'));
+    const minio = compose.services.minio.environment;
+    expect(minio.MINIO_NOTIFY_WEBHOOK_ENDPOINT_DOCFLOW).toBe(`http://gateway:8081/api/private/${route}`);
+    expect(minio.MINIO_NOTIFY_WEBHOOK_AUTH_TOKEN_DOCFLOW).toMatch(/^Bearer \$\{STORAGE_WEBHOOK_TOKEN/);
+    expect(compose.services.gateway.environment.STORAGE_WEBHOOK_TOKEN).toMatch(/^\$\{STORAGE_WEBHOOK_TOKEN/);
+    for (const file of [
+      'charts/docflow/templates/bundled/minio.yaml',
+      'k8s/overlays/dev/dependencies.yaml',
+    ]) {
+      expect({ file, routed: readFileSync(join(ROOT, file), 'utf8').includes(`/${route}`) }).toEqual({
+        file,
+        routed: true,
+      });
+    }
+  });
+});
