@@ -64,6 +64,8 @@ export type ScheduleDocumentsView =
 export interface ScheduleJobOptions {
   params?: Record<string, string>;
   model?: { provider: string; model: string };
+  /** A provider key of the user's, granted to each job a run starts (checked then: a run fails if it is gone). */
+  apiKeyId?: string;
 }
 
 export interface ScheduleRun {

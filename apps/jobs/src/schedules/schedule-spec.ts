@@ -50,12 +50,17 @@ export function checkJobSpec(
       throw DomainError.validation(`options.params.${name}`, `is required by the ${crew} crew`);
     }
   }
+  const apiKeyId = request.options?.apiKeyId;
+  if (apiKeyId !== undefined && (typeof apiKeyId !== 'string' || !UUID.test(apiKeyId))) {
+    throw DomainError.validation('options.apiKeyId', 'must be a key id (UUID)');
+  }
   return {
     crew,
     strategy,
     options: {
       ...(request.options?.params ? { params } : {}),
       ...(request.options?.model ? { model: request.options.model } : {}),
+      ...(apiKeyId ? { apiKeyId: apiKeyId.toLowerCase() } : {}),
     },
   };
 }
