@@ -253,7 +253,7 @@ describe('kustomize check (tools/deploy-check/k8s.js)', () => {
 });
 
 describe('images and compose', () => {
-  const bundled = ['gateway', 'jobs', 'users-docs', 'worker'];
+  const bundled = ['gateway', 'jobs', 'key-vault', 'user-details', 'users-docs', 'worker'];
   const dockerfile = (app: string) => readFileSync(join(ROOT, 'apps', app, 'Dockerfile'), 'utf8');
 
   it('has a Dockerfile per bundled project, on one pinned Node LTS base, running its bundle as uid 10001 under tini', () => {
