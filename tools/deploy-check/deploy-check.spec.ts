@@ -455,6 +455,29 @@ describe('images and compose', () => {
     expect(bases.size).toBe(1);
   });
 
+  it('runs every bundled service in compose, with its migrations, and gives the master key to key-vault alone', () => {
+    const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+      services: Record<
+        string,
+        { build?: { dockerfile: string }; command?: string[]; environment?: Record<string, string> }
+      >;
+    };
+    for (const app of ['gateway', 'users-docs', 'jobs', 'key-vault', 'user-details'])
+      expect({ app, dockerfile: compose.services[app]?.build?.dockerfile }).toEqual({
+        app,
+        dockerfile: `apps/${app}/Dockerfile`,
+      });
+    for (const app of ['users-docs', 'jobs', 'key-vault', 'user-details'])
+      expect(compose.services[`${app}-migrate`]?.command).toEqual(['node', `apps/${app}/dist/migrate.js`]);
+    const holders = Object.entries(compose.services)
+      .filter(([, service]) =>
+        Object.keys(service.environment ?? {}).some((name) => name.startsWith('MASTER_KEY')),
+      )
+      .map(([name]) => name);
+    expect(holders).toEqual(['key-vault']);
+    expect(compose.services['key-vault']!.environment!.MASTER_KEY).toMatch(/^\$\{MASTER_KEY:-/);
+  });
+
   it('points MinIO at the gateway route that takes bucket notifications, with the bearer token', () => {
     const controller = readFileSync(
       join(ROOT, 'apps/gateway/src/webhooks/storage-webhook.controller.ts'),
