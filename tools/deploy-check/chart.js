@@ -163,6 +163,10 @@ function checkValuesPaths({ templates, values, schema }) {
     for (const match of text.matchAll(/\$(\w+)\s*:=\s*\$?\.Values((?:\.\w+)+)\s*\}\}/g)) {
       assigned.set(match[1], match[2].slice(1).split('.'));
     }
+    // `$svc := index .Values.services "key-vault"`: a named entry.
+    for (const match of text.matchAll(/\$(\w+)\s*:=\s*index\s+\$?\.Values((?:\.\w+)+)\s+"([^"]+)"\s*\}\}/g)) {
+      assigned.set(match[1], [...match[2].slice(1).split('.'), match[3]]);
+    }
     for (const match of text.matchAll(/\$(\w+)((?:\.[A-Za-z_][A-Za-z0-9_]*)+)/g)) {
       const [, variable, rest] = match;
       const segments = rest.slice(1).split('.');

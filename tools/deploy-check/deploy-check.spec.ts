@@ -75,6 +75,14 @@ describe('chart check (tools/deploy-check/chart.js)', () => {
       'broken.yaml: .Values.ingress.hostz is not in values.yaml',
       'broken.yaml: $svc.replicaz (an entry of .Values.services) is not in values.schema.json',
     ]);
+    expect(
+      sut.checkValuesPaths(
+        withTemplate(
+          'named.yaml',
+          '{{- $kv := index .Values.services "key-vault" }}{{ $kv.image }}{{ $kv.imagez }}',
+        ),
+      ),
+    ).toEqual(['named.yaml: $kv.imagez (.Values.services.key-vault) is not in values.yaml']);
   });
 
   it('reads the .Values paths of templated env values in values.yaml too', () => {
@@ -373,16 +381,12 @@ describe('master key check on rendered manifests (tools/deploy-check/master-key.
     name,
     valueFrom: { secretKeyRef: { name: 's', key } },
   });
+  const keyVaultEnv = [
+    fromSecret('MASTER_KEY', 'master-key'),
+    fromSecret('MASTER_KEY_PREVIOUS', 'master-key-previous'),
+  ];
   const keyVault = workload('Deployment', 'kv', 'key-vault', {
-    containers: [
-      {
-        name: 'kv',
-        env: [
-          fromSecret('MASTER_KEY', 'master-key'),
-          fromSecret('MASTER_KEY_PREVIOUS', 'master-key-previous'),
-        ],
-      },
-    ],
+    containers: [{ name: 'kv', env: keyVaultEnv }],
   });
   const secret = {
     kind: 'Secret',
@@ -392,7 +396,7 @@ describe('master key check on rendered manifests (tools/deploy-check/master-key.
 
   it('passes key-vault and its rotation Job, and finds any other workload that reaches the master key', () => {
     const rotate = workload('Job', 'rotate', 'key-vault-rotate', {
-      containers: [{ name: 'r', env: keyVault.spec.template.spec.containers[0]!.env }],
+      containers: [{ name: 'r', env: keyVaultEnv }],
     });
     const fine = workload('Deployment', 'ok', 'users-docs', {
       containers: [
