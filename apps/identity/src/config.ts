@@ -57,6 +57,9 @@ export const identityConfigSchema = z
     BOOTSTRAP_ADMIN_NAME: z.string().min(1).max(200).default('Platform admin'),
     RPC_TIMEOUT_MS: positiveInt(5_000),
     LOG_LEVEL: logLevel,
+    /** The HTTP health endpoints (`/health/live`, `/health/ready`) for probes; off unless a port is set. */
+    HEALTH_HOST: z.string().default('127.0.0.1'),
+    HEALTH_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   })
   .superRefine((config, ctx) => {
     if (!!config.BOOTSTRAP_ADMIN_EMAIL !== !!config.BOOTSTRAP_ADMIN_PASSWORD) {
