@@ -434,7 +434,7 @@ describe('master key check on rendered manifests (tools/deploy-check/master-key.
 });
 
 describe('images and compose', () => {
-  const bundled = ['gateway', 'jobs', 'key-vault', 'user-details', 'users-docs', 'worker'];
+  const bundled = ['gateway', 'identity', 'jobs', 'key-vault', 'user-details', 'users-docs', 'worker'];
   const dockerfile = (app: string) => readFileSync(join(ROOT, 'apps', app, 'Dockerfile'), 'utf8');
 
   it('has a Dockerfile per bundled project, on one pinned Node LTS base, running its bundle as uid 10001 under tini', () => {
@@ -459,19 +459,19 @@ describe('images and compose', () => {
     expect(bases.size).toBe(1);
   });
 
-  it('runs every bundled service in compose, with its migrations, and gives the master key to key-vault alone', () => {
+  it('runs every bundled service in compose, with its migrations, and gives the master key to key-vault and the signing keys to identity alone', () => {
     const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
       services: Record<
         string,
         { build?: { dockerfile: string }; command?: string[]; environment?: Record<string, string> }
       >;
     };
-    for (const app of ['gateway', 'users-docs', 'jobs', 'key-vault', 'user-details'])
+    for (const app of ['gateway', 'users-docs', 'jobs', 'key-vault', 'user-details', 'identity'])
       expect({ app, dockerfile: compose.services[app]?.build?.dockerfile }).toEqual({
         app,
         dockerfile: `apps/${app}/Dockerfile`,
       });
-    for (const app of ['users-docs', 'jobs', 'key-vault', 'user-details'])
+    for (const app of ['users-docs', 'jobs', 'key-vault', 'user-details', 'identity'])
       expect(compose.services[`${app}-migrate`]?.command).toEqual(['node', `apps/${app}/dist/migrate.js`]);
     const holders = Object.entries(compose.services)
       .filter(([, service]) =>
@@ -480,6 +480,15 @@ describe('images and compose', () => {
       .map(([name]) => name);
     expect(holders).toEqual(['key-vault']);
     expect(compose.services['key-vault']!.environment!.MASTER_KEY).toMatch(/^\$\{MASTER_KEY:-/);
+    const signers = Object.entries(compose.services)
+      .filter(([, service]) =>
+        Object.keys(service.environment ?? {}).some((name) =>
+          /^(JWT_SIGNING_KEYS|JWT_DEV_KEY_FILE|BOOTSTRAP_ADMIN_PASSWORD)$/.test(name),
+        ),
+      )
+      .map(([name]) => name);
+    expect(signers).toEqual(['identity']);
+    expect(compose.services.identity!.environment!.REDIS_URL).toBe('redis://redis:6379');
   });
 
   it('points MinIO at the gateway route that takes bucket notifications, with the bearer token', () => {
