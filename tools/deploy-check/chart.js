@@ -18,6 +18,10 @@
 //   key-vault's names master-key; no template but config.yaml (which defines the Secret) names those keys, takes
 //   the shared Secret whole (envFrom secretRef, a secret volume), or uses key-vault's entry outside its
 //   Deployment and its rotation Job;
+// - likewise identity's JWT signing keys: no services entry but identity's names the Secret keys
+//   jwt-signing-keys / bootstrap-admin-password or sets JWT_SIGNING_KEYS, JWT_DEV_KEY_FILE or
+//   BOOTSTRAP_ADMIN_PASSWORD, identity's takes JWT_SIGNING_KEYS from jwt-signing-keys, and no template but
+//   config.yaml names those keys or uses identity's entry outside its Deployment;
 // - files/docflow-transform.yaml is argo-templates/docflow-transform.yaml (a link to it, the single source).
 //
 // Not checked here: the rendered manifests themselves (that needs Go templates and Sprig: CI's helm template).
@@ -71,6 +75,9 @@ const MASTER_KEY_SECRET_KEYS = ['master-key', 'master-key-previous'];
 /** Templates allowed to touch the master key: the Secret's definition, and key-vault's own rotation Job. */
 const MASTER_KEY_SECRET_TEMPLATE = 'config.yaml';
 const MASTER_KEY_HOLDER_TEMPLATES = ['deployments.yaml', 'key-vault-rotation.yaml'];
+/** The only service that may receive identity's JWT signing keys and the bootstrap admin's password. */
+const SIGNING_KEYS_HOLDER = 'identity';
+const SIGNING_KEYS_SECRET_KEYS = ['jwt-signing-keys', 'bootstrap-admin-password'];
 
 function readYamlFile(file) {
   return YAML.parse(readFileSync(file, 'utf8')) ?? {};
@@ -443,6 +450,62 @@ function checkMasterKey({ templates }, merged) {
   return problems;
 }
 
+/** identity's signing keys (and the bootstrap admin's password) reach identity only (see the header). */
+function checkSigningKeys({ templates }, merged) {
+  const problems = [];
+  const isConfined = (key) => SIGNING_KEYS_SECRET_KEYS.includes(key);
+  const confinedEnv = /^(JWT_SIGNING_KEYS|JWT_DEV_KEY_FILE|BOOTSTRAP_ADMIN_PASSWORD)$/;
+  for (const [file, values] of merged) {
+    for (const [name, svc] of Object.entries(values.services ?? {})) {
+      const named = [
+        ...Object.entries(svc?.secretEnv ?? {}).map(([env, ref]) => [env, secretKeyOf(ref)]),
+        ...(svc?.extraEnv ?? []).map((e) => [e.name, e.valueFrom?.secretKeyRef?.key]),
+      ];
+      if (name === SIGNING_KEYS_HOLDER) {
+        if (
+          svc.enabled &&
+          !named.some(([env, key]) => env === 'JWT_SIGNING_KEYS' && key === 'jwt-signing-keys')
+        )
+          problems.push(
+            `${file}: services.${name} does not take JWT_SIGNING_KEYS from the Secret key jwt-signing-keys`,
+          );
+        continue;
+      }
+      for (const [env, key] of named) {
+        if (isConfined(key))
+          problems.push(
+            `${file}: services.${name} names the Secret key ${key} (${env}): only ${SIGNING_KEYS_HOLDER} may`,
+          );
+        else if (confinedEnv.test(env))
+          problems.push(`${file}: services.${name} sets ${env}: only ${SIGNING_KEYS_HOLDER} may`);
+      }
+      for (const env of Object.keys(svc?.env ?? {}))
+        if (confinedEnv.test(env))
+          problems.push(`${file}: services.${name} sets ${env}: only ${SIGNING_KEYS_HOLDER} may`);
+    }
+  }
+  for (const [file, text] of templates) {
+    const where = path.relative(path.join(path.dirname(file), '..'), file).replace(/^templates\//, '');
+    const name = path.basename(file);
+    if (name !== MASTER_KEY_SECRET_TEMPLATE) {
+      for (const m of text.matchAll(
+        /\bkey:\s*['"]?(jwt-signing-keys|bootstrap-admin-password)['"]?\s*[,}\n]/g,
+      ))
+        problems.push(
+          `${where}: names the Secret key ${m[1]}: only ${SIGNING_KEYS_HOLDER}'s services entry may`,
+        );
+    }
+    if (
+      /(?:index\s+\$?\.Values\.services\s+"identity"|\.Values\.services\.identity\b)/.test(text) &&
+      !['deployments.yaml', 'NOTES.txt'].includes(name)
+    )
+      problems.push(
+        `${where}: uses the ${SIGNING_KEYS_HOLDER} services entry (its environment holds the signing keys)`,
+      );
+  }
+  return problems;
+}
+
 function checkWorkflowTemplate(chart, root = ROOT) {
   const link = path.join(chart, 'files', 'docflow-transform.yaml');
   const source = path.join(root, 'argo-templates', 'docflow-transform.yaml');
@@ -478,6 +541,7 @@ function checkChart(chart = DEFAULT_CHART, root = ROOT) {
     ...checkEnvironment(loaded, root),
     ...checkResources(merged),
     ...checkMasterKey(loaded, merged),
+    ...checkSigningKeys(loaded, merged),
     ...checkWorkflowTemplate(chart, root),
   ];
 }
@@ -489,7 +553,7 @@ if (require.main === module) {
   console.log(
     problems.length
       ? `chart-check: ${problems.length} problem(s) in ${path.relative(process.cwd(), chart) || chart}`
-      : `chart-check: ${path.relative(process.cwd(), chart) || chart} ok (values paths, schema with examples, includes, RBAC, environment, limits, master key to key-vault only, WorkflowTemplate link); rendering is not checked here (CI: helm template | kubeconform)`,
+      : `chart-check: ${path.relative(process.cwd(), chart) || chart} ok (values paths, schema with examples, includes, RBAC, environment, limits, master key to key-vault only, signing keys to identity only, WorkflowTemplate link); rendering is not checked here (CI: helm template | kubeconform)`,
   );
   process.exitCode = problems.length ? 1 : 0;
 }
@@ -498,6 +562,7 @@ module.exports = {
   CLIENT_CALLS,
   EXPECTED_ROLES,
   MASTER_KEY_SECRET_KEYS,
+  SIGNING_KEYS_SECRET_KEYS,
   bytesOf,
   checkChart,
   checkEnvironment,
@@ -505,6 +570,7 @@ module.exports = {
   checkMasterKey,
   checkRbac,
   checkResources,
+  checkSigningKeys,
   checkSchema,
   checkValuesPaths,
   checkWorkflowTemplate,

@@ -11,14 +11,15 @@
 //   non-root with a read-only root filesystem and no privilege escalation; every platform Deployment has
 //   liveness and readiness probes; every ConfigMap, Secret and ServiceAccount a pod or the WorkflowTemplate
 //   names is in the output (or optional); the platform's environment names are fields of its config schema;
-//   the master key reaches the key-vault pods only, and they get it (tools/deploy-check/master-key.js).
+//   the master key reaches the key-vault pods only, and they get it, and the JWT signing keys (and the
+//   bootstrap admin's password) the identity pods only, which get them (tools/deploy-check/master-key.js).
 // Uses the built lib (libs/workflow-engine/dist): run `npm run build` first. Exit codes: 0 valid, 1 invalid,
 // 2 kubectl, the schemas or the built lib are missing.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
 const YAML = require('yaml');
-const { masterKeyReport } = require('./master-key');
+const { masterKeyReport, signingKeysReport } = require('./master-key');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 // The base leaves the Secrets to an overlay or a secret manager; the dev overlay must be complete.
@@ -174,6 +175,7 @@ function asTheApiServerReadsIt(object) {
 async function validateObjects(objects, argo, external = []) {
   const present = new Set([...objects.map((o) => `${o.kind}/${o.metadata?.name}`), ...external]);
   const masterKey = masterKeyReport(objects);
+  const signingKeys = signingKeysReport(objects);
   const reports = [];
   for (const object of objects) {
     const issues = [];
@@ -199,6 +201,7 @@ async function validateObjects(objects, argo, external = []) {
       ...checkPods(object),
       ...checkEnvironmentNames(object),
       ...(masterKey.byObject.get(object) ?? []),
+      ...(signingKeys.byObject.get(object) ?? []),
     );
     for (const ref of references(object)) {
       if (!ref.optional && !present.has(`${ref.kind}/${ref.name}`))
@@ -207,6 +210,7 @@ async function validateObjects(objects, argo, external = []) {
     reports.push({ object, issues });
   }
   if (masterKey.undelivered) reports.push({ object: undefined, issues: [masterKey.undelivered] });
+  if (signingKeys.undelivered) reports.push({ object: undefined, issues: [signingKeys.undelivered] });
   return reports;
 }
 

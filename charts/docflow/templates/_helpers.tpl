@@ -57,6 +57,17 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 {{- end -}}
 
+{{/* identity's REDIS_URL: the configured one, or the bundled Redis. */}}
+{{- define "docflow.redisUrl" -}}
+{{- if .Values.redis.url -}}
+{{- .Values.redis.url -}}
+{{- else if .Values.redis.bundled.enabled -}}
+{{- printf "redis://%s-redis:6379" (include "docflow.fullname" .) -}}
+{{- else -}}
+{{- fail "redis.url is required when redis.bundled.enabled is false" -}}
+{{- end -}}
+{{- end -}}
+
 {{/* S3_ENDPOINT: the configured one, the bundled MinIO, or none (AWS S3). */}}
 {{- define "docflow.s3Endpoint" -}}
 {{- if .Values.objectStorage.endpoint -}}
@@ -73,7 +84,8 @@ app.kubernetes.io/component: {{ .component }}
 
 {{/*
 The chart-managed secret values, as JSON: each given value, else the one already in the release's Secret
-(upgrades keep it), else 32 random characters (the master key: 32 random bytes, base64). Computed once per
+(upgrades keep it), else 32 random characters (the master key: 32 random bytes, base64; the JWT signing keys:
+none, config.yaml requires them). Computed once per
 render and kept, so the Secret, docflow-s3 and the bundled PostgreSQL and MinIO all get the same values.
 */}}
 {{- define "docflow.secretValues" -}}
@@ -86,6 +98,7 @@ render and kept, so the Secret, docflow-s3 and the bundled PostgreSQL and MinIO 
   "s3-access-key-id" .Values.secrets.s3AccessKeyId
   "s3-secret-access-key" .Values.secrets.s3SecretAccessKey
   "master-key" .Values.secrets.masterKey
+  "jwt-signing-keys" .Values.secrets.jwtSigningKeys
   "postgres-password" "" -}}
 {{- $values := dict -}}
 {{- range $key, $value := $given -}}
@@ -95,6 +108,9 @@ render and kept, so the Secret, docflow-s3 and the bundled PostgreSQL and MinIO 
 {{- $_ := set $values $key (index $data $key | b64dec) -}}
 {{- else if eq $key "master-key" -}}
 {{- $_ := set $values $key (randBytes 32) -}}
+{{- else if eq $key "jwt-signing-keys" -}}
+{{- /* An Ed25519 JWK cannot be made here: config.yaml requires the value. */ -}}
+{{- $_ := set $values $key "" -}}
 {{- else -}}
 {{- $_ := set $values $key (randAlphaNum 32) -}}
 {{- end -}}
