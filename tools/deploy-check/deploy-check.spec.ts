@@ -37,6 +37,7 @@ interface ChartCheck {
   checkEnvironment(loaded: Loaded, root?: string): string[];
   checkResources(merged: Map<string, unknown>): string[];
   checkMasterKey(loaded: Loaded, merged: Map<string, unknown>): string[];
+  checkSigningKeys(loaded: Loaded, merged: Map<string, unknown>): string[];
   checkWorkflowTemplate(chart: string, root?: string): string[];
   mergeValues(base: unknown, override: unknown): unknown;
 }
@@ -258,6 +259,42 @@ describe('chart check (tools/deploy-check/chart.js)', () => {
     ).toEqual(['copy.yaml: uses the key-vault services entry (its environment holds the master key)']);
   });
 
+  it("gives identity's signing keys and the bootstrap admin's password to identity alone", () => {
+    const { merged } = sut.checkSchema(loaded);
+    expect(sut.checkSigningKeys(loaded, merged)).toEqual([]);
+
+    const bad = clone(loaded.values);
+    bad.services.gateway.secretEnv.JWKS = 'jwt-signing-keys';
+    bad.services['user-details'].extraEnv = [
+      {
+        name: 'P',
+        valueFrom: { secretKeyRef: { name: 'docflow-secrets', key: 'bootstrap-admin-password' } },
+      },
+    ];
+    bad.services.jobs.env.JWT_DEV_KEY_FILE = '/tmp/k.json';
+    delete bad.services.identity.secretEnv.JWT_SIGNING_KEYS;
+    expect(sut.checkSigningKeys(loaded, new Map([['values.yaml', bad]]))).toEqual([
+      'values.yaml: services.gateway names the Secret key jwt-signing-keys (JWKS): only identity may',
+      'values.yaml: services.jobs sets JWT_DEV_KEY_FILE: only identity may',
+      'values.yaml: services.user-details names the Secret key bootstrap-admin-password (P): only identity may',
+      'values.yaml: services.identity does not take JWT_SIGNING_KEYS from the Secret key jwt-signing-keys',
+    ]);
+
+    const leaking = (name: string, text: string) =>
+      sut.checkSigningKeys(
+        { ...loaded, templates: new Map([[join(CHART, 'templates', name), text]]) },
+        new Map(),
+      );
+    expect(
+      leaking('migrate-job.yaml', 'valueFrom:\n  secretKeyRef:\n    name: s\n    key: jwt-signing-keys\n'),
+    ).toEqual([
+      "migrate-job.yaml: names the Secret key jwt-signing-keys: only identity's services entry may",
+    ]);
+    expect(leaking('copy.yaml', '{{- $id := index .Values.services "identity" }}')).toEqual([
+      'copy.yaml: uses the identity services entry (its environment holds the signing keys)',
+    ]);
+  });
+
   it('wants the WorkflowTemplate as a link to argo-templates/, never a copy', () => {
     const chart = mkdtempSync(join(tmpdir(), 'docflow-chart-'));
     try {
@@ -429,6 +466,45 @@ describe('master key check on rendered manifests (tools/deploy-check/master-key.
       'x: Deployment/mounted names the Secret key master-key: only key-vault may',
       'x: Deployment/mounted takes the whole Secret unknown, which may hold the master key',
       'x: no key-vault Deployment takes MASTER_KEY from the Secret key master-key',
+    ]);
+  });
+});
+
+describe('signing keys check on rendered manifests (tools/deploy-check/master-key.js)', () => {
+  interface SigningKeysCheck {
+    masterKeyProblems(objects: unknown[], where: string, report: unknown): string[];
+    signingKeysReport: unknown;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const sut = require('./master-key.js') as SigningKeysCheck;
+  const workload = (kind: string, name: string, component: string, env: unknown[]) => ({
+    kind,
+    metadata: { name, labels: { 'app.kubernetes.io/component': component } },
+    spec: { template: { spec: { containers: [{ name: 'c', env }] } } },
+  });
+  const fromSecret = (name: string, key: string) => ({
+    name,
+    valueFrom: { secretKeyRef: { name: 's', key } },
+  });
+  const secret = {
+    kind: 'Secret',
+    metadata: { name: 's' },
+    stringData: { 'jwt-signing-keys': '[]', 'database-url': 'y' },
+  };
+  const identity = workload('Deployment', 'id', 'identity', [
+    fromSecret('JWT_SIGNING_KEYS', 'jwt-signing-keys'),
+    fromSecret('BOOTSTRAP_ADMIN_PASSWORD', 'bootstrap-admin-password'),
+  ]);
+
+  it('passes identity, and finds any other workload that reaches the signing keys, and a rendering without them', () => {
+    const fine = workload('Deployment', 'gw', 'gateway', [fromSecret('DATABASE_URL', 'database-url')]);
+    expect(sut.masterKeyProblems([secret, identity, fine], '', sut.signingKeysReport)).toEqual([]);
+    const migrate = workload('Job', 'identity-migrate', 'migrate', [fromSecret('K', 'jwt-signing-keys')]);
+    const gateway = workload('Deployment', 'gw', 'gateway', [fromSecret('P', 'bootstrap-admin-password')]);
+    expect(sut.masterKeyProblems([secret, migrate, gateway], 'x: ', sut.signingKeysReport)).toEqual([
+      'x: Job/identity-migrate names the Secret key jwt-signing-keys: only identity may',
+      'x: Deployment/gw names the Secret key bootstrap-admin-password: only identity may',
+      'x: no identity Deployment takes JWT_SIGNING_KEYS from the Secret key jwt-signing-keys',
     ]);
   });
 });
