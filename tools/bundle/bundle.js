@@ -13,7 +13,8 @@
 //   libs/<lib>/{package.json,dist}       each workspace library it loads, linked as node_modules/@docflow/<lib>
 //
 // Which packages: the tool follows require() from the entry points (dist/main.js, and dist/migrate.js when
-// there is one) through the app's and the libraries' compiled files. Packages that are loaded by name at run
+// there is one, plus the commands a project's package.json lists as `docflow.entryPoints`, e.g. key-vault's
+// dist/rotate-master-key.js) through the app's and the libraries' compiled files. Packages that are loaded by name at run
 // time where no require() shows it (TypeORM loads `pg`, Nest's NATS transport loads `nats`, a real `import()`
 // hidden from swc) are declared in the project's package.json as `docflow.runtimeDependencies`.
 // A package found this way must be a `dependencies` entry of the root package.json, never a devDependency.
@@ -78,14 +79,23 @@ function collectDependencies(projectRoot, root = ROOT) {
   const packages = new Map();
   const seen = new Set();
   const distOf = (folder) => path.join(root, folder, 'dist');
+  const manifests = [readJson(path.join(root, projectRoot, 'package.json'))];
   const entries = ENTRY_FILES.map((file) => path.join(distOf(projectRoot), file)).filter((file) =>
     existsSync(file),
   );
   if (entries.length === 0) {
     throw new Error(`${projectRoot}/dist has no ${ENTRY_FILES.join(' or ')}: build it first (npm run build)`);
   }
+  // Further commands the image runs (declared, so a missing one fails the bundle instead of the command).
+  for (const entry of manifests[0].docflow?.entryPoints ?? []) {
+    const file = path.join(root, projectRoot, entry);
+    if (!existsSync(file))
+      throw new Error(
+        `${projectRoot}/${entry} (docflow.entryPoints) is missing: build it first (npm run build)`,
+      );
+    entries.push(file);
+  }
   const queue = [...entries];
-  const manifests = [readJson(path.join(root, projectRoot, 'package.json'))];
   const addPackage = (name, from) => {
     if (!packages.has(name)) packages.set(name, new Set());
     packages.get(name).add(path.relative(root, from));

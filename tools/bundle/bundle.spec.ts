@@ -95,6 +95,26 @@ describe('tools/bundle/bundle.js', () => {
     );
   });
 
+  it('follows the commands a project declares as docflow.entryPoints, and refuses one that is not built', () => {
+    write('apps/svc/dist/rotate.js', 'require("@aws-sdk/client-s3");');
+    write('apps/svc/package.json', {
+      name: '@docflow/svc',
+      version: '0.1.0',
+      main: 'dist/main.js',
+      docflow: { entryPoints: ['dist/rotate.js'] },
+    });
+    write('libs/db/dist/index.js', 'require("typeorm");');
+    expect([...sut.collectDependencies('apps/svc', root).packages]).toContainEqual([
+      '@aws-sdk/client-s3',
+      new Set(['apps/svc/dist/rotate.js']),
+    ]);
+
+    rmSync(join(root, 'apps/svc/dist/rotate.js'));
+    expect(() => sut.collectDependencies('apps/svc', root)).toThrow(
+      'apps/svc/dist/rotate.js (docflow.entryPoints) is missing',
+    );
+  });
+
   it('refuses an unbuilt library', () => {
     rmSync(join(root, 'libs/db/dist'), { recursive: true });
     expect(() => sut.collectDependencies('apps/svc', root)).toThrow('libs/db is not built');

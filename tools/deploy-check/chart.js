@@ -13,6 +13,11 @@
 // - every service's environment names are fields of its config schema (apps/<service>/src/config.ts), and the
 //   steps' ConfigMap names fields of the worker's;
 // - every container's memory limit is at most 4 GiB, and every service has an HPA and a PodDisruptionBudget;
+// - the master key reaches key-vault only: in values.yaml and every example, no services entry but key-vault's
+//   names the Secret keys master-key / master-key-previous (secretEnv, extraEnv) or a MASTER_KEY* variable, and
+//   key-vault's names master-key; no template but config.yaml (which defines the Secret) names those keys, takes
+//   the shared Secret whole (envFrom secretRef, a secret volume), or uses key-vault's entry outside its
+//   Deployment and its rotation Job;
 // - files/docflow-transform.yaml is argo-templates/docflow-transform.yaml (a link to it, the single source).
 //
 // Not checked here: the rendered manifests themselves (that needs Go templates and Sprig: CI's helm template).
@@ -59,6 +64,13 @@ const CLIENT_CALLS = {
   deleteNamespacedSecret: ['secrets', 'delete'],
 };
 const ARGO_DRIVER = 'libs/workflow-engine/src/argo/argo-workflow-engine.ts';
+
+/** The only service that may receive the master key (docs/key-vault.md), and the Secret keys that hold it. */
+const MASTER_KEY_HOLDER = 'key-vault';
+const MASTER_KEY_SECRET_KEYS = ['master-key', 'master-key-previous'];
+/** Templates allowed to touch the master key: the Secret's definition, and key-vault's own rotation Job. */
+const MASTER_KEY_SECRET_TEMPLATE = 'config.yaml';
+const MASTER_KEY_HOLDER_TEMPLATES = ['deployments.yaml', 'key-vault-rotation.yaml'];
 
 function readYamlFile(file) {
   return YAML.parse(readFileSync(file, 'utf8')) ?? {};
@@ -123,6 +135,18 @@ function mergeValues(base, override) {
 
 function checkValuesPaths({ templates, values, schema }) {
   const problems = [];
+  // `env` values are templates too (tpl in docflow.env): '{{ .Values.keyVault.masterKeyId }}'.
+  for (const [name, svc] of Object.entries(values.services ?? {})) {
+    for (const [key, value] of Object.entries(svc?.env ?? {})) {
+      for (const match of String(value).matchAll(/\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)/g)) {
+        const segments = match[1].slice(1).split('.');
+        if (!hasPath(values, segments))
+          problems.push(
+            `values.yaml: services.${name}.env.${key} reads .Values.${segments.join('.')}, which is not in values.yaml`,
+          );
+      }
+    }
+  }
   for (const [file, text] of templates) {
     const where = path.basename(file);
     for (const match of text.matchAll(/\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)/g)) {
@@ -138,6 +162,10 @@ function checkValuesPaths({ templates, values, schema }) {
     const assigned = new Map();
     for (const match of text.matchAll(/\$(\w+)\s*:=\s*\$?\.Values((?:\.\w+)+)\s*\}\}/g)) {
       assigned.set(match[1], match[2].slice(1).split('.'));
+    }
+    // `$svc := index .Values.services "key-vault"`: a named entry.
+    for (const match of text.matchAll(/\$(\w+)\s*:=\s*index\s+\$?\.Values((?:\.\w+)+)\s+"([^"]+)"\s*\}\}/g)) {
+      assigned.set(match[1], [...match[2].slice(1).split('.'), match[3]]);
     }
     for (const match of text.matchAll(/\$(\w+)((?:\.[A-Za-z_][A-Za-z0-9_]*)+)/g)) {
       const [, variable, rest] = match;
@@ -359,6 +387,62 @@ function checkResources(merged) {
   return problems;
 }
 
+/** The Secret key a secretEnv entry names: `key` or `{ key, optional }`. */
+const secretKeyOf = (ref) => (typeof ref === 'string' ? ref : ref?.key);
+
+/** The master key reaches key-vault only (see the header). */
+function checkMasterKey({ templates }, merged) {
+  const problems = [];
+  const isMasterKey = (key) => MASTER_KEY_SECRET_KEYS.includes(key);
+  for (const [file, values] of merged) {
+    const services = values.services ?? {};
+    for (const [name, svc] of Object.entries(services)) {
+      const named = [
+        ...Object.entries(svc?.secretEnv ?? {}).map(([env, ref]) => [env, secretKeyOf(ref)]),
+        ...(svc?.extraEnv ?? []).map((e) => [e.name, e.valueFrom?.secretKeyRef?.key]),
+      ];
+      if (name === MASTER_KEY_HOLDER) {
+        if (svc.enabled && !named.some(([env, key]) => env === 'MASTER_KEY' && key === 'master-key'))
+          problems.push(`${file}: services.${name} does not take MASTER_KEY from the Secret key master-key`);
+        continue;
+      }
+      for (const [env, key] of named) {
+        if (isMasterKey(key))
+          problems.push(
+            `${file}: services.${name} names the Secret key ${key} (${env}): only ${MASTER_KEY_HOLDER} may`,
+          );
+        else if (/^MASTER_KEY/.test(env))
+          problems.push(`${file}: services.${name} sets ${env}: only ${MASTER_KEY_HOLDER} may`);
+      }
+      for (const env of Object.keys(svc?.env ?? {}))
+        if (/^MASTER_KEY/.test(env))
+          problems.push(`${file}: services.${name} sets ${env}: only ${MASTER_KEY_HOLDER} may`);
+    }
+  }
+  for (const [file, text] of templates) {
+    const where = path.relative(path.join(path.dirname(file), '..'), file).replace(/^templates\//, '');
+    const name = path.basename(file);
+    if (name !== MASTER_KEY_SECRET_TEMPLATE) {
+      for (const m of text.matchAll(/\bkey:\s*['"]?(master-key(?:-previous)?)['"]?\s*[,}\n]/g))
+        problems.push(
+          `${where}: names the Secret key ${m[1]}: only ${MASTER_KEY_HOLDER}'s services entry may`,
+        );
+    }
+    if (/\bsecretRef:/.test(text))
+      problems.push(`${where}: envFrom secretRef hands a whole Secret (with the master key) to a pod`);
+    if (/\bsecret:\s*\n?\s*secretName:/.test(text))
+      problems.push(`${where}: a secret volume hands a whole Secret (with the master key) to a pod`);
+    if (
+      /(?:index\s+\$?\.Values\.services\s+"key-vault"|\.Values\.services\.key-vault)/.test(text) &&
+      ![...MASTER_KEY_HOLDER_TEMPLATES, 'NOTES.txt'].includes(name)
+    )
+      problems.push(
+        `${where}: uses the ${MASTER_KEY_HOLDER} services entry (its environment holds the master key)`,
+      );
+  }
+  return problems;
+}
+
 function checkWorkflowTemplate(chart, root = ROOT) {
   const link = path.join(chart, 'files', 'docflow-transform.yaml');
   const source = path.join(root, 'argo-templates', 'docflow-transform.yaml');
@@ -393,6 +477,7 @@ function checkChart(chart = DEFAULT_CHART, root = ROOT) {
     ...checkRbac(loaded, root),
     ...checkEnvironment(loaded, root),
     ...checkResources(merged),
+    ...checkMasterKey(loaded, merged),
     ...checkWorkflowTemplate(chart, root),
   ];
 }
@@ -404,7 +489,7 @@ if (require.main === module) {
   console.log(
     problems.length
       ? `chart-check: ${problems.length} problem(s) in ${path.relative(process.cwd(), chart) || chart}`
-      : `chart-check: ${path.relative(process.cwd(), chart) || chart} ok (values paths, schema with examples, includes, RBAC, environment, limits, WorkflowTemplate link); rendering is not checked here (CI: helm template | kubeconform)`,
+      : `chart-check: ${path.relative(process.cwd(), chart) || chart} ok (values paths, schema with examples, includes, RBAC, environment, limits, master key to key-vault only, WorkflowTemplate link); rendering is not checked here (CI: helm template | kubeconform)`,
   );
   process.exitCode = problems.length ? 1 : 0;
 }
@@ -412,10 +497,12 @@ if (require.main === module) {
 module.exports = {
   CLIENT_CALLS,
   EXPECTED_ROLES,
+  MASTER_KEY_SECRET_KEYS,
   bytesOf,
   checkChart,
   checkEnvironment,
   checkIncludes,
+  checkMasterKey,
   checkRbac,
   checkResources,
   checkSchema,

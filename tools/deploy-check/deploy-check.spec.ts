@@ -36,6 +36,7 @@ interface ChartCheck {
   checkRbac(loaded: Loaded, root?: string): string[];
   checkEnvironment(loaded: Loaded, root?: string): string[];
   checkResources(merged: Map<string, unknown>): string[];
+  checkMasterKey(loaded: Loaded, merged: Map<string, unknown>): string[];
   checkWorkflowTemplate(chart: string, root?: string): string[];
   mergeValues(base: unknown, override: unknown): unknown;
 }
@@ -74,6 +75,22 @@ describe('chart check (tools/deploy-check/chart.js)', () => {
       'broken.yaml: .Values.ingress.hostz is not in values.yaml',
       'broken.yaml: $svc.replicaz (an entry of .Values.services) is not in values.schema.json',
     ]);
+    expect(
+      sut.checkValuesPaths(
+        withTemplate(
+          'named.yaml',
+          '{{- $kv := index .Values.services "key-vault" }}{{ $kv.image }}{{ $kv.imagez }}',
+        ),
+      ),
+    ).toEqual(['named.yaml: $kv.imagez (.Values.services.key-vault) is not in values.yaml']);
+  });
+
+  it('reads the .Values paths of templated env values in values.yaml too', () => {
+    const bad = clone(loaded);
+    bad.values.services['key-vault'].env.MASTER_KEY_ID = '{{ .Values.keyVault.masterKeyID }}';
+    expect(sut.checkValuesPaths(bad)).toEqual([
+      'values.yaml: services.key-vault.env.MASTER_KEY_ID reads .Values.keyVault.masterKeyID, which is not in values.yaml',
+    ]);
   });
 
   it('finds an include of a helper nobody defines', () => {
@@ -103,6 +120,47 @@ describe('chart check (tools/deploy-check/chart.js)', () => {
     const problems = sut.checkSchema(bad).problems.join('\n');
     expect(problems).toContain('/workflows/createSecrets must be equal to constant');
     expect(problems).toContain('/nats/url must NOT have fewer than 1 characters');
+  });
+
+  it('refuses a malformed master key and a half-configured master key rotation', () => {
+    const expectProblems = (change: (values: Loaded['values']) => void, ...expected: string[]) => {
+      const bad = clone(loaded);
+      change(bad.values);
+      const problems = sut.checkSchema(bad).problems.join('\n');
+      for (const problem of expected) expect(problems).toContain(problem);
+      return problems;
+    };
+    const key = Buffer.alloc(32, 7).toString('base64');
+    expect(
+      sut.checkSchema({
+        ...loaded,
+        values: { ...clone(loaded.values), secrets: { ...loaded.values.secrets, masterKey: key } },
+      }).problems,
+    ).toEqual([]);
+    expectProblems(
+      (v) => (v.secrets.masterKey = Buffer.alloc(16).toString('base64')),
+      '/secrets/masterKey must match pattern',
+    );
+    expectProblems(
+      (v) => (v.secrets.masterKeyPrevious = key),
+      '/keyVault/previousMasterKeyId must NOT have fewer than 1 characters',
+    );
+    expectProblems(
+      (v) => (v.keyVault.previousMasterKeyId = 'v1'),
+      '/secrets/masterKeyPrevious must NOT have fewer than 1 characters',
+    );
+    expectProblems(
+      (v) => (v.keyVault.rotationJob.enabled = true),
+      '/keyVault/previousMasterKeyId must NOT have fewer than 1 characters',
+    );
+    expectProblems((v) => (v.keyVault.masterKeyId = 'v 2'), '/keyVault/masterKeyId must match pattern');
+    // With an existing Secret, master-key-previous is in it: the id alone is enough.
+    const rotating = clone(loaded);
+    Object.assign(rotating.values.secrets, { existingSecret: 'mine' });
+    Object.assign(rotating.values.workflows, { createSecrets: false });
+    Object.assign(rotating.values.keyVault, { previousMasterKeyId: 'v1', masterKeyId: 'v2' });
+    rotating.values.keyVault.rotationJob.enabled = true;
+    expect(sut.checkSchema(rotating).problems).toEqual([]);
   });
 
   it('merges values as Helm does: maps merge, lists replace, null deletes', () => {
@@ -148,6 +206,56 @@ describe('chart check (tools/deploy-check/chart.js)', () => {
       'values.yaml: services.jobs memory limit 5Gi is not at most 4Gi',
       'values.yaml: services.gateway has no PodDisruptionBudget',
     ]);
+  });
+
+  it('gives the master key to key-vault alone', () => {
+    const { merged } = sut.checkSchema(loaded);
+    expect(sut.checkMasterKey(loaded, merged)).toEqual([]);
+
+    const bad = clone(loaded.values);
+    bad.services['users-docs'].secretEnv.MASTER_KEY = 'master-key';
+    bad.services.jobs.secretEnv.OLD_KEY = { key: 'master-key-previous', optional: true };
+    bad.services.gateway.extraEnv = [
+      { name: 'X', valueFrom: { secretKeyRef: { name: 'docflow-secrets', key: 'master-key' } } },
+    ];
+    bad.services['user-details'].env.MASTER_KEY_ID = 'v1';
+    delete bad.services['key-vault'].secretEnv.MASTER_KEY;
+    expect(sut.checkMasterKey(loaded, new Map([['values.yaml', bad]]))).toEqual([
+      'values.yaml: services.gateway names the Secret key master-key (X): only key-vault may',
+      'values.yaml: services.users-docs names the Secret key master-key (MASTER_KEY): only key-vault may',
+      'values.yaml: services.jobs names the Secret key master-key-previous (OLD_KEY): only key-vault may',
+      'values.yaml: services.key-vault does not take MASTER_KEY from the Secret key master-key',
+      'values.yaml: services.user-details sets MASTER_KEY_ID: only key-vault may',
+    ]);
+
+    const leaking = (name: string, text: string) =>
+      sut.checkMasterKey(
+        { ...loaded, templates: new Map([[join(CHART, 'templates', name), text]]) },
+        new Map(),
+      );
+    expect(
+      leaking(
+        'sidecar.yaml',
+        "env:\n  - { name: K, valueFrom: { secretKeyRef: { name: s, key: 'master-key' } } }\n",
+      ),
+    ).toEqual(["sidecar.yaml: names the Secret key master-key: only key-vault's services entry may"]);
+    expect(
+      leaking('migrate-job.yaml', 'valueFrom:\n  secretKeyRef:\n    name: s\n    key: master-key-previous\n'),
+    ).toEqual([
+      "migrate-job.yaml: names the Secret key master-key-previous: only key-vault's services entry may",
+    ]);
+    expect(leaking('whole.yaml', 'envFrom:\n  - secretRef:\n      name: docflow-secrets\n')).toEqual([
+      'whole.yaml: envFrom secretRef hands a whole Secret (with the master key) to a pod',
+    ]);
+    expect(
+      leaking('mounted.yaml', 'volumes:\n  - name: s\n    secret:\n      secretName: docflow-secrets\n'),
+    ).toEqual(['mounted.yaml: a secret volume hands a whole Secret (with the master key) to a pod']);
+    expect(
+      leaking(
+        'copy.yaml',
+        '{{- $kv := index .Values.services "key-vault" }}{{ include "docflow.env" (dict "root" . "service" $kv) }}',
+      ),
+    ).toEqual(['copy.yaml: uses the key-vault services entry (its environment holds the master key)']);
   });
 
   it('wants the WorkflowTemplate as a link to argo-templates/, never a copy', () => {
@@ -199,6 +307,10 @@ describe('kustomize check (tools/deploy-check/k8s.js)', () => {
       'k8s/overlays/dev: Role/docflow-jobs',
       'k8s/overlays/dev: NetworkPolicy/docflow-gateway-private',
       'k8s/base: Job/docflow-users-docs-migrate',
+      'k8s/base: Deployment/docflow-key-vault',
+      'k8s/base: Deployment/docflow-user-details',
+      'k8s/base: Job/docflow-key-vault-migrate',
+      'k8s/base: Job/docflow-user-details-migrate',
     ]) {
       expect(stdout).toContain(`ok      ${object}`);
     }
@@ -226,7 +338,7 @@ describe('kustomize check (tools/deploy-check/k8s.js)', () => {
           '        - name: c',
           '          image: i',
           '          envFrom: [{ configMapRef: { name: nowhere } }]',
-          '          env: [{ name: NOT_A_SETTING, value: x }]',
+          '          env: [{ name: NOT_A_SETTING, value: x }, { name: K, valueFrom: { secretKeyRef: { name: s, key: master-key } } }]',
           '          resources: { limits: { cpu: 1, memory: 8Gi }, requests: { cpu: 1, memory: 1Gi } }',
         ].join('\n'),
       );
@@ -241,6 +353,8 @@ describe('kustomize check (tools/deploy-check/k8s.js)', () => {
         'container c has no liveness or readiness probe',
         'names ConfigMap nowhere, which the rendering does not contain',
         'container c: NOT_A_SETTING is not a field of apps/gateway/src/config.ts',
+        'names the Secret key master-key: only key-vault may',
+        'the rendering\n  - no key-vault Deployment takes MASTER_KEY from the Secret key master-key',
         'retryStategy',
         'names ConfigMap docflow-worker-config, which the rendering does not contain',
       ]) {
@@ -252,8 +366,75 @@ describe('kustomize check (tools/deploy-check/k8s.js)', () => {
   });
 });
 
+describe('master key check on rendered manifests (tools/deploy-check/master-key.js)', () => {
+  interface MasterKeyCheck {
+    masterKeyProblems(objects: unknown[], where?: string): string[];
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const sut = require('./master-key.js') as MasterKeyCheck;
+  const workload = (kind: string, name: string, component: string, spec: Record<string, unknown>) => ({
+    kind,
+    metadata: { name, labels: { 'app.kubernetes.io/component': component } },
+    spec: { template: { spec } },
+  });
+  const fromSecret = (name: string, key: string) => ({
+    name,
+    valueFrom: { secretKeyRef: { name: 's', key } },
+  });
+  const keyVaultEnv = [
+    fromSecret('MASTER_KEY', 'master-key'),
+    fromSecret('MASTER_KEY_PREVIOUS', 'master-key-previous'),
+  ];
+  const keyVault = workload('Deployment', 'kv', 'key-vault', {
+    containers: [{ name: 'kv', env: keyVaultEnv }],
+  });
+  const secret = {
+    kind: 'Secret',
+    metadata: { name: 's' },
+    stringData: { 'master-key': 'x', 'database-url': 'y' },
+  };
+
+  it('passes key-vault and its rotation Job, and finds any other workload that reaches the master key', () => {
+    const rotate = workload('Job', 'rotate', 'key-vault-rotate', {
+      containers: [{ name: 'r', env: keyVaultEnv }],
+    });
+    const fine = workload('Deployment', 'ok', 'users-docs', {
+      containers: [
+        {
+          name: 'c',
+          env: [fromSecret('DATABASE_URL', 'database-url')],
+          envFrom: [{ secretRef: { name: 'other' } }],
+        },
+      ],
+    });
+    const other = { kind: 'Secret', metadata: { name: 'other' }, data: { token: 'eA==' } };
+    expect(sut.masterKeyProblems([secret, other, keyVault, rotate, fine])).toEqual([]);
+
+    const migrate = workload('Job', 'migrate', 'migrate', {
+      containers: [{ name: 'm', env: [fromSecret('K', 'master-key-previous')] }],
+    });
+    const envFrom = workload('Deployment', 'whole', 'jobs', {
+      containers: [{ name: 'c', envFrom: [{ secretRef: { name: 's' } }] }],
+    });
+    const volume = workload('Deployment', 'mounted', 'gateway', {
+      containers: [{ name: 'c' }],
+      volumes: [
+        { name: 'v', secret: { secretName: 'unknown' } },
+        { name: 'w', secret: { secretName: 's', items: [{ key: 'master-key', path: 'k' }] } },
+      ],
+    });
+    expect(sut.masterKeyProblems([secret, migrate, envFrom, volume], 'x: ')).toEqual([
+      'x: Job/migrate names the Secret key master-key-previous: only key-vault may',
+      'x: Deployment/whole takes the whole Secret s, which holds the master key',
+      'x: Deployment/mounted names the Secret key master-key: only key-vault may',
+      'x: Deployment/mounted takes the whole Secret unknown, which may hold the master key',
+      'x: no key-vault Deployment takes MASTER_KEY from the Secret key master-key',
+    ]);
+  });
+});
+
 describe('images and compose', () => {
-  const bundled = ['gateway', 'jobs', 'users-docs', 'worker'];
+  const bundled = ['gateway', 'jobs', 'key-vault', 'user-details', 'users-docs', 'worker'];
   const dockerfile = (app: string) => readFileSync(join(ROOT, 'apps', app, 'Dockerfile'), 'utf8');
 
   it('has a Dockerfile per bundled project, on one pinned Node LTS base, running its bundle as uid 10001 under tini', () => {
@@ -276,6 +457,29 @@ describe('images and compose', () => {
       expect(/^HEALTHCHECK /m.test(text)).toBe(app !== 'worker');
     }
     expect(bases.size).toBe(1);
+  });
+
+  it('runs every bundled service in compose, with its migrations, and gives the master key to key-vault alone', () => {
+    const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+      services: Record<
+        string,
+        { build?: { dockerfile: string }; command?: string[]; environment?: Record<string, string> }
+      >;
+    };
+    for (const app of ['gateway', 'users-docs', 'jobs', 'key-vault', 'user-details'])
+      expect({ app, dockerfile: compose.services[app]?.build?.dockerfile }).toEqual({
+        app,
+        dockerfile: `apps/${app}/Dockerfile`,
+      });
+    for (const app of ['users-docs', 'jobs', 'key-vault', 'user-details'])
+      expect(compose.services[`${app}-migrate`]?.command).toEqual(['node', `apps/${app}/dist/migrate.js`]);
+    const holders = Object.entries(compose.services)
+      .filter(([, service]) =>
+        Object.keys(service.environment ?? {}).some((name) => name.startsWith('MASTER_KEY')),
+      )
+      .map(([name]) => name);
+    expect(holders).toEqual(['key-vault']);
+    expect(compose.services['key-vault']!.environment!.MASTER_KEY).toMatch(/^\$\{MASTER_KEY:-/);
   });
 
   it('points MinIO at the gateway route that takes bucket notifications, with the bearer token', () => {

@@ -10,13 +10,15 @@
 // - docflow's own rules: every container has CPU and memory requests and limits (memory at most 4 GiB), runs as
 //   non-root with a read-only root filesystem and no privilege escalation; every platform Deployment has
 //   liveness and readiness probes; every ConfigMap, Secret and ServiceAccount a pod or the WorkflowTemplate
-//   names is in the output (or optional); the platform's environment names are fields of its config schema.
+//   names is in the output (or optional); the platform's environment names are fields of its config schema;
+//   the master key reaches the key-vault pods only, and they get it (tools/deploy-check/master-key.js).
 // Uses the built lib (libs/workflow-engine/dist): run `npm run build` first. Exit codes: 0 valid, 1 invalid,
 // 2 kubectl, the schemas or the built lib are missing.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
 const YAML = require('yaml');
+const { masterKeyReport } = require('./master-key');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 // The base leaves the Secrets to an overlay or a secret manager; the dev overlay must be complete.
@@ -25,7 +27,7 @@ const DEFAULTS = [
   { directory: 'k8s/overlays/dev', external: [] },
 ];
 const MAX_MEMORY_BYTES = 4 * 1024 ** 3;
-const PLATFORM = ['gateway', 'users-docs', 'jobs'];
+const PLATFORM = ['gateway', 'users-docs', 'jobs', 'key-vault', 'user-details'];
 
 class SetupError extends Error {}
 
@@ -165,9 +167,13 @@ function asTheApiServerReadsIt(object) {
   return { ...object, data };
 }
 
-/** Validates the objects of one rendering; returns one report per object. */
+/**
+ * Validates the objects of one rendering; returns one report per object, and one for the rendering as a whole
+ * (`object: undefined`) when it has problems of its own.
+ */
 async function validateObjects(objects, argo, external = []) {
   const present = new Set([...objects.map((o) => `${o.kind}/${o.metadata?.name}`), ...external]);
+  const masterKey = masterKeyReport(objects);
   const reports = [];
   for (const object of objects) {
     const issues = [];
@@ -189,13 +195,18 @@ async function validateObjects(objects, argo, external = []) {
         }
       }
     }
-    issues.push(...checkPods(object), ...checkEnvironmentNames(object));
+    issues.push(
+      ...checkPods(object),
+      ...checkEnvironmentNames(object),
+      ...(masterKey.byObject.get(object) ?? []),
+    );
     for (const ref of references(object)) {
       if (!ref.optional && !present.has(`${ref.kind}/${ref.name}`))
         issues.push(`names ${ref.kind} ${ref.name}, which the rendering does not contain`);
     }
     reports.push({ object, issues });
   }
+  if (masterKey.undelivered) reports.push({ object: undefined, issues: [masterKey.undelivered] });
   return reports;
 }
 
@@ -209,7 +220,9 @@ async function checkKustomizations(targets, log = console.log) {
     if (objects.length === 0) throw new Error(`kubectl kustomize ${directory} rendered nothing`);
     for (const { object, issues } of await validateObjects(objects, argo, external)) {
       total++;
-      const what = `${directory}: ${object.kind}/${object.metadata?.name}`;
+      const what = object
+        ? `${directory}: ${object.kind}/${object.metadata?.name}`
+        : `${directory}: the rendering`;
       if (issues.length) {
         invalid++;
         log(`INVALID ${what}\n${issues.map((i) => `  - ${i}`).join('\n')}`);

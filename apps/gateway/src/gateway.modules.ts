@@ -15,6 +15,7 @@ import { HttpErrorFilter } from './http/error.filter';
 import { RequestContextInterceptor } from './http/request-context.interceptor';
 import { ServiceClient } from '@docflow/messaging';
 import { UserDetailsController } from './user-details/user-details.controller';
+import { SchedulesController } from './schedules/schedules.controller';
 import { UsersController } from './users/users.controller';
 import { JobCallbacksController } from './webhooks/job-callbacks.controller';
 import { StorageWebhookController } from './webhooks/storage-webhook.controller';
@@ -55,6 +56,7 @@ export class PublicApiModule {
         TeamsController,
         ApiKeysController,
         UserDetailsController,
+        SchedulesController,
         HealthController,
       ],
       providers: [

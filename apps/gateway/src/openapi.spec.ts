@@ -45,6 +45,9 @@ describe(buildOpenApiDocuments.name, () => {
       '/api/v1/users/{user_id}/jobs/{job_id}',
       '/api/v1/users/{user_id}/jobs/{job_id}/events',
       '/api/v1/users/{user_id}/jobs/{job_id}/inputs',
+      '/api/v1/users/{user_id}/schedules',
+      '/api/v1/users/{user_id}/schedules/{schedule_id}',
+      '/api/v1/users/{user_id}/schedules/{schedule_id}/runs',
       '/health/live',
       '/health/ready',
     ]);

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { checkS3Keys, s3ConfigFields } from '@docflow/storage';
 import { logLevel, loadConfig, positiveInt, secret } from '@docflow/config';
+import { schedulerConfigFields } from './schedules/scheduler.config';
 
 export const jobsConfigSchema = z
   .object({
@@ -48,6 +49,7 @@ export const jobsConfigSchema = z
     JOB_DEADLINE_SECONDS: positiveInt(6 * 3600),
     DEFAULT_MODEL_PROVIDER: z.string().default('offline'),
     DEFAULT_MODEL: z.string().default('extractive'),
+    ...schedulerConfigFields,
     LOG_LEVEL: logLevel,
     /** The HTTP health endpoints (`/health/live`, `/health/ready`) for probes; off unless a port is set. */
     HEALTH_HOST: z.string().default('127.0.0.1'),

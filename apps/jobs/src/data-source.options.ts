@@ -4,6 +4,8 @@ import { JobEventEntity } from './events/job-event.entity';
 import { JobDocumentEntity } from './jobs/job-document.entity';
 import { JobEntity } from './jobs/job.entity';
 import { migrations } from './migrations';
+import { ScheduleRunEntity } from './schedules/schedule-run.entity';
+import { ScheduleEntity } from './schedules/schedule.entity';
 
 export function jobsDataSourceOptions(
   config: Pick<JobsConfig, 'DATABASE_URL' | 'DB_POOL_SIZE'>,
@@ -12,7 +14,7 @@ export function jobsDataSourceOptions(
     url: config.DATABASE_URL,
     schema: JOBS_SCHEMA,
     poolSize: config.DB_POOL_SIZE,
-    entities: [JobEntity, JobDocumentEntity, JobEventEntity],
+    entities: [JobEntity, JobDocumentEntity, JobEventEntity, ScheduleEntity, ScheduleRunEntity],
     migrations,
     applicationName: 'docflow-jobs',
   };

@@ -23,6 +23,7 @@ import { JobsController } from './jobs/jobs.controller';
 import { JobsRepository } from './jobs/jobs.repository';
 import { JobsService, WORKFLOW_ENGINE } from './jobs/jobs.service';
 import { StepKeysUseCase } from './jobs/step-keys.usecase';
+import { scheduleControllers, scheduleProviders } from './schedules';
 
 export function createWorkflowEngine(config: JobsConfig): WorkflowEngine {
   if (config.WORKFLOW_ENGINE === 'argo') {
@@ -166,7 +167,7 @@ export class JobsModule {
     const nats = new NatsRpcClient({ servers: config.NATS_URL, name: 'jobs', defaultTimeoutMs: 5_000 });
     return {
       module: JobsModule,
-      controllers: [JobsController, HealthController],
+      controllers: [JobsController, HealthController, ...scheduleControllers],
       providers: [
         { provide: JOBS_CONFIG, useValue: config },
         {
@@ -189,6 +190,7 @@ export class JobsModule {
         StepKeysUseCase,
         JobsService,
         JobsLifecycle,
+        ...scheduleProviders,
       ],
     };
   }

@@ -41,6 +41,9 @@ export const keyVaultConfigSchema = z
       .string()
       .regex(KEY_ID, 'must be 1-64 letters, digits, ".", "_" or "-"')
       .optional(),
+    /** The HTTP health endpoints (`/health/live`, `/health/ready`) for probes; off unless a port is set. */
+    HEALTH_HOST: z.string().default('127.0.0.1'),
+    HEALTH_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   })
   .superRefine((config, ctx) => {
     const previous = config.MASTER_KEY_PREVIOUS !== undefined;

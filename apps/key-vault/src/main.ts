@@ -3,7 +3,13 @@ import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { QueueGroups } from '@docflow/contracts';
 import { ConfigError, redactConfig } from '@docflow/config';
-import { RequestContextInterceptor, RpcErrorFilter } from '@docflow/messaging';
+import {
+  RequestContextInterceptor,
+  RpcErrorFilter,
+  followConnection,
+  startHealthServer,
+} from '@docflow/messaging';
+import { HealthController } from './health/health.controller';
 import { PinoNestLogger, createLogger } from '@docflow/observability';
 import { keyVaultConfigSchema, loadKeyVaultConfig } from './config';
 import { KeyVaultModule } from './key-vault.module';
@@ -27,7 +33,17 @@ async function bootstrap(): Promise<void> {
   app.useGlobalFilters(new RpcErrorFilter());
   app.useGlobalInterceptors(new RequestContextInterceptor());
   app.enableShutdownHooks();
+  const natsConnected = followConnection(app.status);
   await app.listen();
+  if (config.HEALTH_PORT) {
+    const health = app.get(HealthController);
+    await startHealthServer({
+      host: config.HEALTH_HOST,
+      port: config.HEALTH_PORT,
+      check: () => health.check(),
+      natsConnected,
+    });
+  }
   logger.info({ config: redactConfig(keyVaultConfigSchema, config) }, 'key-vault listening on NATS');
 }
 

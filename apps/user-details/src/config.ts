@@ -39,6 +39,9 @@ export const userDetailsConfigSchema = z.object({
   /** How long a call to identity may take. */
   IDENTITY_TIMEOUT_MS: positiveInt(5_000),
   LOG_LEVEL: logLevel,
+  /** The HTTP health endpoints (`/health/live`, `/health/ready`) for probes; off unless a port is set. */
+  HEALTH_HOST: z.string().default('127.0.0.1'),
+  HEALTH_PORT: z.coerce.number().int().min(1).max(65535).optional(),
 });
 
 /** The PostgreSQL schema user-details owns. Its migrations name it, so it is not configurable. */

@@ -5,7 +5,13 @@ import { QueueGroups } from '@docflow/contracts';
 import { ConfigError, redactConfig } from '@docflow/config';
 import { PinoNestLogger, createLogger } from '@docflow/observability';
 import { loadUserDetailsConfig, userDetailsConfigSchema } from './config';
-import { RequestContextInterceptor, RpcErrorFilter } from '@docflow/messaging';
+import {
+  RequestContextInterceptor,
+  RpcErrorFilter,
+  followConnection,
+  startHealthServer,
+} from '@docflow/messaging';
+import { HealthController } from './health/health.controller';
 import { UserDetailsModule } from './user-details.module';
 
 async function bootstrap(): Promise<void> {
@@ -28,7 +34,17 @@ async function bootstrap(): Promise<void> {
   app.useGlobalFilters(new RpcErrorFilter());
   app.useGlobalInterceptors(new RequestContextInterceptor());
   app.enableShutdownHooks();
+  const natsConnected = followConnection(app.status);
   await app.listen();
+  if (config.HEALTH_PORT) {
+    const health = app.get(HealthController);
+    await startHealthServer({
+      host: config.HEALTH_HOST,
+      port: config.HEALTH_PORT,
+      check: () => health.check(),
+      natsConnected,
+    });
+  }
   logger.info({ config: redactConfig(userDetailsConfigSchema, config) }, 'user-details listening on NATS');
 }
 

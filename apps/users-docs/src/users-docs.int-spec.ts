@@ -202,6 +202,67 @@ describe('users-docs over NATS', () => {
     expect(outcomes).toEqual([...Array(9).fill('unchanged'), 'uploaded']);
   });
 
+  it('lists documents with a filter: kind, status, content type or type/*, upload window', async () => {
+    const user = await call<{ id: string }>(UsersDocsSubjects.userCreate, {
+      name: 'F',
+      email: `f-${randomUUID()}@example.com`,
+    });
+    const userId = user.response!.id;
+    const docs: Record<string, string> = {};
+    const add = async (name: string, contentType: string, upload: boolean) => {
+      const doc = await call<{ id: string }>(UsersDocsSubjects.documentCreate, {
+        userId,
+        name,
+        contentType,
+        size: 1,
+      });
+      docs[name] = doc.response!.id;
+      if (upload) {
+        const key = `users/${userId}/docs/${doc.response!.id}/${name}`;
+        await call(UsersDocsSubjects.storageEventsApply, {
+          records: [{ eventName: 's3:ObjectCreated:Put', bucket: 'docflow', key, size: 1 }],
+        });
+      }
+    };
+    await add('a.txt', 'text/plain', true);
+    await add('b.md', 'text/markdown', true);
+    await add('c.txt', 'text/plain', false);
+    await add('d.bin', 'a_b/x', true);
+    await add('e.bin', 'aXb/x', true);
+    const list = async (filter: Record<string, unknown>) => {
+      const page = await call<{ items: { name: string; uploadedAt?: string }[] }>(
+        UsersDocsSubjects.documentList,
+        { userId, limit: 50, filter },
+      );
+      if (page.err) return page.err;
+      return page.response!.items.map((d) => d.name).sort();
+    };
+
+    expect(await list({ status: 'uploaded', contentType: 'text/*' })).toEqual(['a.txt', 'b.md']);
+    expect(await list({ contentType: 'TEXT/PLAIN' })).toEqual(['a.txt', 'c.txt']);
+    expect(await list({ contentType: 'a_b/*' })).toEqual(['d.bin']); // `_` is not a LIKE wildcard here
+    expect(await list({ kind: 'output' })).toEqual([]);
+    const all = await call<{ items: { name: string; uploadedAt?: string }[] }>(
+      UsersDocsSubjects.documentList,
+      {
+        userId,
+      },
+    );
+    const uploadedAt = (name: string) => all.response!.items.find((d) => d.name === name)!.uploadedAt!;
+    expect(await list({ uploadedAfter: uploadedAt('a.txt'), uploadedUntil: uploadedAt('d.bin') })).toEqual([
+      'b.md',
+      'd.bin',
+    ]);
+    expect(await list({ contentType: 'text' })).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: [{ field: 'filter.contentType' }],
+    });
+    expect(await list({ uploadedAfter: 'yesterday' })).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: [{ field: 'filter.uploadedAfter' }],
+    });
+  });
+
   it('reports its database and storage in the health check', async () => {
     const out = await call<{ status: string; checks: Record<string, { status: string }> }>(
       UsersDocsSubjects.healthCheck,

@@ -73,8 +73,8 @@ app.kubernetes.io/component: {{ .component }}
 
 {{/*
 The chart-managed secret values, as JSON: each given value, else the one already in the release's Secret
-(upgrades keep it), else 32 random characters. Computed once per render and kept, so the Secret, docflow-s3
-and the bundled PostgreSQL and MinIO all get the same values.
+(upgrades keep it), else 32 random characters (the master key: 32 random bytes, base64). Computed once per
+render and kept, so the Secret, docflow-s3 and the bundled PostgreSQL and MinIO all get the same values.
 */}}
 {{- define "docflow.secretValues" -}}
 {{- if not (hasKey .Values "__docflowSecretValues") -}}
@@ -85,6 +85,7 @@ and the bundled PostgreSQL and MinIO all get the same values.
   "storage-webhook-token" .Values.secrets.storageWebhookToken
   "s3-access-key-id" .Values.secrets.s3AccessKeyId
   "s3-secret-access-key" .Values.secrets.s3SecretAccessKey
+  "master-key" .Values.secrets.masterKey
   "postgres-password" "" -}}
 {{- $values := dict -}}
 {{- range $key, $value := $given -}}
@@ -92,6 +93,8 @@ and the bundled PostgreSQL and MinIO all get the same values.
 {{- $_ := set $values $key $value -}}
 {{- else if hasKey $data $key -}}
 {{- $_ := set $values $key (index $data $key | b64dec) -}}
+{{- else if eq $key "master-key" -}}
+{{- $_ := set $values $key (randBytes 32) -}}
 {{- else -}}
 {{- $_ := set $values $key (randAlphaNum 32) -}}
 {{- end -}}
@@ -101,11 +104,17 @@ and the bundled PostgreSQL and MinIO all get the same values.
 {{- index .Values "__docflowSecretValues" | toJson -}}
 {{- end -}}
 
-{{/* The environment of a platform container: (dict "root" $ "service" $svc). */}}
+{{/*
+The environment of a platform container: (dict "root" $ "service" $svc). An `env` value that renders empty is
+left out, so the service applies its default (MASTER_KEY_PREVIOUS_ID outside a rotation).
+*/}}
 {{- define "docflow.env" -}}
 {{- range $name, $value := .service.env }}
+{{- $rendered := tpl (toString $value) $.root }}
+{{- if ne $rendered "" }}
 - name: {{ $name }}
-  value: {{ tpl (toString $value) $.root | quote }}
+  value: {{ $rendered | quote }}
+{{- end }}
 {{- end }}
 {{- range $name, $ref := .service.secretEnv }}
 - name: {{ $name }}

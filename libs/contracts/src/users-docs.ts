@@ -80,7 +80,21 @@ export interface CreateDocumentRequest extends UserRef {
   size: number;
 }
 
-export interface ListDocumentsRequest extends UserRef, PageQuery {}
+/** Narrows a document listing; every field is optional and they combine with AND. */
+export interface DocumentListFilter {
+  kind?: DocumentKind;
+  status?: DocumentStatus;
+  /** An exact content type, or `type/*` for every subtype. */
+  contentType?: string;
+  /** Uploaded strictly after this instant (ISO 8601). */
+  uploadedAfter?: string;
+  /** Uploaded at or before this instant (ISO 8601). */
+  uploadedUntil?: string;
+}
+
+export interface ListDocumentsRequest extends UserRef, PageQuery {
+  filter?: DocumentListFilter;
+}
 
 export interface DocumentRef extends UserRef {
   docId: string;

@@ -31,8 +31,8 @@ import {
   countedProgress,
   isTerminal,
 } from './job-state';
-import type { JobDocumentEntity } from './job-document.entity';
-import type { JobEntity } from './job.entity';
+import { JobDocumentEntity } from './job-document.entity';
+import { JobEntity } from './job.entity';
 import { JobsRepository } from './jobs.repository';
 
 const eventSchema = z.object({
@@ -209,7 +209,18 @@ export class ApplyJobEventUseCase {
         if (event.type === 'doc_completed' && output) target.outputDocId = output.id;
         if (event.type === 'doc_failed' && event.error && next.status === 'failed')
           target.error = event.error.message;
-        await tx.save(target);
+        // Explicit updates: `save()` would read each row again before writing it.
+        await tx.update(
+          JobDocumentEntity,
+          { jobId: target.jobId, inputId: target.inputId },
+          {
+            status: target.status,
+            stage: target.stage,
+            progress: target.progress,
+            outputDocId: target.outputDocId,
+            error: target.error,
+          },
+        );
         const counted = countChange(before, target);
         locked.inputsOpen += counted.open;
         locked.inputsCompleted += counted.completed;
@@ -243,7 +254,21 @@ export class ApplyJobEventUseCase {
         ended = true;
       }
       locked.updatedAt = now;
-      await tx.save(locked);
+      await tx.update(
+        JobEntity,
+        { id: locked.id },
+        {
+          status: locked.status,
+          startedAt: locked.startedAt,
+          finishedAt: locked.finishedAt,
+          error: locked.error,
+          usage: locked.usage,
+          inputsOpen: locked.inputsOpen,
+          inputsCompleted: locked.inputsCompleted,
+          progressSum: locked.progressSum,
+          updatedAt: now,
+        },
+      );
       return true;
     });
     if (fresh) void this.outbox.flush(job.id);

@@ -1,6 +1,12 @@
 // Every migration of the jobs schema, in order. A new migration is added here as well.
 import { Jobs1795437981496 } from './1795437981496-Jobs';
 import { JobCountersOutbox1795443576069 } from './1795443576069-JobCountersOutbox';
+import { Schedules1795444092444 } from './1795444092444-Schedules';
 import { JobApiKey1795446556237 } from './1795446556237-JobApiKey';
 
-export const migrations = [Jobs1795437981496, JobCountersOutbox1795443576069, JobApiKey1795446556237];
+export const migrations = [
+  Jobs1795437981496,
+  JobCountersOutbox1795443576069,
+  Schedules1795444092444,
+  JobApiKey1795446556237,
+];

@@ -1,8 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In, Not, type Repository } from 'typeorm';
-import type { DocumentStatus } from '@docflow/contracts';
+import type { DocumentKind, DocumentStatus } from '@docflow/contracts';
 import type { CursorPosition } from '@docflow/database';
 import { DocumentEntity } from './document.entity';
+
+export interface DocumentFilter {
+  kind?: DocumentKind;
+  status?: DocumentStatus;
+  contentType?: string;
+  uploadedAfter?: Date;
+  uploadedUntil?: Date;
+}
 
 export type DocumentPatch = Partial<
   Pick<DocumentEntity, 'status' | 'statusReason' | 'etag' | 'uploadedAt' | 'deletedAt' | 'updatedAt'>
@@ -34,8 +42,13 @@ export class DocumentsRepository {
     return this.repo.findOneBy({ objectKey });
   }
 
-  /** Newest first, deleted documents left out; `limit` rows after `after`. */
-  listVisible(userId: string, limit: number, after?: CursorPosition): Promise<DocumentEntity[]> {
+  /** Newest first, deleted documents left out; `limit` rows after `after`, narrowed by `filter`. */
+  listVisible(
+    userId: string,
+    limit: number,
+    after?: CursorPosition,
+    filter: DocumentFilter = {},
+  ): Promise<DocumentEntity[]> {
     const query = this.repo
       .createQueryBuilder('d')
       .where('d.user_id = :userId', { userId })
@@ -44,6 +57,23 @@ export class DocumentsRepository {
       .addOrderBy('d.id', 'DESC')
       .limit(limit);
     if (after) query.andWhere('(d.created_at, d.id) < (:createdAt, :id)', after);
+    if (filter.kind) query.andWhere('d.kind = :kind', { kind: filter.kind });
+    if (filter.status) query.andWhere('d.status = :status', { status: filter.status });
+    if (filter.contentType?.endsWith('/*')) {
+      const prefix = filter.contentType
+        .slice(0, -1)
+        .toLowerCase()
+        .replace(/[\\%_]/g, '\\$&');
+      query.andWhere("lower(d.content_type) LIKE :prefix ESCAPE '\\'", { prefix: `${prefix}%` });
+    } else if (filter.contentType) {
+      query.andWhere('lower(d.content_type) = :contentType', {
+        contentType: filter.contentType.toLowerCase(),
+      });
+    }
+    if (filter.uploadedAfter)
+      query.andWhere('d.uploaded_at > :uploadedAfter', { uploadedAfter: filter.uploadedAfter });
+    if (filter.uploadedUntil)
+      query.andWhere('d.uploaded_at <= :uploadedUntil', { uploadedUntil: filter.uploadedUntil });
     return query.getMany();
   }
 

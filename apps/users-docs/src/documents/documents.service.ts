@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
+  DOCUMENT_KINDS,
+  DOCUMENT_STATUSES,
   DomainError,
   ErrorCode,
   PAGE_LIMIT_DEFAULT,
   type CreateDocumentRequest,
   type DocumentDetail,
+  type DocumentListFilter,
   type DocumentPage,
   type DocumentRef,
   type DocumentSummary,
@@ -21,7 +24,7 @@ import { Clock } from '../common/clock';
 import { USERS_DOCS_CONFIG, type UsersDocsConfig } from '../config';
 import { UsersRepository } from '../users/users.repository';
 import { DocumentEntity } from './document.entity';
-import { DocumentsRepository } from './documents.repository';
+import { DocumentsRepository, type DocumentFilter } from './documents.repository';
 import { documentObjectKey } from './object-keys';
 
 export function toDocumentSummary(entity: DocumentEntity): DocumentSummary {
@@ -40,6 +43,38 @@ export function toDocumentSummary(entity: DocumentEntity): DocumentSummary {
     createdAt: entity.createdAt.toISOString(),
     updatedAt: entity.updatedAt.toISOString(),
     ...(entity.uploadedAt ? { uploadedAt: entity.uploadedAt.toISOString() } : {}),
+  };
+}
+
+const CONTENT_TYPE_FILTER = /^[a-z0-9!#$&^_.+-]{1,127}\/([a-z0-9!#$&^_.+-]{1,127}|\*)$/i;
+
+/** A listing filter from a request, checked field by field. */
+export function listFilter(filter: DocumentListFilter | undefined): DocumentFilter {
+  if (!filter) return {};
+  const instant = (field: 'uploadedAfter' | 'uploadedUntil'): Date | undefined => {
+    const value = filter[field];
+    if (value === undefined) return undefined;
+    const date = new Date(value);
+    if (typeof value !== 'string' || Number.isNaN(date.getTime())) {
+      throw DomainError.validation(`filter.${field}`, 'must be an ISO 8601 date-time');
+    }
+    return date;
+  };
+  if (filter.kind !== undefined && !DOCUMENT_KINDS.includes(filter.kind)) {
+    throw DomainError.validation('filter.kind', `must be one of ${DOCUMENT_KINDS.join(', ')}`);
+  }
+  if (filter.status !== undefined && !DOCUMENT_STATUSES.includes(filter.status)) {
+    throw DomainError.validation('filter.status', `must be one of ${DOCUMENT_STATUSES.join(', ')}`);
+  }
+  if (filter.contentType !== undefined && !CONTENT_TYPE_FILTER.test(filter.contentType)) {
+    throw DomainError.validation('filter.contentType', 'must be a content type such as text/plain or text/*');
+  }
+  return {
+    ...(filter.kind ? { kind: filter.kind } : {}),
+    ...(filter.status ? { status: filter.status } : {}),
+    ...(filter.contentType ? { contentType: filter.contentType } : {}),
+    ...(filter.uploadedAfter !== undefined ? { uploadedAfter: instant('uploadedAfter') } : {}),
+    ...(filter.uploadedUntil !== undefined ? { uploadedUntil: instant('uploadedUntil') } : {}),
   };
 }
 
@@ -183,7 +218,12 @@ export class DocumentsService {
   async list(request: ListDocumentsRequest): Promise<DocumentPage> {
     const limit = request.limit ?? PAGE_LIMIT_DEFAULT;
     const after = request.cursor ? decodeCursor(request.cursor) : undefined;
-    const rows = await this.documents.listVisible(request.userId, limit + 1, after);
+    const rows = await this.documents.listVisible(
+      request.userId,
+      limit + 1,
+      after,
+      listFilter(request.filter),
+    );
     if (rows.length === 0 && !(await this.users.exists(request.userId))) throw DomainError.notFound('user');
     return toPage(rows, limit, toDocumentSummary);
   }
