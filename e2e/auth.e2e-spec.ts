@@ -37,6 +37,8 @@ const ALL_SCOPES = [
   'documents:write',
   'jobs:read',
   'jobs:write',
+  'schedules:read',
+  'schedules:write',
   'teams:read',
   'teams:write',
   'apikeys:read',
@@ -94,6 +96,10 @@ interface Ctx {
   teamId: string;
   docId: string;
   jobId: string;
+  /** A schedule of `self` (it runs nothing: no slot before the tests end). */
+  scheduleId: string;
+  /** A fresh schedule of `self`, for routes that consume one. */
+  schedule(): Promise<string>;
   /** A provider key stored for the team by `self`, for routes that consume one. */
   teamKey(): Promise<string>;
   /** A fresh user owned by nobody in particular, for routes that consume one. */
@@ -197,6 +203,44 @@ const ROUTES: Record<string, Route> = {
     access: self,
     // Checked with a throwaway user below, so the table does not delete `self`.
     ok: [204],
+  },
+  'POST /users/{user_id}/schedules': {
+    method: 'POST',
+    path: (ctx) => `/users/${ctx.self.id}/schedules`,
+    body: () => SCHEDULE,
+    access: { scope: 'schedules:write', who: 'self' },
+    ok: [201],
+  },
+  'GET /users/{user_id}/schedules': {
+    method: 'GET',
+    path: (ctx) => `/users/${ctx.self.id}/schedules`,
+    access: { scope: 'schedules:read', who: 'self' },
+    ok: [200],
+  },
+  'GET /users/{user_id}/schedules/{schedule_id}': {
+    method: 'GET',
+    path: (ctx) => `/users/${ctx.self.id}/schedules/${ctx.scheduleId}`,
+    access: { scope: 'schedules:read', who: 'self' },
+    ok: [200],
+  },
+  'PATCH /users/{user_id}/schedules/{schedule_id}': {
+    method: 'PATCH',
+    path: (ctx) => `/users/${ctx.self.id}/schedules/${ctx.scheduleId}`,
+    body: () => ({ name: 'renamed' }),
+    access: { scope: 'schedules:write', who: 'self' },
+    ok: [200],
+  },
+  'DELETE /users/{user_id}/schedules/{schedule_id}': {
+    method: 'DELETE',
+    path: async (ctx) => `/users/${ctx.self.id}/schedules/${await ctx.schedule()}`,
+    access: { scope: 'schedules:write', who: 'self' },
+    ok: [204],
+  },
+  'GET /users/{user_id}/schedules/{schedule_id}/runs': {
+    method: 'GET',
+    path: (ctx) => `/users/${ctx.self.id}/schedules/${ctx.scheduleId}/runs`,
+    access: { scope: 'schedules:read', who: 'self' },
+    ok: [200],
   },
   'GET /users/{user_id}/details': {
     method: 'GET',
@@ -366,6 +410,12 @@ const ROUTES: Record<string, Route> = {
 };
 
 let platform: RunningPlatform;
+/** A schedule that starts nothing while the tests run (06:00 on weekdays, no `runNow`). */
+const SCHEDULE = {
+  cron: '0 6 * * 1-5',
+  timezone: 'UTC',
+  documents: { filter: { contentType: 'application/pdf' } },
+};
 /** An organisation that pays for its people: signing up with it gives the team plan and a default team. */
 const TEAM_DOMAIN = 'acme-e2e.com';
 
@@ -480,12 +530,19 @@ describe('every public route × every caller', () => {
     await waitFor(async () => (await as(selfUser, 'GET', `/users/${selfUser.id}/details`)).status === 200, {
       description: "self's user details to be set up",
     });
+    const schedule = async () => {
+      const res = await as<{ id: string }>(selfUser, 'POST', `/users/${selfUser.id}/schedules`, SCHEDULE);
+      expect(res.status).toBe(201);
+      return res.body.id;
+    };
     ctx = {
       self: selfUser,
       members,
       teamId: team.body.id,
       docId: pending,
       jobId: job.body.id,
+      scheduleId: await schedule(),
+      schedule,
       teamKey: async () => {
         const key = await as<{ id: string }>(selfUser, 'POST', '/apikeys', {
           name: `team-${randomUUID()}`,
@@ -559,6 +616,7 @@ describe("another user's ids under /users/{user_id}", () => {
   let other: TestUser;
   let docId: string;
   let jobId: string;
+  let scheduleId: string;
 
   beforeAll(async () => {
     owner = await signup(platform.api, 'Owner');
@@ -566,12 +624,15 @@ describe("another user's ids under /users/{user_id}", () => {
     docId = await newDoc(owner);
     // A job that is refused for its document still proves nothing; use the other user's own job route below.
     jobId = randomUUID();
+    const schedule = await as<{ id: string }>(owner, 'POST', `/users/${owner.id}/schedules`, SCHEDULE);
+    expect(schedule.status).toBe(201);
+    scheduleId = schedule.body.id;
     await waitFor(async () => (await as(owner, 'GET', `/users/${owner.id}/details`)).status === 200, {
       description: "the owner's user details to be set up",
     });
   });
 
-  const routes: [string, string, (o: string, d: string, j: string) => string, unknown][] = [
+  const routes: [string, string, (o: string, d: string, j: string, s: string) => string, unknown][] = [
     // Four values each: jest takes a test function with more parameters than values for a `done` callback.
     ['GET', 'user', (o) => `/users/${o}`, undefined],
     ['DELETE', 'user', (o) => `/users/${o}`, undefined],
@@ -585,6 +646,12 @@ describe("another user's ids under /users/{user_id}", () => {
     ['DELETE', 'job', (o, _d, j) => `/users/${o}/jobs/${j}`, undefined],
     ['GET', 'job inputs', (o, _d, j) => `/users/${o}/jobs/${j}/inputs`, undefined],
     ['GET', 'job events', (o, _d, j) => `/users/${o}/jobs/${j}/events`, undefined],
+    ['GET', 'schedules', (o) => `/users/${o}/schedules`, undefined],
+    ['POST', 'schedules', (o) => `/users/${o}/schedules`, SCHEDULE],
+    ['GET', 'schedule', (o, _d, _j, s) => `/users/${o}/schedules/${s}`, undefined],
+    ['PATCH', 'schedule', (o, _d, _j, s) => `/users/${o}/schedules/${s}`, { enabled: false }],
+    ['DELETE', 'schedule', (o, _d, _j, s) => `/users/${o}/schedules/${s}`, undefined],
+    ['GET', 'schedule runs', (o, _d, _j, s) => `/users/${o}/schedules/${s}/runs`, undefined],
     ['GET', 'details', (o) => `/users/${o}/details`, undefined],
     ['PATCH', 'details', (o) => `/users/${o}/details`, { displayName: 'Taken over', timezone: 'Asia/Tokyo' }],
   ];
@@ -598,7 +665,13 @@ describe("another user's ids under /users/{user_id}", () => {
     const details = await as<Record<string, unknown>>(owner, 'GET', `/users/${owner.id}/details`);
     expect(details.status).toBe(200);
     const resolved = body && typeof body === 'object' && 'docIds' in body ? { docIds: [docId] } : body;
-    const res = await as(other, method, path(owner.id, docId, jobId), resolved);
+    const schedule = await as<Record<string, unknown>>(
+      owner,
+      'GET',
+      `/users/${owner.id}/schedules/${scheduleId}`,
+    );
+    expect(schedule.status).toBe(200);
+    const res = await as(other, method, path(owner.id, docId, jobId, scheduleId), resolved);
     expect(res.status).toBe(404);
     expect(res.body.error?.message).toBe('user not found');
     // The owner's user, documents and their states are as they were.
@@ -611,6 +684,12 @@ describe("another user's ids under /users/{user_id}", () => {
     expect(after.body.items).toEqual(before.body.items);
     expect((await as<{ items: unknown[] }>(owner, 'GET', `/users/${owner.id}/jobs`)).body.items).toEqual([]);
     expect((await as(owner, 'GET', `/users/${owner.id}/details`)).body).toEqual(details.body);
+    expect((await as(owner, 'GET', `/users/${owner.id}/schedules/${scheduleId}`)).body).toEqual(
+      schedule.body,
+    );
+    expect(
+      (await as<{ items: unknown[] }>(owner, 'GET', `/users/${owner.id}/schedules`)).body.items,
+    ).toHaveLength(1);
   });
 
   it("with their own id and the owner's document id: 404 from the service, the document untouched", async () => {

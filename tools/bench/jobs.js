@@ -1273,7 +1273,7 @@ async function main() {
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'docflow-bench-jobs-'));
     onCleanup(`remove ${tmp}`, () => rmSync(tmp, { recursive: true, force: true }));
     log(
-      'Starting the platform (node tools/local/start.js: migrations, users-docs, jobs, key-vault, user-details, gateway, S3, nats-server)',
+      'Starting the platform (node tools/local/start.js: migrations, users-docs, jobs, identity, key-vault, user-details, gateway, S3, nats-server)',
     );
     const platform = await startPlatform(tmp);
     const pg = new Client({ connectionString: platform.databaseUrl });

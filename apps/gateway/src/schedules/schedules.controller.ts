@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
   SchedulesSubjects,
   type Schedule,
@@ -7,6 +7,7 @@ import {
   type ScheduleRunPage,
 } from '@docflow/contracts';
 import { ServiceClient } from '@docflow/messaging';
+import { RequireScopes } from '../auth/scopes.decorator';
 import { ErrorModel } from '../http/api-models';
 import { PageQueryDto } from '../http/page-query.dto';
 import { uuidParam } from '../http/validation';
@@ -14,6 +15,7 @@ import { CreateScheduleDto, UpdateScheduleDto } from './create-schedule.dto';
 import { ScheduleModel, SchedulePageModel, ScheduleRunPageModel } from './schedule-models';
 
 @ApiTags('schedules')
+@ApiBearerAuth()
 @ApiResponse({ status: 400, type: ErrorModel, description: 'Invalid input; `details` names each field' })
 @ApiResponse({ status: 404, type: ErrorModel, description: 'Unknown user, schedule or document' })
 @ApiResponse({ status: 503, type: ErrorModel, description: 'A service or the message bus is unavailable' })
@@ -22,6 +24,7 @@ export class SchedulesController {
   constructor(private readonly services: ServiceClient) {}
 
   @Post()
+  @RequireScopes('schedules:write')
   @HttpCode(201)
   @ApiOperation({
     summary: 'Run a crew over documents on a schedule',
@@ -40,6 +43,7 @@ export class SchedulesController {
   }
 
   @Get()
+  @RequireScopes('schedules:read')
   @ApiOperation({ summary: "List the user's schedules, newest first" })
   @ApiResponse({ status: 200, type: SchedulePageModel })
   list(
@@ -54,6 +58,7 @@ export class SchedulesController {
   }
 
   @Get(':schedule_id')
+  @RequireScopes('schedules:read')
   @ApiOperation({ summary: 'A schedule with its next slot and its latest run' })
   @ApiResponse({ status: 200, type: ScheduleModel })
   get(
@@ -64,6 +69,7 @@ export class SchedulesController {
   }
 
   @Patch(':schedule_id')
+  @RequireScopes('schedules:write')
   @ApiOperation({ summary: 'Pause, resume or rename a schedule' })
   @ApiResponse({ status: 200, type: ScheduleModel })
   update(
@@ -75,6 +81,7 @@ export class SchedulesController {
   }
 
   @Delete(':schedule_id')
+  @RequireScopes('schedules:write')
   @HttpCode(204)
   @ApiOperation({
     summary: 'Delete a schedule: no slot runs after this (jobs it already started go on)',
@@ -88,6 +95,7 @@ export class SchedulesController {
   }
 
   @Get(':schedule_id/runs')
+  @RequireScopes('schedules:read')
   @ApiOperation({ summary: "The schedule's runs, newest first: slot, status, the jobs each launched" })
   @ApiResponse({ status: 200, type: ScheduleRunPageModel })
   runs(
