@@ -40,14 +40,19 @@ describe('the quick start demo', () => {
         '[3] PUT',
         '[4] wait',
         '[5] download',
-        '[6] run the worker step',
-        '[7] the output',
+        '[6] POST',
+        '[7] GET',
+        '[8] GET',
       ]) {
         expect(text).toContain(step);
       }
       expect(text).toMatch(/status uploaded after \d+ ms/);
-      expect(text).toContain('event (signed) doc_completed');
-      expect(text).not.toContain('refused a callback');
+      // The job's events, live, in order: started, the three stages, the document, the job.
+      const events = [...text.matchAll(/^ {4}event (\w+)/gm)].map((m) => m[1]);
+      expect(events[0]).toBe('job_started');
+      expect(events.filter((e) => e === 'stage_completed')).toHaveLength(3);
+      expect(events.slice(-2)).toEqual(['doc_completed', 'job_completed']);
+      expect(text).toMatch(/quarterly-report\.summarize\.md: output, from job /);
       expect(text).toContain('| ## Summary');
       expect(text).toContain('| Revenue grew 12% quarter over quarter');
       expect(text).toContain('transformed by an agent crew');

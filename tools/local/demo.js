@@ -1,23 +1,13 @@
 #!/usr/bin/env node
 // `npm run demo`: starts the platform on the embedded defaults and walks a sample document through
-// create → upload → uploaded → download → transformed by the worker step, printing each step.
+// sign up → create → upload → uploaded → download → a job transforms it (followed live) → download the output.
 // `--keep` leaves the platform running.
 'use strict';
 // The AWS SDK's notice about Node 20 says nothing to someone trying docflow (the machines here run Node 20).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const path = require('node:path');
-const http = require('node:http');
-const { spawn } = require('node:child_process');
-const { createHash, randomBytes, randomUUID } = require('node:crypto');
-const {
-  CALLBACK_SIGNATURE_HEADER,
-  CALLBACK_TIMESTAMP_HEADER,
-  jobManifestKey,
-  jobOutputPrefix,
-  verifyCallback,
-} = require('@docflow/contracts');
+const { createHash, randomBytes } = require('node:crypto');
 const { startLocalPlatform, waitFor } = require('@docflow/local-platform');
-const { ObjectStorage } = require('@docflow/storage');
 
 const root = path.resolve(__dirname, '../..');
 const keep = process.argv.includes('--keep');
@@ -44,107 +34,54 @@ The largest risk is the hiring market for infrastructure engineers.
 `;
 
 /**
- * Runs the worker step on the document, as a job will (the jobs API arrives with issue 4; here the demo
- * plays the jobs service: it writes the manifest, receives the step's signed events, and reads the output).
+ * The main job: POST a job over the document, follow its events live (Server-Sent Events), then download the
+ * output document the job registered, through the documents API like any other document.
  */
-async function transform(platform, userId, doc) {
-  const jobId = randomUUID();
-  const secret = randomBytes(24).toString('hex');
-  const storage = new ObjectStorage({
-    bucket: 'docflow',
-    region: 'us-east-1',
-    endpoint: platform.s3Endpoint,
-    accessKeyId: 'S3RVER',
-    secretAccessKey: 'S3RVER',
-    forcePathStyle: true,
-  });
-  const manifest = {
-    version: 1,
-    jobId,
-    userId,
-    crew: 'summarize',
-    params: {},
-    strategy: 'individual',
-    model: { provider: 'offline', model: 'extractive' },
-    documents: [
-      { docId: doc.id, name: doc.name, contentType: doc.contentType, size: doc.size, key: doc.key },
-    ],
-    chunks: [{ index: 0, inputs: [{ inputId: doc.id, docIds: [doc.id] }] }],
-    outputPrefix: jobOutputPrefix(userId, jobId),
-    limits: { maxDocumentBytes: 100 * 1024 * 1024, chunkTokens: 3000, modelConcurrency: 4 },
-  };
-  const manifestKey = jobManifestKey(userId, jobId);
-  await storage.put(manifestKey, JSON.stringify(manifest), 'application/json');
+async function transform(api, userId, doc) {
+  step(6, `POST ${api}/users/${userId}/jobs  { docIds: [document], crew: "summarize" }  (offline model)`);
+  const job = await call('POST', `${api}/users/${userId}/jobs`, { docIds: [doc.id], crew: 'summarize' });
+  console.log(`    job ${job.id}: ${job.status} (engine ${job.engine})`);
 
-  step(6, 'run the worker step with the "summarize" crew on the offline model (what a job runs)');
-  console.log(`    docflow-worker run --job ${jobId} --manifest s3://docflow/${manifestKey} --chunk 0`);
-  const receiver = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      const check = verifyCallback(
-        secret,
-        req.headers[CALLBACK_TIMESTAMP_HEADER],
-        req.headers[CALLBACK_SIGNATURE_HEADER],
-        body,
-      );
-      if (!check.ok) {
-        console.log(`    refused a callback: ${check.reason}`);
-        res.writeHead(401).end();
-        return;
-      }
-      const e = JSON.parse(body);
-      const what = [e.type, e.stage, e.progress !== undefined ? `${e.progress}%` : undefined]
-        .filter(Boolean)
+  step(7, `GET ${api}/users/${userId}/jobs/${job.id}/events  (Server-Sent Events, live)`);
+  const response = await fetch(`${api}/users/${userId}/jobs/${job.id}/events`, {
+    headers: { accept: 'text/event-stream', authorization },
+  });
+  if (!response.ok) throw new Error(`the event stream answered ${response.status}`);
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let last;
+  for await (const bytes of response.body) {
+    buffer += decoder.decode(bytes, { stream: true });
+    let end;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const frame = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const type = /^event: (.*)$/m.exec(frame)?.[1];
+      const data = /^data: (.*)$/m.exec(frame)?.[1];
+      if (!type || type === 'heartbeat' || !data) continue;
+      const event = JSON.parse(data);
+      const what = [type, event.stage, event.progress !== undefined ? `${event.progress}%` : undefined]
+        .filter((part) => part !== undefined)
         .join(' ');
-      console.log(`    event (signed) ${what}${e.error ? `: ${e.error.message}` : ''}`);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
-  const code = await new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [
-        path.join(root, 'apps/worker/dist/main.js'),
-        'run',
-        '--job',
-        jobId,
-        '--manifest',
-        `s3://docflow/${manifestKey}`,
-        '--chunk',
-        '0',
-      ],
-      {
-        env: {
-          ...process.env,
-          S3_ENDPOINT: platform.s3Endpoint,
-          S3_ACCESS_KEY_ID: 'S3RVER',
-          S3_SECRET_ACCESS_KEY: 'S3RVER',
-          DOCFLOW_CALLBACK_URL: `http://127.0.0.1:${receiver.address().port}/api/private`,
-          DOCFLOW_CALLBACK_SECRET: secret,
-          LOG_LEVEL: 'warn',
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      },
-    );
-    child.once('exit', resolve);
-  });
-  receiver.close();
-  if (code !== 0) throw new Error(`the worker step exited with ${code}`);
+      console.log(`    event ${what}${event.error ? `: ${event.error.message}` : ''}`);
+      last = type;
+    }
+    if (last === 'job_completed' || last === 'job_failed' || last === 'job_cancelled') break;
+  }
+  if (last !== 'job_completed') throw new Error(`the job ended with ${last ?? 'no final event'}`);
 
-  step(7, `the output, ${manifest.outputPrefix}${doc.id}.md`);
-  const markdown = (await storage.getBytes(`${manifest.outputPrefix}${doc.id}.md`, 1e7)).toString('utf8');
+  const done = await call('GET', `${api}/users/${userId}/jobs/${job.id}`);
+  const outputId = done.outputDocIds[0];
+  step(8, `GET ${api}/users/${userId}/docs/${outputId}  (the output: a document of kind "output")`);
+  const output = await call('GET', `${api}/users/${userId}/docs/${outputId}`);
+  console.log(`    ${output.name}: ${output.kind}, from job ${output.jobId}, ${output.size} bytes`);
+  const markdown = await (await fetch(output.download.url)).text();
   console.log(markdown.replace(/^/gm, '    | '));
-  const sidecar = JSON.parse(
-    (await storage.getBytes(`${manifest.outputPrefix}${doc.id}.json`, 1e7)).toString('utf8'),
-  );
   console.log(
-    `    sidecar: agents ${sidecar.agentsRun.join(', ')}; model ${sidecar.models.join(', ')}; ` +
-      `${sidecar.usage.totalTokens} tokens; cost $${sidecar.costEstimateUsd}; ${sidecar.durationsMs.total} ms`,
+    `    tokens ${done.usage.totalTokens}; ${done.progress}% in ${
+      (Date.parse(done.finishedAt) - Date.parse(done.createdAt)) / 1000
+    } s`,
   );
-  storage.destroy();
   console.log('\nThe document went in, came back out unchanged, and was transformed by an agent crew.');
 }
 
@@ -227,8 +164,7 @@ async function main() {
     if (!got.equals(bytes)) throw new Error('the downloaded bytes differ from the uploaded ones');
     console.log(`    ${download.headers.get('content-disposition')}`);
 
-    const key = decodeURIComponent(new URL(doc.upload.url).pathname.replace(/^\/docflow\//, ''));
-    await transform(platform, user.id, { ...uploaded, key });
+    await transform(api, user.id, uploaded);
   } catch (error) {
     failed = true;
     console.error(`\nDemo failed: ${error.message}`);
