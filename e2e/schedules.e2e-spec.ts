@@ -241,7 +241,7 @@ describe('schedules on the local platform', () => {
     });
     expect(nobody.status).toBe(404);
 
-    const deleted = await fetch(`${schedules(owner)}/${ids[0]}`, { method: 'DELETE' });
+    const deleted = await json(`${schedules(owner)}/${ids[0]}`, { method: 'DELETE' });
     expect(deleted.status).toBe(204);
     expect((await json(`${schedules(owner)}/${ids[0]}`)).status).toBe(404);
     const left = await json<{ items: ScheduleBody[] }>(schedules(owner));

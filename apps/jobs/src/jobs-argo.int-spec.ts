@@ -32,18 +32,19 @@ import { createServiceDataSource, runMigrations } from '@docflow/database';
 import { LocalS3Server, createTestEnvironment, waitFor, type TestEnvironment } from '@docflow/local-platform';
 import { NatsRpcClient, RequestContextInterceptor, RpcErrorFilter } from '@docflow/messaging';
 import { ObjectStorage, storageFromConfig } from '@docflow/storage';
-import {
-  ArgoValidator,
-  ArgoWorkflowEngine,
-  loadKubernetesClient,
-  workflowNameFor,
-} from '@docflow/workflow-engine';
+import { ArgoValidator, ArgoWorkflowEngine, workflowNameFor } from '@docflow/workflow-engine';
 import { FakeKubeApi } from '@docflow/workflow-engine/testing';
 import { loadJobsConfig, type JobsConfig } from './config';
 import { jobsDataSourceOptions } from './data-source.options';
 import { JobsModule } from './jobs.module';
 
 const NAMESPACE = 'docflow-test';
+
+// This file's own dynamic import (see ArgoWorkflowEngineOptions.kubernetesClient).
+const importKubernetesClient = new Function('return import("@kubernetes/client-node")') as () => Promise<
+  typeof import('@kubernetes/client-node')
+>;
+let k8s: typeof import('@kubernetes/client-node');
 
 describe('jobs on the argo driver', () => {
   let env: TestEnvironment;
@@ -65,6 +66,7 @@ describe('jobs on the argo driver', () => {
 
   const startJobs = async () => {
     const engine = new ArgoWorkflowEngine({
+      kubernetesClient: k8s,
       namespace: NAMESPACE,
       kubeConfig,
       validator,
@@ -104,7 +106,7 @@ describe('jobs on the argo driver', () => {
     const endpoint = await s3.start();
     validator = ArgoValidator.forDirectory();
     fake = await new FakeKubeApi({ validator, token: 't' }).start();
-    const k8s = await loadKubernetesClient();
+    k8s = await importKubernetesClient();
     kubeConfig = new k8s.KubeConfig();
     kubeConfig.loadFromOptions({
       clusters: [{ name: 'fake', server: fake.url, skipTLSVerify: true }],

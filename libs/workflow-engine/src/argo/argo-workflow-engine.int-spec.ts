@@ -2,7 +2,6 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { ArgoValidationError, ArgoValidator } from '../argo-validation/argo-validator';
 import type { SubmitWorkflowRequest, WorkflowStatus } from '../workflow-engine';
 import { ArgoWorkflowEngine, type ArgoWorkflowEngineOptions } from './argo-workflow-engine';
-import { loadKubernetesClient } from './kubernetes-client';
 import { FakeKubeApi } from './testing/fake-kube-api';
 import type { ArgoPodGC } from './workflow-manifest';
 
@@ -63,6 +62,12 @@ class StatusRecorder {
   }
 }
 
+// This file's own dynamic import (see ArgoWorkflowEngineOptions.kubernetesClient).
+const importKubernetesClient = new Function('return import("@kubernetes/client-node")') as () => Promise<
+  typeof import('@kubernetes/client-node')
+>;
+let k8s: typeof import('@kubernetes/client-node');
+
 describe(ArgoWorkflowEngine.name, () => {
   let fake: FakeKubeApi;
   let kubeConfig: KubeConfig;
@@ -70,6 +75,7 @@ describe(ArgoWorkflowEngine.name, () => {
   let sut: ArgoWorkflowEngine;
   const newEngine = (options: Partial<ArgoWorkflowEngineOptions> = {}) =>
     new ArgoWorkflowEngine({
+      kubernetesClient: k8s,
       namespace: NAMESPACE,
       kubeConfig,
       validator,
@@ -80,7 +86,7 @@ describe(ArgoWorkflowEngine.name, () => {
   beforeAll(async () => {
     validator = ArgoValidator.forDirectory();
     fake = await new FakeKubeApi({ validator, token: TOKEN }).start();
-    const k8s = await loadKubernetesClient();
+    k8s = await importKubernetesClient();
     kubeConfig = new k8s.KubeConfig();
     kubeConfig.loadFromOptions({
       clusters: [{ name: 'fake', server: fake.url, skipTLSVerify: true }],

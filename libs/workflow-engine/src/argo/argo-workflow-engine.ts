@@ -12,7 +12,7 @@ import {
   type WorkflowEngine,
   type WorkflowStatus,
 } from '../workflow-engine';
-import { loadKubernetesClient } from './kubernetes-client';
+import { loadKubernetesClient, type KubernetesClientModule } from './kubernetes-client';
 import {
   ARGO_GROUP,
   ARGO_VERSION,
@@ -33,6 +33,12 @@ export interface ArgoWorkflowEngineOptions extends Omit<WorkflowManifestOptions,
   namespace: string;
   /** Default: `loadFromDefault()` (the in-cluster service account, or $KUBECONFIG / ~/.kube/config). */
   kubeConfig?: KubeConfig;
+  /**
+   * @kubernetes/client-node, already loaded. Default: {@link loadKubernetesClient}. Tests pass their own: jest
+   * reuses a compiled module across the test files of a worker, so a dynamic import made from this library
+   * would be answered by the first file's (torn-down) environment.
+   */
+  kubernetesClient?: KubernetesClientModule;
   /** Checks every Workflow before it is sent. Default: the shared validator of $DOCFLOW_ARGO_SCHEMAS. */
   validator?: ArgoValidator;
   /** Reconnect delays of `watch` after a failure: doubles from `initialMs` up to `maxMs`. */
@@ -308,7 +314,9 @@ export class ArgoWorkflowEngine implements WorkflowEngine {
   }
 
   private getClients(): Promise<Clients> {
-    this.clients ??= loadKubernetesClient().then((k8s) => {
+    this.clients ??= (
+      this.options.kubernetesClient ? Promise.resolve(this.options.kubernetesClient) : loadKubernetesClient()
+    ).then((k8s) => {
       let kubeConfig = this.options.kubeConfig;
       if (!kubeConfig) {
         kubeConfig = new k8s.KubeConfig();
