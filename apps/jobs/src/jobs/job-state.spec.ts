@@ -38,6 +38,10 @@ describe(applyToInput.name, () => {
     // a late, older event does not move progress back
     sut = applyToInput(sut, { type: 'stage_started', stage: 'transform' });
     expect(sut.progress).toBe(50);
+    // nor the stage
+    sut = applyToInput(sut, { type: 'stage_completed', stage: 'load' });
+    sut = applyToInput(sut, { type: 'stage_progress', stage: 'transform', progress: 80 });
+    expect(sut).toEqual({ status: 'running', stage: 'load', progress: 100 });
     sut = applyToInput(sut, { type: 'doc_completed' });
     expect(sut).toEqual({ status: 'completed', stage: 'load', progress: 100 });
   });

@@ -37,9 +37,11 @@ const STAGE_SPAN: Record<JobStage, [number, number]> = {
   load: [90, 100],
 };
 
+const STAGE_RANK: Record<JobStage, number> = { extract: 0, transform: 1, load: 2 };
+
 /**
- * An input after an event. A finished input (completed, failed, cancelled) never changes; progress never
- * goes back (events may arrive out of order).
+ * An input after an event. A finished input (completed, failed, cancelled) never changes; neither progress nor
+ * stage ever goes back (events may arrive out of order).
  */
 export function applyToInput(
   state: InputState,
@@ -48,7 +50,7 @@ export function applyToInput(
   if (state.status === 'completed' || state.status === 'failed' || state.status === 'cancelled') return state;
   const forward = (progress: number, stage: JobStage | null): InputState => ({
     status: 'running',
-    stage: stage ?? state.stage,
+    stage: stage && (!state.stage || STAGE_RANK[stage] >= STAGE_RANK[state.stage]) ? stage : state.stage,
     progress: Math.max(state.progress, Math.round(progress)),
   });
   switch (event.type) {
