@@ -31,12 +31,28 @@ export class EventsPublisher {
 
   /** Publishes one event; throws when JetStream did not acknowledge it. */
   async publish(event: Record<string, unknown>): Promise<void> {
+    await this.publishJson({
+      jobId: String(event.jobId),
+      eventId: String(event.id),
+      json: JSON.stringify(event),
+    });
+  }
+
+  /** Publishes one event already serialized (the outbox's stored payload). */
+  async publishJson({
+    jobId,
+    eventId,
+    json,
+  }: {
+    jobId: string;
+    eventId: string;
+    json: string;
+  }): Promise<void> {
     await this.ensureStream();
-    const jobId = String(event.jobId);
     try {
       await this.connection()
         .jetstream()
-        .publish(jobEventsSubject(jobId), JSON.stringify(event), { msgID: `${jobId}:${String(event.id)}` });
+        .publish(jobEventsSubject(jobId), json, { msgID: `${jobId}:${eventId}` });
     } catch (error) {
       // The stream may be gone (deleted, a new NATS server): look for it again next time.
       this.ready = undefined;

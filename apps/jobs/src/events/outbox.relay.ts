@@ -49,7 +49,7 @@ export class OutboxRelay {
   private async drain(jobId: string): Promise<void> {
     for (;;) {
       const result = await this.jobs
-        .drainOutbox(jobId, (payload) => this.publisher.publish(payload))
+        .drainOutbox(jobId, (event) => this.publisher.publishJson(event))
         .catch((error: unknown) => ({ published: 0, remaining: 1, failure: error as Error }));
       if (result.failure) {
         this.logger.warn({

@@ -22,6 +22,7 @@ import {
 import { ServiceClient } from '@docflow/messaging';
 import type { WorkflowStatus } from '@docflow/workflow-engine';
 import { Clock } from '../common/clock';
+import { KeyedBatcher, type BatchOutcome } from '../common/keyed-batcher';
 import { OutboxRelay } from '../events/outbox.relay';
 import {
   applyToInput,
@@ -30,10 +31,24 @@ import {
   countedFinalStatus,
   countedProgress,
   isTerminal,
+  type InputCounters,
 } from './job-state';
 import { JobDocumentEntity } from './job-document.entity';
 import { JobEntity } from './job.entity';
-import { JobsRepository } from './jobs.repository';
+import {
+  JobsRepository,
+  type CallbackJob,
+  type InputRow,
+  type JobState,
+  type NewEvent,
+} from './jobs.repository';
+
+/** An event waiting for its job's next batch (see ApplyJobEventUseCase.applyBatch). */
+interface PendingEvent {
+  event: JobEvent;
+  inputId?: string;
+  output?: DocumentSummary;
+}
 
 const eventSchema = z.object({
   id: z.string().min(1).max(300),
@@ -84,6 +99,11 @@ export class ApplyJobEventUseCase {
     private readonly clock: Clock,
   ) {}
 
+  /** Events of one job are applied one batch at a time, each batch in one transaction (see applyBatch). */
+  private readonly batches = new KeyedBatcher<PendingEvent, boolean>((jobId, items) =>
+    this.applyBatch(jobId, items),
+  );
+
   /**
    * A signed callback from a step. `receivedAt` (unix seconds): when the gateway received a callback it had to
    * buffer; the 5-minute window counts from then instead of now.
@@ -92,7 +112,7 @@ export class ApplyJobEventUseCase {
     request: RecordEventRequest,
     options: { receivedAt?: number } = {},
   ): Promise<RecordEventResult> {
-    const job = await this.jobs.findJob(request.jobId);
+    const job = await this.jobs.callbackJob(request.jobId);
     if (!job) throw DomainError.notFound('job');
     const check = verifyCallback(
       job.callbackSecret,
@@ -132,148 +152,167 @@ export class ApplyJobEventUseCase {
       throw DomainError.validation('type', `a step cannot report ${reported.type}`);
     if (!reported.id.startsWith(`${job.id}:`))
       throw DomainError.validation('id', 'must start with the job id');
-    const input = stepEvent && reported.inputId ? await this.jobs.findInput(job.id, reported.inputId) : null;
-    if (stepEvent && !input) throw DomainError.validation('inputId', 'is not an input of this job');
-    if ((reported.type === 'job_completed' || reported.type === 'job_failed') && !reported.inputId) {
+    if (stepEvent && !reported.inputId)
+      throw DomainError.validation('inputId', 'is not an input of this job');
+    if (fromExitHandler) {
       // The workflow's exit handler: the workflow ended. Settle the job from what its steps left, the same
       // way a watched status does; the job's own final event follows from that.
+      const current = await this.jobs.findJob(job.id);
+      if (!current) throw DomainError.notFound('job');
       await this.onWorkflowEnded?.({
         jobId: job.id,
-        workflowName: job.workflowName ?? '',
+        workflowName: current.workflowName ?? '',
         phase: reported.type === 'job_completed' ? 'Succeeded' : 'Failed',
         ...(reported.message ? { message: reported.message } : {}),
       });
       return { accepted: true, duplicate: false };
     }
-    const duplicate = !(await this.apply(job, input ?? undefined, parsed.data as JobEvent));
+    const duplicate = !(await this.apply(job, { inputId: reported.inputId! }, parsed.data as JobEvent));
     return { accepted: true, duplicate };
   }
 
   /**
    * Applies an event (received or reconciled) to the job and its input. False when it was seen before.
    * Only the job row (locked) and the one input are touched: the job keeps counters of its inputs, so the
-   * cost of a callback does not grow with the size of the job.
+   * cost of a callback does not grow with the size of the job. Events of one job that arrive while another is
+   * being applied are applied together in the next transaction (see applyBatch).
    */
-  async apply(job: JobEntity, input: JobDocumentEntity | undefined, event: JobEvent): Promise<boolean> {
+  async apply(
+    job: CallbackJob,
+    input:
+      | (Pick<JobDocumentEntity, 'inputId'> & Partial<Pick<JobDocumentEntity, 'docIds' | 'name' | 'status'>>)
+      | undefined,
+    event: JobEvent,
+  ): Promise<boolean> {
     // Registering an output is idempotent (one document per object key), so it happens before the lock.
     let output: DocumentSummary | undefined;
     const ownKey = input ? `${jobOutputPrefix(job.userId, job.id)}${input.inputId}.md` : undefined;
     if (event.type === 'doc_completed' && event.output && event.output.markdownKey !== ownKey) {
       throw DomainError.validation('output.markdownKey', 'is not the output key of this input');
     }
-    if (
-      event.type === 'doc_completed' &&
-      event.output &&
-      input &&
-      !isTerminal(job.status) &&
-      input.status !== 'failed' &&
-      input.status !== 'cancelled'
-    ) {
-      output = await this.services.send<DocumentSummary>(UsersDocsSubjects.documentRegisterOutput, {
-        userId: job.userId,
-        jobId: job.id,
-        sourceDocIds: input.docIds,
-        key: event.output.markdownKey,
-        name: outputName(input.name, job.crew),
-        contentType: 'text/markdown',
-        size: event.output.bytes,
-      });
+    if (event.type === 'doc_completed' && event.output && input) {
+      const current = await this.jobs.inputForOutput(job.id, input.inputId);
+      if (!current) throw DomainError.validation('inputId', 'is not an input of this job');
+      if (!isTerminal(current.jobStatus) && current.status !== 'failed' && current.status !== 'cancelled') {
+        output = await this.services.send<DocumentSummary>(UsersDocsSubjects.documentRegisterOutput, {
+          userId: job.userId,
+          jobId: job.id,
+          sourceDocIds: current.docIds,
+          key: event.output.markdownKey,
+          name: outputName(current.name, job.crew),
+          contentType: 'text/markdown',
+          size: event.output.bytes,
+        });
+      }
     }
+    return this.batches.submit(job.id, {
+      event,
+      ...(input ? { inputId: input.inputId } : {}),
+      ...(output ? { output } : {}),
+    });
+  }
 
-    const now = this.clock.now();
-    let ended = false;
-    const fresh = await this.jobs.withLockedJob(job.id, async (tx, locked) => {
-      if (await this.jobs.hasEvent(tx, locked.id, event.id)) return false;
-      if (isTerminal(locked.status)) {
-        // Kept for the record; a finished job does not change and the event is not published.
-        await this.jobs.insertEvent(tx, {
-          jobId: locked.id,
+  /**
+   * Applies a job's events in one transaction, in the order they arrived, as if one after the other: the job
+   * row locked (so other replicas wait), the inputs they touch and the ids already stored read in one query,
+   * everything they change written in one statement. A duplicate id (stored before, or earlier in the batch)
+   * changes nothing; once the job is finished, further events are stored for the record and not published.
+   */
+  private async applyBatch(jobId: string, items: PendingEvent[]): Promise<BatchOutcome<boolean>[]> {
+    let ended: JobState | undefined;
+    let publish = false;
+    const outcomes = await this.jobs.transaction(async (tx) => {
+      const locked = await this.jobs.lockJobState(tx, jobId);
+      if (!locked) return items.map(() => ({ ok: false as const, error: DomainError.notFound('job') }));
+      const inputIds = [...new Set(items.flatMap((i) => (i.inputId ? [i.inputId] : [])))];
+      const { inputs, seen } = await this.jobs.inputsAndSeenEvents(
+        tx,
+        jobId,
+        inputIds,
+        items.map((i) => i.event.id),
+      );
+      const changedInputs = new Map<string, InputRow>();
+      const events: NewEvent[] = [];
+      let jobChanged = false;
+      const results = items.map(({ event, inputId, output }): BatchOutcome<boolean> => {
+        const target = inputId ? inputs.get(inputId) : undefined;
+        if (inputId && !target)
+          return { ok: false, error: DomainError.validation('inputId', 'is not an input of this job') };
+        if (seen.has(event.id)) return { ok: true, value: false };
+        seen.add(event.id);
+        const now = this.clock.now();
+        if (isTerminal(locked.status)) {
+          // Kept for the record; a finished job does not change and the event is not published.
+          events.push({
+            eventId: event.id,
+            type: event.type,
+            payload: { ...event },
+            pending: false,
+            createdAt: now,
+          });
+          return { ok: true, value: true };
+        }
+        if (target) {
+          const before = { status: target.status, progress: target.progress };
+          const next = applyToInput(
+            { status: target.status, stage: target.stage, progress: target.progress },
+            event,
+          );
+          target.status = next.status;
+          target.stage = next.stage;
+          target.progress = next.progress;
+          if (event.type === 'doc_completed' && output) target.outputDocId = output.id;
+          if (event.type === 'doc_failed' && event.error && next.status === 'failed')
+            target.error = event.error.message;
+          changedInputs.set(target.inputId, target);
+          const counted = countChange(before, target);
+          locked.inputsOpen += counted.open;
+          locked.inputsCompleted += counted.completed;
+          locked.progressSum += counted.progress;
+        }
+        if (event.type === 'doc_completed' && event.usage) {
+          locked.usage = {
+            inputTokens: locked.usage.inputTokens + event.usage.inputTokens,
+            outputTokens: locked.usage.outputTokens + event.usage.outputTokens,
+            totalTokens: locked.usage.totalTokens + event.usage.totalTokens,
+          };
+        }
+        const progress = countedProgress(locked);
+        const started = this.startEvent(locked, now);
+        if (started) events.push(started);
+        events.push({
           eventId: event.id,
           type: event.type,
-          payload: { ...event },
-          pending: false,
+          payload: {
+            ...event,
+            status: locked.status,
+            progress,
+            ...(output ? { outputDocId: output.id } : {}),
+          },
+          pending: true,
           createdAt: now,
         });
-        return true;
-      }
-      const target = input ? await this.jobs.findInput(locked.id, input.inputId, tx) : null;
-      if (target) {
-        const before = { status: target.status, progress: target.progress };
-        const next = applyToInput(
-          { status: target.status, stage: target.stage, progress: target.progress },
-          event,
-        );
-        target.status = next.status;
-        target.stage = next.stage;
-        target.progress = next.progress;
-        if (event.type === 'doc_completed' && output) target.outputDocId = output.id;
-        if (event.type === 'doc_failed' && event.error && next.status === 'failed')
-          target.error = event.error.message;
-        // Explicit updates: `save()` would read each row again before writing it.
-        await tx.update(
-          JobDocumentEntity,
-          { jobId: target.jobId, inputId: target.inputId },
-          {
-            status: target.status,
-            stage: target.stage,
-            progress: target.progress,
-            outputDocId: target.outputDocId,
-            error: target.error,
-          },
-        );
-        const counted = countChange(before, target);
-        locked.inputsOpen += counted.open;
-        locked.inputsCompleted += counted.completed;
-        locked.progressSum += counted.progress;
-      }
-      if (event.type === 'doc_completed' && event.usage) {
-        locked.usage = {
-          inputTokens: locked.usage.inputTokens + event.usage.inputTokens,
-          outputTokens: locked.usage.outputTokens + event.usage.outputTokens,
-          totalTokens: locked.usage.totalTokens + event.usage.totalTokens,
-        };
-      }
-      const progress = countedProgress(locked);
-      await this.start(tx, locked, now);
-      await this.jobs.insertEvent(tx, {
-        jobId: locked.id,
-        eventId: event.id,
-        type: event.type,
-        payload: {
-          ...event,
-          status: locked.status,
-          progress,
-          ...(output ? { outputDocId: output.id } : {}),
-        },
-        pending: true,
-        createdAt: now,
+        const final = countedFinalStatus(locked);
+        if (final) {
+          events.push(this.finishEvent(locked, final, now));
+          ended = locked;
+        }
+        locked.updatedAt = now;
+        jobChanged = true;
+        return { ok: true, value: true };
       });
-      const final = countedFinalStatus(locked);
-      if (final) {
-        await this.finish(tx, locked, final, now);
-        ended = true;
-      }
-      locked.updatedAt = now;
-      await tx.update(
-        JobEntity,
-        { id: locked.id },
-        {
-          status: locked.status,
-          startedAt: locked.startedAt,
-          finishedAt: locked.finishedAt,
-          error: locked.error,
-          usage: locked.usage,
-          inputsOpen: locked.inputsOpen,
-          inputsCompleted: locked.inputsCompleted,
-          progressSum: locked.progressSum,
-          updatedAt: now,
-        },
-      );
-      return true;
+      if (events.length > 0 || changedInputs.size > 0)
+        await this.jobs.writeApplied(tx, jobId, {
+          inputs: [...changedInputs.values()],
+          events,
+          ...(jobChanged ? { job: locked } : {}),
+        });
+      publish = events.some((e) => e.pending);
+      return results;
     });
-    if (fresh) void this.outbox.flush(job.id);
-    if (ended) this.ended(job);
-    return fresh === true;
+    if (publish) void this.outbox.flush(jobId);
+    if (ended) this.ended(ended);
+    return outcomes;
   }
 
   /**
@@ -307,7 +346,15 @@ export class ApplyJobEventUseCase {
 
   /** Moves a submitted job to `running` and records `job_started`; false when it was past that. */
   private async start(tx: EntityManager, job: JobEntity, now: Date): Promise<boolean> {
-    if (!canMove(job.status, 'running')) return false;
+    const started = this.startEvent(job, now);
+    if (!started) return false;
+    await this.jobs.insertEvent(tx, { jobId: job.id, ...started });
+    return true;
+  }
+
+  /** Moves a submitted job to `running`; the `job_started` event to store, or undefined when it was past that. */
+  private startEvent(job: Pick<JobState, 'id' | 'status' | 'startedAt' | keyof InputCounters>, now: Date) {
+    if (!canMove(job.status, 'running')) return undefined;
     job.status = 'running';
     job.startedAt = now;
     const started = {
@@ -318,21 +365,25 @@ export class ApplyJobEventUseCase {
       status: 'running' as JobStatus,
       progress: countedProgress(job),
     };
-    await this.jobs.insertEvent(tx, {
-      jobId: job.id,
-      eventId: started.id,
-      type: started.type,
-      payload: started,
-      pending: true,
-      createdAt: now,
-    });
-    return true;
+    return { eventId: started.id, type: started.type, payload: started, pending: true, createdAt: now };
   }
 
   /** Moves the job to a final status and records the matching job_* event. Call with the job locked. */
   async finish(
     tx: Parameters<Parameters<JobsRepository['withLockedJob']>[1]>[0],
-    job: JobEntity,
+    job: Pick<JobState, 'id' | 'status' | 'finishedAt' | 'error'>,
+    status: JobStatus,
+    now: Date,
+    error?: string,
+  ) {
+    const event = this.finishEvent(job, status, now, error);
+    await this.jobs.insertEvent(tx, { jobId: job.id, ...event });
+    return event.payload;
+  }
+
+  /** Moves the job to a final status; the matching job_* event to store. */
+  private finishEvent(
+    job: Pick<JobState, 'id' | 'status' | 'finishedAt' | 'error'>,
     status: JobStatus,
     now: Date,
     error?: string,
@@ -350,16 +401,14 @@ export class ApplyJobEventUseCase {
       progress: status === 'failed' || status === 'cancelled' ? undefined : 100,
       ...(error ? { message: error } : {}),
     };
-    await this.jobs.insertEvent(tx, {
-      jobId: job.id,
+    this.logger.log({ msg: 'job finished', jobId: job.id, status });
+    return {
       eventId: event.id,
       type,
-      payload: event,
+      payload: event as JobStreamEvent & { id: string } & Record<string, unknown>,
       pending: true,
       createdAt: now,
-    });
-    this.logger.log({ msg: 'job finished', jobId: job.id, status });
-    return event as JobStreamEvent & { id: string };
+    };
   }
 }
 

@@ -1,12 +1,51 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { JobDocumentStatus, JobStage, JobStatus } from '@docflow/contracts';
 import type { CursorPosition } from '@docflow/database';
+import { JOBS_SCHEMA } from '../config';
 import { JobEventEntity } from '../events/job-event.entity';
 import { JobDocumentEntity } from './job-document.entity';
 import { JobEntity } from './job.entity';
 
+/** What a callback needs of its job before the lock: fields that never change once the job is created. */
+export type CallbackJob = Pick<JobEntity, 'id' | 'userId' | 'crew' | 'callbackSecret' | 'apiKeyId'>;
+
+/** The part of a job row that applying events reads and changes (not its document ids, params or model). */
+export type JobState = Pick<
+  JobEntity,
+  | 'id'
+  | 'userId'
+  | 'status'
+  | 'crew'
+  | 'apiKeyId'
+  | 'startedAt'
+  | 'finishedAt'
+  | 'error'
+  | 'usage'
+  | 'inputsTotal'
+  | 'inputsOpen'
+  | 'inputsCompleted'
+  | 'progressSum'
+  | 'updatedAt'
+>;
+
+/** The state of an input that events change. */
+export type InputRow = Pick<
+  JobDocumentEntity,
+  'inputId' | 'status' | 'stage' | 'progress' | 'outputDocId' | 'error'
+>;
+
+/** An event row to store (`pending`: in the outbox). */
+export type NewEvent = Pick<JobEventEntity, 'eventId' | 'type' | 'payload' | 'pending' | 'createdAt'>;
+
+const S = JOBS_SCHEMA;
+/** Immutable jobs kept in memory for callbacks; beyond this many, the oldest is forgotten. */
+const CALLBACK_JOB_CACHE = 5_000;
+
 @Injectable()
 export class JobsRepository {
+  private readonly callbackJobs = new Map<string, CallbackJob>();
+
   constructor(private readonly dataSource: DataSource) {}
 
   /** Creates a job and its inputs in one transaction. */
@@ -119,9 +158,222 @@ export class JobsRepository {
     return this.dataSource.getRepository(JobEntity).findOneBy(userId ? { id, userId } : { id });
   }
 
-  /** One input of a job. */
-  findInput(jobId: string, inputId: string, tx?: EntityManager): Promise<JobDocumentEntity | null> {
-    return (tx ?? this.dataSource.manager).getRepository(JobDocumentEntity).findOneBy({ jobId, inputId });
+  /**
+   * The job's immutable fields for checking a callback, from memory after the first time: id, user, crew,
+   * callback secret and provider key never change once the job exists. Whatever changes (status, counters)
+   * is read under the lock by {@link lockJobState}, which also finds a job deleted meanwhile.
+   */
+  async callbackJob(id: string): Promise<CallbackJob | null> {
+    const cached = this.callbackJobs.get(id);
+    if (cached) return cached;
+    const rows: {
+      id: string;
+      user_id: string;
+      crew: string;
+      callback_secret: string;
+      api_key_id: string | null;
+    }[] = await this.dataSource.query(
+      `SELECT id, user_id, crew, callback_secret, api_key_id FROM "${S}"."jobs" WHERE id = $1`,
+      [id],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const job: CallbackJob = {
+      id: row.id,
+      userId: row.user_id,
+      crew: row.crew,
+      callbackSecret: row.callback_secret,
+      apiKeyId: row.api_key_id,
+    };
+    if (this.callbackJobs.size >= CALLBACK_JOB_CACHE)
+      this.callbackJobs.delete(this.callbackJobs.keys().next().value as string);
+    this.callbackJobs.set(id, job);
+    return job;
+  }
+
+  /** An input with what registering its output needs, and its job's status now (one query). */
+  async inputForOutput(
+    jobId: string,
+    inputId: string,
+  ): Promise<
+    (Pick<JobDocumentEntity, 'inputId' | 'docIds' | 'name' | 'status'> & { jobStatus: JobStatus }) | null
+  > {
+    const rows: {
+      input_id: string;
+      doc_ids: string[];
+      name: string;
+      status: JobDocumentStatus;
+      job_status: JobStatus;
+    }[] = await this.dataSource.query(
+      `SELECT i.input_id, i.doc_ids, i.name, i.status, j.status AS job_status
+           FROM "${S}"."job_inputs" i JOIN "${S}"."jobs" j ON j.id = i.job_id
+          WHERE i.job_id = $1 AND i.input_id = $2`,
+      [jobId, inputId],
+    );
+    const row = rows[0];
+    return row
+      ? {
+          inputId: row.input_id,
+          docIds: row.doc_ids,
+          name: row.name,
+          status: row.status,
+          jobStatus: row.job_status,
+        }
+      : null;
+  }
+
+  /** Locks the job row (SELECT ... FOR UPDATE) and reads its state, without the job's document ids. */
+  async lockJobState(tx: EntityManager, id: string): Promise<JobState | null> {
+    const rows: {
+      id: string;
+      user_id: string;
+      status: JobStatus;
+      crew: string;
+      api_key_id: string | null;
+      started_at: Date | null;
+      finished_at: Date | null;
+      error: string | null;
+      usage: JobState['usage'];
+      inputs_total: number;
+      inputs_open: number;
+      inputs_completed: number;
+      progress_sum: number;
+      updated_at: Date;
+    }[] = await tx.query(
+      `SELECT id, user_id, status, crew, api_key_id, started_at, finished_at, error, usage, inputs_total,
+              inputs_open, inputs_completed, progress_sum, updated_at
+         FROM "${S}"."jobs" WHERE id = $1 FOR UPDATE`,
+      [id],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      id: row.id,
+      userId: row.user_id,
+      status: row.status,
+      crew: row.crew,
+      apiKeyId: row.api_key_id,
+      startedAt: row.started_at,
+      finishedAt: row.finished_at,
+      error: row.error,
+      usage: row.usage,
+      inputsTotal: row.inputs_total,
+      inputsOpen: row.inputs_open,
+      inputsCompleted: row.inputs_completed,
+      progressSum: row.progress_sum,
+      updatedAt: row.updated_at,
+    };
+  }
+
+  /**
+   * In one query (call with the job locked, after the lock: a fresh snapshot): the given inputs of the job and
+   * which of the given event ids it has stored already.
+   */
+  async inputsAndSeenEvents(
+    tx: EntityManager,
+    jobId: string,
+    inputIds: string[],
+    eventIds: string[],
+  ): Promise<{ inputs: Map<string, InputRow>; seen: Set<string> }> {
+    const rows: {
+      kind: 'i' | 'e';
+      id: string;
+      status: JobDocumentStatus | null;
+      stage: JobStage | null;
+      progress: number | null;
+      output_doc_id: string | null;
+      error: string | null;
+    }[] = await tx.query(
+      `SELECT 'i' AS kind, input_id AS id, status, stage, progress, output_doc_id, error
+         FROM "${S}"."job_inputs" WHERE job_id = $1 AND input_id = ANY($2::varchar[])
+       UNION ALL
+       SELECT 'e', event_id, NULL, NULL, NULL, NULL, NULL
+         FROM "${S}"."job_events" WHERE job_id = $1 AND event_id = ANY($3::varchar[])`,
+      [jobId, inputIds, eventIds],
+    );
+    const inputs = new Map<string, InputRow>();
+    const seen = new Set<string>();
+    for (const row of rows) {
+      if (row.kind === 'e') seen.add(row.id);
+      else
+        inputs.set(row.id, {
+          inputId: row.id,
+          status: row.status!,
+          stage: row.stage,
+          progress: row.progress!,
+          outputDocId: row.output_doc_id,
+          error: row.error,
+        });
+    }
+    return { inputs, seen };
+  }
+
+  /**
+   * Writes what a batch of events changed, in one statement (call with the job locked): the inputs, the events
+   * (stored in the given order, so `seq` follows it; a repeated id is ignored) and, when `job` is given, the
+   * job's state.
+   */
+  async writeApplied(
+    tx: EntityManager,
+    jobId: string,
+    changes: { inputs: InputRow[]; events: NewEvent[]; job?: JobState },
+  ): Promise<void> {
+    const job = changes.job;
+    await tx.query(
+      `WITH input_rows AS (
+         UPDATE "${S}"."job_inputs" i
+            SET status = v.status, stage = v.stage, progress = v.progress, output_doc_id = v.output_doc_id,
+                error = v.error
+           FROM jsonb_to_recordset($2::jsonb)
+                AS v(input_id varchar, status varchar, stage varchar, progress int, output_doc_id uuid, error text)
+          WHERE i.job_id = $1 AND i.input_id = v.input_id
+          RETURNING 1
+       ), event_rows AS (
+         INSERT INTO "${S}"."job_events" (job_id, event_id, type, payload, pending, created_at)
+         SELECT $1, e.value->>'eventId', e.value->>'type', e.value->'payload', (e.value->>'pending')::boolean,
+                (e.value->>'createdAt')::timestamptz
+           FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS e(value, n)
+          ORDER BY e.n
+         ON CONFLICT DO NOTHING
+         RETURNING 1
+       )
+       UPDATE "${S}"."jobs"
+          SET status = $5, started_at = $6, finished_at = $7, error = $8, usage = $9::jsonb, inputs_open = $10,
+              inputs_completed = $11, progress_sum = $12, updated_at = $13
+        WHERE id = $1 AND $4::boolean`,
+      [
+        jobId,
+        JSON.stringify(
+          changes.inputs.map((i) => ({
+            input_id: i.inputId,
+            status: i.status,
+            stage: i.stage,
+            progress: i.progress,
+            output_doc_id: i.outputDocId,
+            error: i.error,
+          })),
+        ),
+        JSON.stringify(
+          changes.events.map((e) => ({
+            eventId: e.eventId,
+            type: e.type,
+            payload: e.payload,
+            pending: e.pending,
+            createdAt: e.createdAt.toISOString(),
+          })),
+        ),
+        job !== undefined,
+        job?.status ?? null,
+        job?.startedAt ?? null,
+        job?.finishedAt ?? null,
+        job?.error ?? null,
+        job ? JSON.stringify(job.usage) : null,
+        job?.inputsOpen ?? null,
+        job?.inputsCompleted ?? null,
+        job?.progressSum ?? null,
+        job?.updatedAt ?? null,
+      ],
+    );
   }
 
   /**
@@ -144,6 +396,11 @@ export class JobsRepository {
     });
   }
 
+  /** Runs `work` in one transaction. */
+  transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
   /** Cancels every input still pending or running (call with the job locked). */
   async cancelOpenInputs(tx: EntityManager, jobId: string): Promise<void> {
     await tx
@@ -152,11 +409,6 @@ export class JobsRepository {
       .set({ status: 'cancelled' })
       .where('job_id = :jobId AND status IN (:...open)', { jobId, open: ['pending', 'running'] })
       .execute();
-  }
-
-  /** Whether this (job, event id) was stored before. */
-  async hasEvent(tx: EntityManager, jobId: string, eventId: string): Promise<boolean> {
-    return tx.getRepository(JobEventEntity).existsBy({ jobId, eventId });
   }
 
   /**
@@ -183,22 +435,20 @@ export class JobsRepository {
    */
   async drainOutbox(
     jobId: string,
-    publish: (payload: Record<string, unknown>) => Promise<void>,
+    publish: (event: { jobId: string; eventId: string; json: string }) => Promise<void>,
   ): Promise<{ published: number; remaining: number; failure?: Error }> {
     return this.dataSource.transaction(async (tx) => {
-      const rows = await tx
-        .getRepository(JobEventEntity)
-        .createQueryBuilder('e')
-        .setLock('pessimistic_write')
-        .where('e.job_id = :jobId AND e.pending', { jobId })
-        .orderBy('e.seq', 'ASC')
-        .limit(500)
-        .getMany();
+      // The payload as stored text: published as it is, not parsed and serialized again.
+      const rows: { seq: string; event_id: string; payload: string }[] = await tx.query(
+        `SELECT seq, event_id, payload::text AS payload FROM "${S}"."job_events"
+          WHERE job_id = $1 AND pending ORDER BY seq LIMIT 500 FOR UPDATE`,
+        [jobId],
+      );
       const done: string[] = [];
       let failure: Error | undefined;
       for (const row of rows) {
         try {
-          await publish(row.payload);
+          await publish({ jobId, eventId: row.event_id, json: row.payload });
         } catch (error) {
           failure = error as Error;
           break;
@@ -206,12 +456,9 @@ export class JobsRepository {
         done.push(row.seq);
       }
       if (done.length > 0)
-        await tx
-          .createQueryBuilder()
-          .update(JobEventEntity)
-          .set({ pending: false })
-          .where('seq IN (:...done)', { done })
-          .execute();
+        await tx.query(`UPDATE "${S}"."job_events" SET pending = false WHERE seq = ANY($1::bigint[])`, [
+          done,
+        ]);
       return {
         published: done.length,
         remaining: rows.length - done.length,
