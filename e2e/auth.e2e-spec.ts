@@ -104,6 +104,8 @@ interface Ctx {
   teamKey(): Promise<string>;
   /** A fresh user owned by nobody in particular, for routes that consume one. */
   fresh(): Promise<TestUser>;
+  /** A fresh team of `self` with the same members and roles as `teamId`, for routes that consume one. */
+  freshTeam(): Promise<string>;
 }
 
 interface Route {
@@ -331,6 +333,12 @@ const ROUTES: Record<string, Route> = {
     access: { scope: 'teams:read', who: 'any' },
     ok: [200],
   },
+  'DELETE /teams/{team_id}': {
+    method: 'DELETE',
+    path: async (ctx) => `/teams/${await ctx.freshTeam()}`,
+    access: { scope: 'teams:write', who: 'team', roles: ['owner'] },
+    ok: [204],
+  },
   'GET /teams/{team_id}/members': {
     method: 'GET',
     path: (ctx) => `/teams/${ctx.teamId}/members`,
@@ -503,15 +511,19 @@ describe('every public route × every caller', () => {
       consumer: await signup(platform.api, 'Consumer'),
       outsider: await signup(platform.api, 'Outsider'),
     };
-    const team = await as<{ id: string }>(selfUser, 'POST', '/teams', { name: 'Research' });
-    expect(team.status).toBe(201);
-    for (const role of ['editor', 'reader', 'consumer'] as const) {
-      const added = await as(selfUser, 'POST', `/teams/${team.body.id}/members`, {
-        email: members[role].email,
-        role,
-      });
-      expect(added.status).toBe(201);
-    }
+    const newTeam = async (name: string) => {
+      const made = await as<{ id: string }>(selfUser, 'POST', '/teams', { name });
+      expect(made.status).toBe(201);
+      for (const role of ['editor', 'reader', 'consumer'] as const) {
+        const added = await as(selfUser, 'POST', `/teams/${made.body.id}/members`, {
+          email: members[role].email,
+          role,
+        });
+        expect(added.status).toBe(201);
+      }
+      return made.body.id;
+    };
+    const team = { body: { id: await newTeam('Research') } };
     // An uploaded document and a finished job of `self`.
     const job = await as<{ id: string }>(selfUser, 'POST', `/users/${selfUser.id}/jobs`, {
       docIds: [await uploadedDoc(selfUser)],
@@ -554,6 +566,7 @@ describe('every public route × every caller', () => {
         return key.body.id;
       },
       fresh: () => signup(platform.api, 'Fresh'),
+      freshTeam: () => newTeam(`Fresh ${randomUUID()}`),
     };
     const token = async (scopes: string[]) => {
       const res = await as<{ token: string }>(selfUser, 'POST', '/auth/tokens', { name: 't', scopes });

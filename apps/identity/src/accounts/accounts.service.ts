@@ -8,8 +8,10 @@ import {
   type AuthResult,
   type ClientInfo,
   type CreateAccountRequest,
+  type DeleteUserRequest,
   type LoginRequest,
   type SignupRequest,
+  type UserDeletedEvent,
   type UserRegisteredEvent,
 } from '@docflow/contracts';
 import { isUniqueViolation } from '@docflow/database';
@@ -18,6 +20,7 @@ import { Clock } from '../common/clock';
 import { OutboxRelay } from '../outbox/outbox.relay';
 import { RateLimits } from '../rate-limit/rate-limits';
 import { SessionsService } from '../sessions/sessions.service';
+import { TeamsService } from '../teams/teams.service';
 import { AccountEntity } from './account.entity';
 import { toAccountUser } from './account.mapper';
 import { AccountsRepository } from './accounts.repository';
@@ -49,6 +52,7 @@ export class AccountsService {
     private readonly hasher: PasswordHasher,
     private readonly directory: UsersDirectory,
     private readonly sessions: SessionsService,
+    private readonly teams: TeamsService,
     private readonly outbox: OutboxRelay,
     private readonly audit: AuditLog,
     private readonly limits: RateLimits,
@@ -171,15 +175,35 @@ export class AccountsService {
     return toAccountUser(account);
   }
 
-  /** Deletes the user's data in users-docs (documents, objects), then the account and all it holds. */
-  async delete(userId: string): Promise<void> {
+  /**
+   * Deletes an account: the user's data in users-docs (documents, objects) first, then in one transaction the
+   * account with all it holds (sessions, tokens, memberships), the teams nobody else is in, and the events
+   * (`identity.user.deleted`, `identity.team.deleted`) on which the other services drop what they keep (keys,
+   * details, jobs). Users who alone own a team with other members are refused before anything is deleted.
+   */
+  async delete(request: DeleteUserRequest): Promise<void> {
+    const { userId } = request;
+    const self = request.actorId === userId;
     const account = await this.accounts.findById(userId);
+    if (account && self) await this.teams.assertNotOnlyOwner(userId);
     try {
       await this.directory.delete(userId);
     } catch (error) {
       if (!(error instanceof DomainError && error.code === ErrorCode.NOT_FOUND && account)) throw error;
     }
-    if (account) await this.accounts.deleteById(userId);
+    if (!account) return;
+    await this.accounts.transaction(async (manager) => {
+      // Checked again under the teams' locks: an owner may have left meanwhile (then the next member takes over).
+      await this.teams.releaseTeamsOf(manager, userId, false);
+      if (!(await this.accounts.deleteById(userId, manager))) return;
+      const event: UserDeletedEvent = {
+        eventId: randomUUID(),
+        userId,
+        deletedAt: this.clock.now().toISOString(),
+      };
+      await this.outbox.add(manager, IdentityEventSubjects.userDeleted, event);
+    });
+    this.outbox.nudge();
   }
 
   /**
