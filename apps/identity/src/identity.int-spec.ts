@@ -35,7 +35,7 @@ describe('identity over NATS', () => {
   let env: TestEnvironment;
   let app: INestMicroservice;
   let nc: NatsConnection;
-  const usersDocs = new Map<string, { id: string; email: string }>();
+  const usersDocs = new Map<string, { id: string; email: string; createdAt?: number }>();
   let refuseUsersDocs = false;
 
   async function call<T>(
@@ -77,11 +77,26 @@ describe('identity over NATS', () => {
       callback: (_e, msg) => {
         const packet = JSON.parse(new TextDecoder().decode(msg.data));
         const { id, email } = packet.data as { id: string; email: string };
+        // As users-docs answers: the same email under another id is a CONFLICT.
+        const taken = [...usersDocs.values()].some((u) => u.email === email && u.id !== id);
         const reply = refuseUsersDocs
           ? { err: { code: 'SERVICE_UNAVAILABLE', message: 'users-docs is down' } }
-          : { response: { id, email } };
-        if (!refuseUsersDocs) usersDocs.set(id, { id, email });
+          : taken
+            ? { err: { code: 'CONFLICT', message: 'email: a user with this email already exists' } }
+            : { response: { id, email } };
+        if (!refuseUsersDocs && !taken) usersDocs.set(id, { id, email, createdAt: Date.now() });
         msg.respond(JSON.stringify({ id: packet.id, ...reply, isDisposed: true }));
+      },
+    });
+    nc.subscribe(UsersDocsSubjects.userReclaim, {
+      callback: (_e, msg) => {
+        const packet = JSON.parse(new TextDecoder().decode(msg.data));
+        const { email, createdBefore } = packet.data as { email: string; createdBefore: string };
+        const old = [...usersDocs.values()].find(
+          (u) => u.email === email && (u.createdAt ?? 0) < Date.parse(createdBefore),
+        );
+        if (old) usersDocs.delete(old.id);
+        msg.respond(JSON.stringify({ id: packet.id, response: { reclaimed: !!old }, isDisposed: true }));
       },
     });
     nc.subscribe(UsersDocsSubjects.userDelete, {
@@ -131,7 +146,7 @@ describe('identity over NATS', () => {
       email,
       password: 'password-1',
     });
-    expect(usersDocs.get(result.user.id)).toEqual({ id: result.user.id, email });
+    expect(usersDocs.get(result.user.id)).toMatchObject({ id: result.user.id, email });
     const relay = app.get(OutboxRelay);
     await waitFor(() => relay.flushed(), { description: 'the outbox to be published' });
 
@@ -193,6 +208,40 @@ describe('identity over NATS', () => {
       password: 'password-1',
     });
     expect(again.err?.code).toBe('CONFLICT');
+  });
+
+  it('a signup that crashed between its two steps does not block the address: an old empty record is reclaimed, a young one is a signup in progress', async () => {
+    // What a crash after the users-docs record and before the account commit leaves: a record, no account.
+    const crashed = newEmail();
+    usersDocs.set('00000000-0000-4000-8000-00000000dead', {
+      id: '00000000-0000-4000-8000-00000000dead',
+      email: crashed,
+      createdAt: Date.now() - 5 * 60_000,
+    });
+    const result = await ok<AuthResult>(IdentitySubjects.signup, {
+      name: 'C',
+      email: crashed,
+      password: 'password-1',
+    });
+    expect(usersDocs.has('00000000-0000-4000-8000-00000000dead')).toBe(false);
+    expect(usersDocs.get(result.user.id)).toMatchObject({ email: crashed });
+
+    const inProgress = newEmail();
+    usersDocs.set('00000000-0000-4000-8000-0000000000f1', {
+      id: '00000000-0000-4000-8000-0000000000f1',
+      email: inProgress,
+      createdAt: Date.now(),
+    });
+    const refused = await call(IdentitySubjects.signup, {
+      name: 'P',
+      email: inProgress,
+      password: 'password-1',
+    });
+    expect(refused.err).toMatchObject({
+      code: 'CONFLICT',
+      message: 'email: a user with this email already exists',
+    });
+    expect(usersDocs.has('00000000-0000-4000-8000-0000000000f1')).toBe(true);
   });
 
   it('limits logins per client IP: 429 with the seconds to wait; another IP is not affected', async () => {

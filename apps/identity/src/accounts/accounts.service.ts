@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   DomainError,
   ErrorCode,
@@ -17,6 +17,7 @@ import {
 import { isUniqueViolation } from '@docflow/database';
 import { AuditLog } from '../audit/audit-log';
 import { Clock } from '../common/clock';
+import { IDENTITY_CONFIG, type IdentityConfig } from '../config';
 import { OutboxRelay } from '../outbox/outbox.relay';
 import { RateLimits } from '../rate-limit/rate-limits';
 import { SessionsService } from '../sessions/sessions.service';
@@ -57,6 +58,7 @@ export class AccountsService {
     private readonly audit: AuditLog,
     private readonly limits: RateLimits,
     private readonly clock: Clock,
+    @Inject(IDENTITY_CONFIG) private readonly config: IdentityConfig,
   ) {}
 
   async signup(request: SignupRequest): Promise<AuthResult> {
@@ -109,7 +111,7 @@ export class AccountsService {
       createdAt: now,
       updatedAt: now,
     });
-    await this.directory.create({ id: account.id, name: account.name, email });
+    await this.createDirectoryRecord({ id: account.id, name: account.name, email });
     const user = toAccountUser(account);
     try {
       await this.accounts.transaction(async (manager) => {
@@ -137,6 +139,24 @@ export class AccountsService {
     }
     this.outbox.nudge();
     return user;
+  }
+
+  /**
+   * The users-docs record of a new account. Should the address already have one although no account has it (a
+   * signup that crashed between its two steps), that record is removed when it is old and empty and the creation
+   * is tried once more; otherwise the address is taken (a signup of it in progress).
+   */
+  private async createDirectoryRecord(record: { id: string; name: string; email: string }): Promise<void> {
+    try {
+      await this.directory.create(record);
+      return;
+    } catch (error) {
+      if (!(error instanceof DomainError && error.code === ErrorCode.CONFLICT)) throw error;
+    }
+    const createdBefore = new Date(this.clock.now().getTime() - this.config.SIGNUP_ORPHAN_AFTER_MS);
+    if (!(await this.directory.reclaim(record.email, createdBefore))) throw emailTaken();
+    this.logger.warn({ msg: 'the record of an unfinished signup was removed', userId: record.id });
+    await this.directory.create(record);
   }
 
   async login(request: LoginRequest): Promise<AuthResult> {
