@@ -488,6 +488,8 @@ async function newDoc(owner: TestUser): Promise<string> {
 
 beforeAll(async () => {
   platform = await startPlatform('auth', {
+    // Everything every process logs (the steps' lines too), so that the key-vault test can look for a key in it.
+    LOG_LEVEL: 'debug',
     TEAM_PLAN_EMAIL_DOMAINS: TEAM_DOMAIN,
     RATE_LIMIT_LOGIN_ACCOUNT: '3/900',
     SESSION_CHECK_CACHE_MS: '100',
@@ -790,6 +792,14 @@ describe('provider keys in the owner audit log', () => {
       provider: 'openai',
     });
     expect(JSON.stringify(events.body)).not.toContain(secret);
+    // Nothing any process logged while the key was stored, granted, fetched by the job's step and deleted holds
+    // it: gateway, identity, key-vault, jobs and the step's own lines (all at debug level here).
+    const output = platform.output.join('\n');
+    const lines = (what: string) =>
+      platform.output.filter((l) => l.includes(what) && l.includes(job.body.id));
+    expect(lines('"step output"').length).toBeGreaterThan(0);
+    expect(lines('"api key released to a job"').length).toBeGreaterThan(0);
+    expect(output).not.toContain(secret);
     const theirs = await as<{ items: Event[] }>(other, 'GET', '/auth/audit?limit=100');
     expect(theirs.body.items.filter((e) => e.type.startsWith('key.'))).toEqual([]);
   });

@@ -244,6 +244,58 @@ describe('identity over NATS', () => {
     expect(usersDocs.has('00000000-0000-4000-8000-0000000000f1')).toBe(true);
   });
 
+  it('limits signups per address: 429 with the seconds to wait once the attempts are used up, whatever the IP', async () => {
+    const email = newEmail();
+    // RATE_LIMIT_SIGNUP_ACCOUNT is 5/3600 here: the first signs up, the next four find the address taken.
+    const answers: (string | undefined)[] = [];
+    for (let i = 0; i < 6; i++) {
+      const reply = await call<AuthResult>(IdentitySubjects.signup, {
+        name: 'R',
+        email,
+        password: 'password-1',
+        ip: `198.51.100.${i + 1}`,
+      });
+      answers.push(reply.err?.code);
+    }
+    expect(answers).toEqual([undefined, 'CONFLICT', 'CONFLICT', 'CONFLICT', 'CONFLICT', 'RATE_LIMITED']);
+    const limited = await call(IdentitySubjects.signup, {
+      name: 'R',
+      email: email.toUpperCase(),
+      password: 'x'.repeat(10),
+    });
+    expect(limited.err).toMatchObject({
+      code: 'RATE_LIMITED',
+      details: { retryAfterSeconds: expect.any(Number) },
+    });
+  });
+
+  it('keeps the birth date given at signup, and records the signup and each successful login in the audit log', async () => {
+    const email = newEmail();
+    const made = await ok<AuthResult>(IdentitySubjects.signup, {
+      name: 'Bea',
+      email,
+      password: 'password-1',
+      birth: '1990-04-01',
+      ip: '192.0.2.7',
+    });
+    expect(made.user).toMatchObject({ email, birth: '1990-04-01' });
+    const login = await ok<AuthResult>(IdentitySubjects.login, {
+      email,
+      password: 'password-1',
+      ip: '192.0.2.8',
+    });
+    expect(login.user.birth).toBe('1990-04-01');
+    const page = await ok<{ items: { type: string; ip?: string }[] }>(IdentitySubjects.auditList, {
+      userId: made.user.id,
+    });
+    expect(page.items.map((e) => [e.type, e.ip])).toEqual(
+      expect.arrayContaining([
+        ['signup', '192.0.2.7'],
+        ['login.succeeded', '192.0.2.8'],
+      ]),
+    );
+  });
+
   it('limits logins per client IP: 429 with the seconds to wait; another IP is not affected', async () => {
     const email = newEmail();
     await ok(IdentitySubjects.signup, { name: 'Di', email, password: 'password-1' });
