@@ -805,6 +805,78 @@ describe('provider keys in the owner audit log', () => {
   });
 });
 
+describe("a team's provider key in its members' jobs", () => {
+  it('runs the job of an owner or editor with it (their audit log shows the use); a reader gets 403, others 404', async () => {
+    const owner = await signup(platform.api, 'Team owner');
+    const editor = await signup(platform.api, 'Team editor');
+    const reader = await signup(platform.api, 'Team reader');
+    const outsider = await signup(platform.api, 'Outsider');
+    const team = await as<{ id: string }>(owner, 'POST', '/teams', { name: 'Keys' });
+    for (const [user, role] of [
+      [editor, 'editor'],
+      [reader, 'reader'],
+    ] as const)
+      expect(
+        (await as(owner, 'POST', `/teams/${team.body.id}/members`, { userId: user.id, role })).status,
+      ).toBe(201);
+    const secret = `sk-team-${randomUUID()}`;
+    const key = await as<{ id: string }>(owner, 'POST', '/apikeys', {
+      name: 'shared',
+      provider: 'openai',
+      key: secret,
+      teamId: team.body.id,
+    });
+    expect(key.status).toBe(201);
+    const start = async (user: TestUser) =>
+      as<{ id: string; error?: { message: string; details?: unknown } }>(
+        user,
+        'POST',
+        `/users/${user.id}/jobs`,
+        {
+          docIds: [await uploadedDoc(user)],
+          options: { apiKeyId: key.body.id },
+        },
+      );
+
+    const job = await start(editor);
+    expect(job.status).toBe(202);
+    await waitFor(
+      async () =>
+        (await as<{ status: string }>(editor, 'GET', `/users/${editor.id}/jobs/${job.body.id}`)).body
+          .status === 'completed',
+      { timeoutMs: 60_000, description: "the editor's job to complete" },
+    );
+    const used = await waitFor(
+      async () => {
+        const page = await as<{
+          items: { type: string; targetId?: string; details?: Record<string, unknown> }[];
+        }>(editor, 'GET', '/auth/audit?limit=100');
+        return page.body.items.find((e) => e.type === 'key.used' && e.details?.jobId === job.body.id);
+      },
+      { description: "the key's use in the editor's audit log" },
+    );
+    expect(used).toMatchObject({
+      targetId: key.body.id,
+      details: { ownerType: 'team', ownerId: team.body.id },
+    });
+    expect((await start(owner)).status).toBe(202);
+
+    const refused = await start(reader);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error?.details).toEqual([
+      { field: 'options.apiKeyId', message: "Your role (reader) in the key's team may not use its keys" },
+    ]);
+    const hidden = await start(outsider);
+    expect(hidden.status).toBe(404);
+    expect(hidden.body.error?.details).toEqual([
+      { field: 'options.apiKeyId', message: 'is neither your key nor a key of one of your teams' },
+    ]);
+    // Neither refusal left a job behind.
+    for (const user of [reader, outsider])
+      expect((await as<{ items: unknown[] }>(user, 'GET', `/users/${user.id}/jobs`)).body.items).toEqual([]);
+  });
+});
+
 describe('new-user setup: signup → identity.user.registered (JetStream) → user-details', () => {
   type Details = {
     userId: string;
