@@ -104,6 +104,8 @@ interface Ctx {
   teamKey(): Promise<string>;
   /** A fresh user owned by nobody in particular, for routes that consume one. */
   fresh(): Promise<TestUser>;
+  /** A fresh team of `self` with the same members and roles as `teamId`, for routes that consume one. */
+  freshTeam(): Promise<string>;
 }
 
 interface Route {
@@ -331,6 +333,12 @@ const ROUTES: Record<string, Route> = {
     access: { scope: 'teams:read', who: 'any' },
     ok: [200],
   },
+  'DELETE /teams/{team_id}': {
+    method: 'DELETE',
+    path: async (ctx) => `/teams/${await ctx.freshTeam()}`,
+    access: { scope: 'teams:write', who: 'team', roles: ['owner'] },
+    ok: [204],
+  },
   'GET /teams/{team_id}/members': {
     method: 'GET',
     path: (ctx) => `/teams/${ctx.teamId}/members`,
@@ -480,6 +488,8 @@ async function newDoc(owner: TestUser): Promise<string> {
 
 beforeAll(async () => {
   platform = await startPlatform('auth', {
+    // Everything every process logs (the steps' lines too), so that the key-vault test can look for a key in it.
+    LOG_LEVEL: 'debug',
     TEAM_PLAN_EMAIL_DOMAINS: TEAM_DOMAIN,
     RATE_LIMIT_LOGIN_ACCOUNT: '3/900',
     SESSION_CHECK_CACHE_MS: '100',
@@ -503,15 +513,19 @@ describe('every public route × every caller', () => {
       consumer: await signup(platform.api, 'Consumer'),
       outsider: await signup(platform.api, 'Outsider'),
     };
-    const team = await as<{ id: string }>(selfUser, 'POST', '/teams', { name: 'Research' });
-    expect(team.status).toBe(201);
-    for (const role of ['editor', 'reader', 'consumer'] as const) {
-      const added = await as(selfUser, 'POST', `/teams/${team.body.id}/members`, {
-        email: members[role].email,
-        role,
-      });
-      expect(added.status).toBe(201);
-    }
+    const newTeam = async (name: string) => {
+      const made = await as<{ id: string }>(selfUser, 'POST', '/teams', { name });
+      expect(made.status).toBe(201);
+      for (const role of ['editor', 'reader', 'consumer'] as const) {
+        const added = await as(selfUser, 'POST', `/teams/${made.body.id}/members`, {
+          email: members[role].email,
+          role,
+        });
+        expect(added.status).toBe(201);
+      }
+      return made.body.id;
+    };
+    const team = { body: { id: await newTeam('Research') } };
     // An uploaded document and a finished job of `self`.
     const job = await as<{ id: string }>(selfUser, 'POST', `/users/${selfUser.id}/jobs`, {
       docIds: [await uploadedDoc(selfUser)],
@@ -554,6 +568,7 @@ describe('every public route × every caller', () => {
         return key.body.id;
       },
       fresh: () => signup(platform.api, 'Fresh'),
+      freshTeam: () => newTeam(`Fresh ${randomUUID()}`),
     };
     const token = async (scopes: string[]) => {
       const res = await as<{ token: string }>(selfUser, 'POST', '/auth/tokens', { name: 't', scopes });
@@ -777,8 +792,88 @@ describe('provider keys in the owner audit log', () => {
       provider: 'openai',
     });
     expect(JSON.stringify(events.body)).not.toContain(secret);
+    // Nothing any process logged while the key was stored, granted, fetched by the job's step and deleted holds
+    // it: gateway, identity, key-vault, jobs and the step's own lines (all at debug level here).
+    const output = platform.output.join('\n');
+    const lines = (what: string) =>
+      platform.output.filter((l) => l.includes(what) && l.includes(job.body.id));
+    expect(lines('"step output"').length).toBeGreaterThan(0);
+    expect(lines('"api key released to a job"').length).toBeGreaterThan(0);
+    expect(output).not.toContain(secret);
     const theirs = await as<{ items: Event[] }>(other, 'GET', '/auth/audit?limit=100');
     expect(theirs.body.items.filter((e) => e.type.startsWith('key.'))).toEqual([]);
+  });
+});
+
+describe("a team's provider key in its members' jobs", () => {
+  it('runs the job of an owner or editor with it (their audit log shows the use); a reader gets 403, others 404', async () => {
+    const owner = await signup(platform.api, 'Team owner');
+    const editor = await signup(platform.api, 'Team editor');
+    const reader = await signup(platform.api, 'Team reader');
+    const outsider = await signup(platform.api, 'Outsider');
+    const team = await as<{ id: string }>(owner, 'POST', '/teams', { name: 'Keys' });
+    for (const [user, role] of [
+      [editor, 'editor'],
+      [reader, 'reader'],
+    ] as const)
+      expect(
+        (await as(owner, 'POST', `/teams/${team.body.id}/members`, { userId: user.id, role })).status,
+      ).toBe(201);
+    const secret = `sk-team-${randomUUID()}`;
+    const key = await as<{ id: string }>(owner, 'POST', '/apikeys', {
+      name: 'shared',
+      provider: 'openai',
+      key: secret,
+      teamId: team.body.id,
+    });
+    expect(key.status).toBe(201);
+    const start = async (user: TestUser) =>
+      as<{ id: string; error?: { message: string; details?: unknown } }>(
+        user,
+        'POST',
+        `/users/${user.id}/jobs`,
+        {
+          docIds: [await uploadedDoc(user)],
+          options: { apiKeyId: key.body.id },
+        },
+      );
+
+    const job = await start(editor);
+    expect(job.status).toBe(202);
+    await waitFor(
+      async () =>
+        (await as<{ status: string }>(editor, 'GET', `/users/${editor.id}/jobs/${job.body.id}`)).body
+          .status === 'completed',
+      { timeoutMs: 60_000, description: "the editor's job to complete" },
+    );
+    const used = await waitFor(
+      async () => {
+        const page = await as<{
+          items: { type: string; targetId?: string; details?: Record<string, unknown> }[];
+        }>(editor, 'GET', '/auth/audit?limit=100');
+        return page.body.items.find((e) => e.type === 'key.used' && e.details?.jobId === job.body.id);
+      },
+      { description: "the key's use in the editor's audit log" },
+    );
+    expect(used).toMatchObject({
+      targetId: key.body.id,
+      details: { ownerType: 'team', ownerId: team.body.id },
+    });
+    expect((await start(owner)).status).toBe(202);
+
+    const refused = await start(reader);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error?.details).toEqual([
+      { field: 'options.apiKeyId', message: "Your role (reader) in the key's team may not use its keys" },
+    ]);
+    const hidden = await start(outsider);
+    expect(hidden.status).toBe(404);
+    expect(hidden.body.error?.details).toEqual([
+      { field: 'options.apiKeyId', message: 'is neither your key nor a key of one of your teams' },
+    ]);
+    // Neither refusal left a job behind.
+    for (const user of [reader, outsider])
+      expect((await as<{ items: unknown[] }>(user, 'GET', `/users/${user.id}/jobs`)).body.items).toEqual([]);
   });
 });
 

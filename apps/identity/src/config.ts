@@ -56,6 +56,12 @@ export const identityConfigSchema = z
     BOOTSTRAP_ADMIN_PASSWORD: secret(z.string().min(12, 'must be at least 12 characters')).optional(),
     BOOTSTRAP_ADMIN_NAME: z.string().min(1).max(200).default('Platform admin'),
     RPC_TIMEOUT_MS: positiveInt(5_000),
+    /**
+     * A users-docs record of an address without an account, older than this, is what a signup that crashed
+     * between its two steps left: the next signup of the address removes it (when it holds no document) and
+     * goes on. Younger, it is a signup in progress (`409`).
+     */
+    SIGNUP_ORPHAN_AFTER_MS: positiveInt(60_000).pipe(z.number().min(10_000)),
     LOG_LEVEL: logLevel,
     /** The HTTP health endpoints (`/health/live`, `/health/ready`) for probes; off unless a port is set. */
     HEALTH_HOST: z.string().default('127.0.0.1'),

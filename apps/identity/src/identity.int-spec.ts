@@ -9,6 +9,7 @@ import { connect, consumerOpts, type NatsConnection } from 'nats';
 import {
   AuditSubjects,
   IDENTITY_EVENTS_STREAM,
+  IDENTITY_EVENTS_STREAM_SUBJECTS,
   IdentitySubjects,
   IdentityTeamSubjects,
   KeyAuditEvents,
@@ -17,6 +18,8 @@ import {
   UsersDocsSubjects,
   type AuthResult,
   type CreateDefaultTeamReply,
+  type TeamDeletedEvent,
+  type UserDeletedEvent,
   type UserRegisteredEvent,
 } from '@docflow/contracts';
 import { createServiceDataSource, runMigrations } from '@docflow/database';
@@ -32,7 +35,7 @@ describe('identity over NATS', () => {
   let env: TestEnvironment;
   let app: INestMicroservice;
   let nc: NatsConnection;
-  const usersDocs = new Map<string, { id: string; email: string }>();
+  const usersDocs = new Map<string, { id: string; email: string; createdAt?: number }>();
   let refuseUsersDocs = false;
 
   async function call<T>(
@@ -74,18 +77,36 @@ describe('identity over NATS', () => {
       callback: (_e, msg) => {
         const packet = JSON.parse(new TextDecoder().decode(msg.data));
         const { id, email } = packet.data as { id: string; email: string };
+        // As users-docs answers: the same email under another id is a CONFLICT.
+        const taken = [...usersDocs.values()].some((u) => u.email === email && u.id !== id);
         const reply = refuseUsersDocs
           ? { err: { code: 'SERVICE_UNAVAILABLE', message: 'users-docs is down' } }
-          : { response: { id, email } };
-        if (!refuseUsersDocs) usersDocs.set(id, { id, email });
+          : taken
+            ? { err: { code: 'CONFLICT', message: 'email: a user with this email already exists' } }
+            : { response: { id, email } };
+        if (!refuseUsersDocs && !taken) usersDocs.set(id, { id, email, createdAt: Date.now() });
         msg.respond(JSON.stringify({ id: packet.id, ...reply, isDisposed: true }));
+      },
+    });
+    nc.subscribe(UsersDocsSubjects.userReclaim, {
+      callback: (_e, msg) => {
+        const packet = JSON.parse(new TextDecoder().decode(msg.data));
+        const { email, createdBefore } = packet.data as { email: string; createdBefore: string };
+        const old = [...usersDocs.values()].find(
+          (u) => u.email === email && (u.createdAt ?? 0) < Date.parse(createdBefore),
+        );
+        if (old) usersDocs.delete(old.id);
+        msg.respond(JSON.stringify({ id: packet.id, response: { reclaimed: !!old }, isDisposed: true }));
       },
     });
     nc.subscribe(UsersDocsSubjects.userDelete, {
       callback: (_e, msg) => {
         const packet = JSON.parse(new TextDecoder().decode(msg.data));
-        usersDocs.delete(packet.data.userId);
-        msg.respond(JSON.stringify({ id: packet.id, response: { deleted: true }, isDisposed: true }));
+        // As users-docs answers: NOT_FOUND for an id it does not have.
+        const reply = usersDocs.delete(packet.data.userId)
+          ? { response: { deleted: true } }
+          : { err: { code: 'NOT_FOUND', message: 'user not found' } };
+        msg.respond(JSON.stringify({ id: packet.id, ...reply, isDisposed: true }));
       },
     });
     await nc.flush();
@@ -125,7 +146,7 @@ describe('identity over NATS', () => {
       email,
       password: 'password-1',
     });
-    expect(usersDocs.get(result.user.id)).toEqual({ id: result.user.id, email });
+    expect(usersDocs.get(result.user.id)).toMatchObject({ id: result.user.id, email });
     const relay = app.get(OutboxRelay);
     await waitFor(() => relay.flushed(), { description: 'the outbox to be published' });
 
@@ -162,7 +183,7 @@ describe('identity over NATS', () => {
     const relay = app.get(OutboxRelay);
     await waitFor(() => relay.flushed(), { timeoutMs: 10_000, description: 'the outbox to be published' });
     const info = await jsm.streams.info(IDENTITY_EVENTS_STREAM);
-    expect(info.config.subjects).toEqual([IdentityEventSubjects.userRegistered]);
+    expect(info.config.subjects).toEqual([...IDENTITY_EVENTS_STREAM_SUBJECTS]);
     const last = await jsm.streams.getMessage(IDENTITY_EVENTS_STREAM, {
       last_by_subj: IdentityEventSubjects.userRegistered,
     });
@@ -187,6 +208,92 @@ describe('identity over NATS', () => {
       password: 'password-1',
     });
     expect(again.err?.code).toBe('CONFLICT');
+  });
+
+  it('a signup that crashed between its two steps does not block the address: an old empty record is reclaimed, a young one is a signup in progress', async () => {
+    // What a crash after the users-docs record and before the account commit leaves: a record, no account.
+    const crashed = newEmail();
+    usersDocs.set('00000000-0000-4000-8000-00000000dead', {
+      id: '00000000-0000-4000-8000-00000000dead',
+      email: crashed,
+      createdAt: Date.now() - 5 * 60_000,
+    });
+    const result = await ok<AuthResult>(IdentitySubjects.signup, {
+      name: 'C',
+      email: crashed,
+      password: 'password-1',
+    });
+    expect(usersDocs.has('00000000-0000-4000-8000-00000000dead')).toBe(false);
+    expect(usersDocs.get(result.user.id)).toMatchObject({ email: crashed });
+
+    const inProgress = newEmail();
+    usersDocs.set('00000000-0000-4000-8000-0000000000f1', {
+      id: '00000000-0000-4000-8000-0000000000f1',
+      email: inProgress,
+      createdAt: Date.now(),
+    });
+    const refused = await call(IdentitySubjects.signup, {
+      name: 'P',
+      email: inProgress,
+      password: 'password-1',
+    });
+    expect(refused.err).toMatchObject({
+      code: 'CONFLICT',
+      message: 'email: a user with this email already exists',
+    });
+    expect(usersDocs.has('00000000-0000-4000-8000-0000000000f1')).toBe(true);
+  });
+
+  it('limits signups per address: 429 with the seconds to wait once the attempts are used up, whatever the IP', async () => {
+    const email = newEmail();
+    // RATE_LIMIT_SIGNUP_ACCOUNT is 5/3600 here: the first signs up, the next four find the address taken.
+    const answers: (string | undefined)[] = [];
+    for (let i = 0; i < 6; i++) {
+      const reply = await call<AuthResult>(IdentitySubjects.signup, {
+        name: 'R',
+        email,
+        password: 'password-1',
+        ip: `198.51.100.${i + 1}`,
+      });
+      answers.push(reply.err?.code);
+    }
+    expect(answers).toEqual([undefined, 'CONFLICT', 'CONFLICT', 'CONFLICT', 'CONFLICT', 'RATE_LIMITED']);
+    const limited = await call(IdentitySubjects.signup, {
+      name: 'R',
+      email: email.toUpperCase(),
+      password: 'x'.repeat(10),
+    });
+    expect(limited.err).toMatchObject({
+      code: 'RATE_LIMITED',
+      details: { retryAfterSeconds: expect.any(Number) },
+    });
+  });
+
+  it('keeps the birth date given at signup, and records the signup and each successful login in the audit log', async () => {
+    const email = newEmail();
+    const made = await ok<AuthResult>(IdentitySubjects.signup, {
+      name: 'Bea',
+      email,
+      password: 'password-1',
+      birth: '1990-04-01',
+      ip: '192.0.2.7',
+    });
+    expect(made.user).toMatchObject({ email, birth: '1990-04-01' });
+    const login = await ok<AuthResult>(IdentitySubjects.login, {
+      email,
+      password: 'password-1',
+      ip: '192.0.2.8',
+    });
+    expect(login.user.birth).toBe('1990-04-01');
+    const page = await ok<{ items: { type: string; ip?: string }[] }>(IdentitySubjects.auditList, {
+      userId: made.user.id,
+    });
+    expect(page.items.map((e) => [e.type, e.ip])).toEqual(
+      expect.arrayContaining([
+        ['signup', '192.0.2.7'],
+        ['login.succeeded', '192.0.2.8'],
+      ]),
+    );
   });
 
   it('limits logins per client IP: 429 with the seconds to wait; another IP is not affected', async () => {
@@ -381,6 +488,154 @@ describe('identity over NATS', () => {
       teamId: team.id,
       userId: owner.user.id,
       role: 'owner',
+    });
+  });
+
+  /** Every event on the stream for `subject` so far. */
+  async function eventsOn<T>(subject: string): Promise<T[]> {
+    await waitFor(() => app.get(OutboxRelay).flushed(), { description: 'the outbox to be published' });
+    const jsm = await nc.jetstreamManager();
+    const sub = await nc.jetstream().subscribe(subject, consumerOpts().orderedConsumer());
+    const seen: T[] = [];
+    const pending = (await jsm.streams.info(IDENTITY_EVENTS_STREAM, { subjects_filter: subject })).state;
+    const total = Object.values((pending as { subjects?: Record<string, number> }).subjects ?? {}).reduce(
+      (a, b) => a + b,
+      0,
+    );
+    if (total > 0) {
+      for await (const m of sub) {
+        seen.push(m.json<T>());
+        if (seen.length >= total) break;
+      }
+    }
+    sub.unsubscribe();
+    return seen;
+  }
+
+  const signup = (name: string) =>
+    ok<AuthResult>(IdentitySubjects.signup, { name, email: newEmail(), password: 'password-1' });
+
+  it('deletes a team for its owner only, and publishes identity.team.deleted with it', async () => {
+    const owner = await signup('O');
+    const editor = await signup('E');
+    const team = await ok<{ id: string }>(IdentitySubjects.teamCreate, { actorId: owner.user.id, name: 'T' });
+    await ok(IdentitySubjects.memberAdd, {
+      actorId: owner.user.id,
+      teamId: team.id,
+      userId: editor.user.id,
+      role: 'editor',
+    });
+    const stranger = await signup('S');
+
+    expect(
+      (await call(IdentitySubjects.teamDelete, { actorId: stranger.user.id, teamId: team.id })).err?.code,
+    ).toBe('NOT_FOUND');
+    expect(
+      (await call(IdentitySubjects.teamDelete, { actorId: editor.user.id, teamId: team.id })).err?.code,
+    ).toBe('FORBIDDEN');
+    expect(await ok(IdentitySubjects.teamDelete, { actorId: owner.user.id, teamId: team.id })).toEqual({
+      deleted: true,
+    });
+    expect(
+      (await call(IdentitySubjects.membershipGet, { teamId: team.id, userId: editor.user.id })).err?.code,
+    ).toBe('NOT_FOUND');
+    expect(
+      (await call(IdentitySubjects.teamDelete, { actorId: owner.user.id, teamId: team.id })).err?.code,
+    ).toBe('NOT_FOUND');
+    const events = await eventsOn<TeamDeletedEvent>(IdentityEventSubjects.teamDeleted);
+    expect(events.filter((e) => e.teamId === team.id)).toEqual([
+      { eventId: expect.any(String), teamId: team.id, deletedAt: expect.any(String) },
+    ]);
+  });
+
+  it('account deletion: refused while the only owner of a team with others; takes the teams nobody else is in; publishes identity.user.deleted', async () => {
+    const ann = await signup('Ann');
+    const bob = await signup('Bob');
+    const shared = await ok<{ id: string }>(IdentitySubjects.teamCreate, {
+      actorId: ann.user.id,
+      name: 'Shared',
+    });
+    const alone = await ok<{ id: string }>(IdentitySubjects.teamCreate, {
+      actorId: ann.user.id,
+      name: 'Alone',
+    });
+    await ok(IdentitySubjects.memberAdd, {
+      actorId: ann.user.id,
+      teamId: shared.id,
+      userId: bob.user.id,
+      role: 'reader',
+    });
+
+    const refused = await call(IdentitySubjects.userDelete, { userId: ann.user.id, actorId: ann.user.id });
+    expect(refused.err?.code).toBe('CONFLICT');
+    expect(refused.err?.details).toEqual([
+      { field: 'teams', message: `the only owner of team ${shared.id}` },
+    ]);
+    // Nothing was deleted: not the documents, not the account.
+    expect(usersDocs.has(ann.user.id)).toBe(true);
+    expect(await ok(IdentitySubjects.userGet, { userId: ann.user.id })).toMatchObject({ id: ann.user.id });
+
+    // Once Bob owns the shared team too, Ann may go: her team of one goes with her, Bob keeps the shared one.
+    await ok(IdentitySubjects.memberUpdate, {
+      actorId: ann.user.id,
+      teamId: shared.id,
+      userId: bob.user.id,
+      role: 'owner',
+    });
+    expect(await ok(IdentitySubjects.userDelete, { userId: ann.user.id, actorId: ann.user.id })).toEqual({
+      deleted: true,
+    });
+    expect(usersDocs.has(ann.user.id)).toBe(false);
+    expect((await call(IdentitySubjects.userGet, { userId: ann.user.id })).err?.code).toBe('NOT_FOUND');
+    expect(
+      await ok(IdentitySubjects.membershipGet, { teamId: shared.id, userId: bob.user.id }),
+    ).toMatchObject({
+      role: 'owner',
+    });
+    const teamEvents = await eventsOn<TeamDeletedEvent>(IdentityEventSubjects.teamDeleted);
+    expect(teamEvents.map((e) => e.teamId)).toContain(alone.id);
+    expect(teamEvents.map((e) => e.teamId)).not.toContain(shared.id);
+    const userEvents = await eventsOn<UserDeletedEvent>(IdentityEventSubjects.userDeleted);
+    expect(userEvents.filter((e) => e.userId === ann.user.id)).toHaveLength(1);
+
+    // Deleting again changes nothing and publishes nothing more.
+    expect(
+      (await call(IdentitySubjects.userDelete, { userId: ann.user.id, actorId: ann.user.id })).err?.code,
+    ).toBe('NOT_FOUND');
+    expect(
+      (await eventsOn<UserDeletedEvent>(IdentityEventSubjects.userDeleted)).filter(
+        (e) => e.userId === ann.user.id,
+      ),
+    ).toHaveLength(1);
+  });
+
+  it('an admin deleting the only owner of a team makes the next member (highest role, then longest there) owner', async () => {
+    const admin = await signup('Admin');
+    const owner = await signup('Owner');
+    const reader = await signup('Reader');
+    const editor = await signup('Editor');
+    const team = await ok<{ id: string }>(IdentitySubjects.teamCreate, { actorId: owner.user.id, name: 'T' });
+    for (const [member, role] of [
+      [reader, 'reader'],
+      [editor, 'editor'],
+    ] as const) {
+      await ok(IdentitySubjects.memberAdd, {
+        actorId: owner.user.id,
+        teamId: team.id,
+        userId: member.user.id,
+        role,
+      });
+    }
+    await ok(IdentitySubjects.userDelete, { userId: owner.user.id, actorId: admin.user.id });
+    expect(
+      await ok(IdentitySubjects.membershipGet, { teamId: team.id, userId: editor.user.id }),
+    ).toMatchObject({
+      role: 'owner',
+    });
+    expect(
+      await ok(IdentitySubjects.membershipGet, { teamId: team.id, userId: reader.user.id }),
+    ).toMatchObject({
+      role: 'reader',
     });
   });
 });

@@ -58,9 +58,11 @@ export function createWorkflowEngine(config: JobsConfig): WorkflowEngine {
       LOG_LEVEL: config.LOG_LEVEL,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
+    // The step logs at the service's level; its problems show at warn, the rest only when debugging.
     onOutput: (jobId, chunk, line) => {
       if (/"level":"(warn|error|fatal)"/.test(line) || !line.startsWith('{'))
         logger.warn({ msg: 'step output', jobId, chunk, line: line.slice(0, 2000) });
+      else logger.debug({ msg: 'step output', jobId, chunk, line: line.slice(0, 2000) });
     },
   });
 }

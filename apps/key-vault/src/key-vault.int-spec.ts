@@ -13,6 +13,7 @@ import { DataSource } from 'typeorm';
 import {
   AUDIT_EVENT_TYPES,
   AuditSubjects,
+  IdentitySubjects,
   KeyVaultSubjects,
   QueueGroups,
   type ApiKeyPage,
@@ -54,6 +55,8 @@ describe('key-vault over NATS', () => {
   const clock = new FixedClock(new Date());
   const m1: MasterKey = { id: 'm1', key: randomBytes(32) };
   const logLines: string[] = [];
+  /** Team memberships as identity answers `identity.membership.get` (teamId → userId → role). */
+  const memberships = new Map<string, Map<string, string>>();
   /** What the vault sent to identity's audit log (this test answers in identity's place). */
   const audit: AuditRecordRequest[] = [];
   const secrets: string[] = [];
@@ -125,6 +128,22 @@ describe('key-vault over NATS', () => {
             known
               ? { id: packet.id, response: { id: randomUUID() }, isDisposed: true }
               : { id: packet.id, err: { code: 'VALIDATION_FAILED', message: 'type' }, isDisposed: true },
+          ),
+        );
+      },
+    });
+    nc.subscribe(IdentitySubjects.membershipGet, {
+      callback: (_err, msg) => {
+        const packet = JSON.parse(new TextDecoder().decode(msg.data)) as {
+          id: string;
+          data: { teamId: string; userId: string };
+        };
+        const role = memberships.get(packet.data.teamId)?.get(packet.data.userId);
+        msg.respond(
+          JSON.stringify(
+            role
+              ? { id: packet.id, response: { ...packet.data, role }, isDisposed: true }
+              : { id: packet.id, err: { code: 'NOT_FOUND', message: 'team not found' }, isDisposed: true },
           ),
         );
       },
@@ -344,6 +363,49 @@ describe('key-vault over NATS', () => {
       });
       expect(again.err?.code).toBe('CONFLICT');
       expect((await call(KeyVaultSubjects.grantRevoke, { jobId })).response).toEqual({ revoked: 0 });
+    });
+
+    it("grants a user's job a team key when their role allows apikey.use: owner and editor yes, reader 403, non-member 404", async () => {
+      const team = newOwner('team');
+      const key = await store(team);
+      const roles = new Map<string, string>();
+      memberships.set(team.ownerId, roles);
+      const member = (role: string) => {
+        const user = newOwner();
+        roles.set(user.ownerId, role);
+        return user;
+      };
+      const grantFor = (user: KeyOwner, jobId = randomUUID()) =>
+        call(KeyVaultSubjects.grantCreate, { ...user, jobId, keyId: key.id, expiresAt: expiresIn(60_000) });
+
+      for (const role of ['owner', 'editor']) {
+        const out = await grantFor(member(role));
+        expect(out.err).toBeUndefined();
+      }
+      for (const role of ['reader', 'consumer']) {
+        const out = await grantFor(member(role));
+        expect(out.err).toMatchObject({
+          code: 'FORBIDDEN',
+          details: [
+            { field: 'keyId', message: `your role (${role}) in the key's team may not use its keys` },
+          ],
+        });
+      }
+      expect((await grantFor(newOwner())).err).toEqual({ code: 'NOT_FOUND', message: 'api key not found' });
+
+      // The job's step gets it, and its use goes to the audit log of the member whose job it is.
+      const editor = member('editor');
+      const jobId = randomUUID();
+      expect((await grantFor(editor, jobId)).err).toBeUndefined();
+      const resolved = await call(KeyVaultSubjects.keyResolveForJob, { jobId, keyId: key.id });
+      expect(resolved.response).toEqual({ keyId: key.id, provider: 'openai', key: key.key });
+      await waitFor(() => audit.some((a) => a.type === 'key.used' && a.details?.jobId === jobId));
+      expect(audit.find((a) => a.type === 'key.used' && a.details?.jobId === jobId)).toEqual({
+        userId: editor.ownerId,
+        type: 'key.used',
+        targetId: key.id,
+        details: { jobId, provider: 'openai', ...team },
+      });
     });
 
     it('stops working when the grant expires, and when the key is deleted', async () => {

@@ -18,6 +18,7 @@ import { keyVaultDataSourceOptions } from './data-source.options';
 import { GrantsController } from './grants/grants.controller';
 import { GrantsRepository } from './grants/grants.repository';
 import { GrantsService } from './grants/grants.service';
+import { TeamMemberships } from './grants/team-memberships';
 import { HealthController } from './health/health.controller';
 import { ApiKeysController } from './keys/api-keys.controller';
 import { ApiKeysRepository } from './keys/api-keys.repository';
@@ -80,6 +81,7 @@ export class KeyVaultModule {
         OwnerDataKeys,
         ApiKeysService,
         GrantsService,
+        TeamMemberships,
         KeyVaultLifecycle,
       ],
     };

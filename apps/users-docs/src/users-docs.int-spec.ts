@@ -202,6 +202,65 @@ describe('users-docs over NATS', () => {
     expect(outcomes).toEqual([...Array(9).fill('unchanged'), 'uploaded']);
   });
 
+  it('reclaims the record of an unfinished signup only when it is older than asked and holds no document', async () => {
+    const make = async () => {
+      const email = `orphan-${randomUUID()}@example.com`;
+      const made = await call<{ id: string }>(UsersDocsSubjects.userCreate, {
+        id: randomUUID(),
+        name: 'O',
+        email,
+      });
+      return { email, id: made.response!.id };
+    };
+    const soon = new Date(Date.now() + 60_000).toISOString();
+    const past = new Date(Date.now() - 60_000).toISOString();
+
+    const young = await make();
+    expect(
+      (await call(UsersDocsSubjects.userReclaim, { email: young.email, createdBefore: past })).response,
+    ).toEqual({
+      reclaimed: false,
+    });
+    expect((await call(UsersDocsSubjects.userGet, { userId: young.id })).response).toMatchObject({
+      id: young.id,
+    });
+
+    const used = await make();
+    const doc = await call(UsersDocsSubjects.documentCreate, {
+      userId: used.id,
+      name: 'a.txt',
+      contentType: 'text/plain',
+      size: 1,
+    });
+    expect(doc.err).toBeUndefined();
+    expect(
+      (await call(UsersDocsSubjects.userReclaim, { email: used.email.toUpperCase(), createdBefore: soon }))
+        .response,
+    ).toEqual({ reclaimed: false });
+    expect((await call(UsersDocsSubjects.userGet, { userId: used.id })).response).toMatchObject({
+      id: used.id,
+    });
+
+    const orphan = await make();
+    expect(
+      (await call(UsersDocsSubjects.userReclaim, { email: orphan.email, createdBefore: soon })).response,
+    ).toEqual({
+      reclaimed: true,
+    });
+    expect((await call(UsersDocsSubjects.userGet, { userId: orphan.id })).err?.code).toBe('NOT_FOUND');
+    // The address is free again.
+    expect(
+      (await call(UsersDocsSubjects.userCreate, { id: randomUUID(), name: 'N', email: orphan.email })).err,
+    ).toBeUndefined();
+
+    expect(
+      (await call(UsersDocsSubjects.userReclaim, { email: orphan.email, createdBefore: 'soon' })).err,
+    ).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: [{ field: 'createdBefore', message: 'must be an ISO 8601 time' }],
+    });
+  });
+
   it('lists documents with a filter: kind, status, content type or type/*, upload window', async () => {
     const user = await call<{ id: string }>(UsersDocsSubjects.userCreate, {
       name: 'F',

@@ -64,6 +64,9 @@ describe(decide.name, () => {
     expect(decide(alice, team, 'document.write', 'editor')).toBe('allow');
     expect(decide(alice, team, 'document.write', 'reader')).toBe('forbidden');
     expect(decide(alice, team, 'document.read', null)).toBe('not_found');
+    // A platform admin has no special rights in teams: only a role counts.
+    expect(decide({ userId: 'x', isAdmin: true }, team, 'document.read', null)).toBe('not_found');
+    expect(decide({ userId: 'x', isAdmin: true }, team, 'document.write', 'reader')).toBe('forbidden');
   });
 });
 

@@ -17,8 +17,8 @@ export interface Actor {
 
 /**
  * The one ownership policy. A user's own resources: only that user (or a platform admin). A team's: its
- * members, as far as their role allows (`can`); someone who is not a member does not learn the resource
- * exists. `roleInTeam` is the actor's role in the owning team (null when not a member), looked up by the
+ * members, as far as their role allows (`can`); someone who is not a member (a platform admin too: admins have
+ * no special rights in teams) does not learn the resource exists. `roleInTeam` is the actor's role in the owning team (null when not a member), looked up by the
  * caller from identity (`identity.membership.get`).
  */
 export function decide(
@@ -30,7 +30,7 @@ export function decide(
   if (owner.type === 'user') {
     return actor.userId === owner.userId || actor.isAdmin ? 'allow' : 'not_found';
   }
-  if (!roleInTeam) return actor.isAdmin ? 'allow' : 'not_found';
+  if (!roleInTeam) return 'not_found';
   if (can(roleInTeam, action)) return 'allow';
   return can(roleInTeam, 'team.view') ? 'forbidden' : 'not_found';
 }

@@ -31,6 +31,7 @@ export const AUDIT_EVENT_TYPES = [
   'token.created',
   'token.revoked',
   'team.created',
+  'team.deleted',
   'team.member.added',
   'team.member.updated',
   'team.member.removed',

@@ -7,7 +7,17 @@ export const IDENTITY_EVENTS_STREAM = 'IDENTITY_EVENTS';
 export const IdentityEventSubjects = {
   /** A user signed up (or was created by a platform admin). Payload: {@link UserRegisteredEvent}. */
   userRegistered: 'identity.user.registered',
+  /**
+   * An account was deleted (its documents already are). Payload: {@link UserDeletedEvent}. Every service holding
+   * data of the user removes it: key-vault its keys, user-details its details, jobs its jobs and schedules.
+   */
+  userDeleted: 'identity.user.deleted',
+  /** A team was deleted (by its owner, or with the account of its only member). Payload: {@link TeamDeletedEvent}. */
+  teamDeleted: 'identity.team.deleted',
 } as const;
+
+/** The filter that takes both deletion events (one filter per consumer on NATS 2.9). */
+export const IDENTITY_DELETIONS_FILTER = 'identity.*.deleted';
 
 /**
  * The subjects the JetStream stream IDENTITY_EVENTS captures, exactly: the events above. Never a wildcard such as
@@ -25,6 +35,20 @@ export interface UserRegisteredEvent {
   name: string;
   /** ISO 8601. */
   registeredAt: string;
+}
+
+export interface UserDeletedEvent {
+  eventId: string;
+  userId: string;
+  /** ISO 8601. */
+  deletedAt: string;
+}
+
+export interface TeamDeletedEvent {
+  eventId: string;
+  teamId: string;
+  /** ISO 8601. */
+  deletedAt: string;
 }
 
 /**

@@ -27,6 +27,8 @@ export const IdentitySubjects = {
   tokenVerify: 'identity.token.verify',
   teamCreate: 'identity.team.create',
   teamList: 'identity.team.list',
+  /** Deletes a team (its owner): members go, and `identity.team.deleted` tells key-vault to drop its keys. */
+  teamDelete: 'identity.team.delete',
   memberList: 'identity.member.list',
   memberAdd: 'identity.member.add',
   memberUpdate: 'identity.member.update',
@@ -125,6 +127,14 @@ export interface CreateAccountRequest extends ClientInfo {
 
 export interface UserIdRequest {
   userId: string;
+}
+
+export interface DeleteUserRequest extends UserIdRequest {
+  /**
+   * Who deletes: the user themself is refused (`CONFLICT`) while they are the only owner of a team with other
+   * members; a platform admin deleting someone else makes the next member owner instead.
+   */
+  actorId: string;
 }
 
 // ---- personal access tokens ----

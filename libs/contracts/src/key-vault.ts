@@ -75,6 +75,11 @@ export interface DeleteApiKeyRequest extends KeyOwner {
   keyId: string;
 }
 
+/**
+ * The owner is the job's owner. The key is theirs, or (for a user) a key of a team in which their role allows
+ * `apikey.use` (key-vault asks identity for the role): another team's answers `NOT_FOUND`, a role that may not
+ * use it `FORBIDDEN`.
+ */
 export interface CreateGrantRequest extends KeyOwner {
   jobId: string;
   keyId: string;

@@ -8,6 +8,11 @@ export const UsersDocsSubjects = {
   userList: 'users-docs.user.list',
   userGet: 'users-docs.user.get',
   userDelete: 'users-docs.user.delete',
+  /**
+   * Removes the record of an address whose signup crashed halfway (identity has no account for it): only one
+   * older than `createdBefore` and holding no document. Identity's, at signup.
+   */
+  userReclaim: 'users-docs.user.reclaim',
   documentCreate: 'users-docs.document.create',
   documentList: 'users-docs.document.list',
   documentGet: 'users-docs.document.get',

@@ -68,6 +68,16 @@ export interface CreateUserRequest {
   email: string;
 }
 
+export interface ReclaimUserRequest {
+  email: string;
+  /** ISO 8601: only a record created before this goes (a signup in progress is younger). */
+  createdBefore: string;
+}
+
+export interface ReclaimUserReply {
+  reclaimed: boolean;
+}
+
 export interface UserRef {
   userId: string;
 }

@@ -4,3 +4,4 @@ export * from './rpc-error.filter';
 export * from './request-context.interceptor';
 export * from './streams';
 export * from './health-server';
+export * from './durable-consumer';

@@ -51,20 +51,31 @@ export const STREAMS = {
   },
 } satisfies Record<string, Partial<StreamConfig> & { name: string; subjects: string[] }>;
 
-/** Creates the stream when it does not exist yet. */
+/**
+ * Creates the stream when it does not exist yet; adds the subjects a newer release defines to a stream an older
+ * one created (a new event type), keeping whatever else the stream holds.
+ */
 export async function ensureStream(
   nc: NatsConnection,
   config: Partial<StreamConfig> & { name: string },
 ): Promise<void> {
   const jsm = await nc.jetstreamManager();
+  let existing: StreamConfig | undefined;
   try {
-    await jsm.streams.info(config.name);
+    existing = (await jsm.streams.info(config.name)).config;
   } catch {
-    try {
-      await jsm.streams.add(config);
-    } catch (error) {
-      // Another process created it meanwhile.
-      if (!/already in use|already exists/i.test((error as Error).message)) throw error;
-    }
+    existing = undefined;
+  }
+  if (existing) {
+    const missing = (config.subjects ?? []).filter((subject) => !existing.subjects.includes(subject));
+    if (missing.length > 0)
+      await jsm.streams.update(config.name, { ...existing, subjects: [...existing.subjects, ...missing] });
+    return;
+  }
+  try {
+    await jsm.streams.add(config);
+  } catch (error) {
+    // Another process created it meanwhile.
+    if (!/already in use|already exists/i.test((error as Error).message)) throw error;
   }
 }

@@ -97,6 +97,7 @@ describe('public API routes', () => {
       'GET /users/:user_id/schedules/:schedule_id/runs': 'schedules:read',
       'GET /teams': 'teams:read',
       'POST /teams': 'teams:write',
+      'DELETE /teams/:team_id': 'teams:write',
       'GET /teams/:team_id/members': 'teams:read',
       'POST /teams/:team_id/members': 'teams:write',
       'PATCH /teams/:team_id/members/:user_id': 'teams:write',

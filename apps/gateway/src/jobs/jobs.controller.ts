@@ -41,6 +41,11 @@ export class JobsController {
   @ApiOperation({ summary: 'Start a job over uploaded documents' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'The same key gives the same job' })
   @ApiResponse({ status: 202, type: JobModel, description: 'The job, queued or submitted' })
+  @ApiResponse({
+    status: 403,
+    type: ErrorModel,
+    description: '`options.apiKeyId` is a key of a team where your role may not use its keys',
+  })
   create(
     @Param('user_id', uuidParam('user_id')) userId: string,
     @Body() body: CreateJobDto,

@@ -52,6 +52,20 @@ export class TeamsController {
     });
   }
 
+  @Delete(':team_id')
+  @HttpCode(204)
+  @RequireScopes('teams:write')
+  @ApiOperation({
+    summary: "Delete a team (owners only): its members leave, and the team's provider keys are deleted",
+  })
+  @ApiNoContentResponse()
+  async delete(
+    @Param('team_id', uuidParam('team_id')) teamId: string,
+    @CurrentPrincipal() caller: Caller,
+  ): Promise<void> {
+    await this.services.send(IdentitySubjects.teamDelete, { actorId: caller.userId, teamId });
+  }
+
   @Get(':team_id/members')
   @RequireScopes('teams:read')
   @ApiOperation({ summary: "The team's members and their roles" })

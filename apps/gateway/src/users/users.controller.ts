@@ -7,6 +7,7 @@ import {
   type ClientInfo,
   type User,
   type UserPage,
+  type DeleteUserRequest,
 } from '@docflow/contracts';
 import { ServiceClient } from '@docflow/messaging';
 import { ClientInfoParam, CurrentPrincipal } from '../auth/principal';
@@ -75,14 +76,24 @@ export class UsersController {
   @Delete(':user_id')
   @HttpCode(204)
   @ApiOperation({
-    summary: 'Delete a user: their documents and objects, their account, sessions, tokens and memberships',
+    summary:
+      'Delete a user: their documents and objects, their account, sessions, tokens and memberships, the teams ' +
+      'nobody else is in; their provider keys, details, jobs and schedules follow within seconds',
   })
   @ApiNoContentResponse()
   @ApiResponse({ status: 404, type: ErrorModel })
-  async delete(@Param('user_id', uuidParam('user_id')) userId: string): Promise<void> {
+  @ApiResponse({
+    status: 409,
+    type: ErrorModel,
+    description: 'You are the only owner of a team that has other members (`details` names the teams)',
+  })
+  async delete(
+    @Param('user_id', uuidParam('user_id')) userId: string,
+    @CurrentPrincipal() caller: { userId: string },
+  ): Promise<void> {
     await this.services.send(
       IdentitySubjects.userDelete,
-      { userId },
+      { userId, actorId: caller.userId } satisfies DeleteUserRequest,
       { timeoutMs: this.config.RPC_LONG_TIMEOUT_MS },
     );
   }

@@ -5,6 +5,7 @@ import {
   type AccountUser,
   type AuthResult,
   type CreateAccountRequest,
+  type DeleteUserRequest,
   type LoginRequest,
   type SignupRequest,
   type UserIdRequest,
@@ -36,8 +37,8 @@ export class AccountsController {
   }
 
   @MessagePattern(IdentitySubjects.userDelete)
-  async delete(@Payload() request: UserIdRequest): Promise<{ deleted: true }> {
-    await this.accounts.delete(request.userId);
+  async delete(@Payload() request: DeleteUserRequest): Promise<{ deleted: true }> {
+    await this.accounts.delete(request);
     return { deleted: true };
   }
 }

@@ -47,8 +47,8 @@ export class AccountsRepository {
   }
 
   /** Deletes the account; sessions, tokens and memberships go with it (ON DELETE CASCADE). */
-  async deleteById(id: string): Promise<boolean> {
-    const result = await this.repo.delete({ id });
+  async deleteById(id: string, manager?: EntityManager): Promise<boolean> {
+    const result = await (manager ? manager.getRepository(AccountEntity) : this.repo).delete({ id });
     return (result.affected ?? 0) > 0;
   }
 }

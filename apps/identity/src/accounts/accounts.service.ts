@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   DomainError,
   ErrorCode,
@@ -8,16 +8,20 @@ import {
   type AuthResult,
   type ClientInfo,
   type CreateAccountRequest,
+  type DeleteUserRequest,
   type LoginRequest,
   type SignupRequest,
+  type UserDeletedEvent,
   type UserRegisteredEvent,
 } from '@docflow/contracts';
 import { isUniqueViolation } from '@docflow/database';
 import { AuditLog } from '../audit/audit-log';
 import { Clock } from '../common/clock';
+import { IDENTITY_CONFIG, type IdentityConfig } from '../config';
 import { OutboxRelay } from '../outbox/outbox.relay';
 import { RateLimits } from '../rate-limit/rate-limits';
 import { SessionsService } from '../sessions/sessions.service';
+import { TeamsService } from '../teams/teams.service';
 import { AccountEntity } from './account.entity';
 import { toAccountUser } from './account.mapper';
 import { AccountsRepository } from './accounts.repository';
@@ -49,10 +53,12 @@ export class AccountsService {
     private readonly hasher: PasswordHasher,
     private readonly directory: UsersDirectory,
     private readonly sessions: SessionsService,
+    private readonly teams: TeamsService,
     private readonly outbox: OutboxRelay,
     private readonly audit: AuditLog,
     private readonly limits: RateLimits,
     private readonly clock: Clock,
+    @Inject(IDENTITY_CONFIG) private readonly config: IdentityConfig,
   ) {}
 
   async signup(request: SignupRequest): Promise<AuthResult> {
@@ -105,7 +111,7 @@ export class AccountsService {
       createdAt: now,
       updatedAt: now,
     });
-    await this.directory.create({ id: account.id, name: account.name, email });
+    await this.createDirectoryRecord({ id: account.id, name: account.name, email });
     const user = toAccountUser(account);
     try {
       await this.accounts.transaction(async (manager) => {
@@ -133,6 +139,24 @@ export class AccountsService {
     }
     this.outbox.nudge();
     return user;
+  }
+
+  /**
+   * The users-docs record of a new account. Should the address already have one although no account has it (a
+   * signup that crashed between its two steps), that record is removed when it is old and empty and the creation
+   * is tried once more; otherwise the address is taken (a signup of it in progress).
+   */
+  private async createDirectoryRecord(record: { id: string; name: string; email: string }): Promise<void> {
+    try {
+      await this.directory.create(record);
+      return;
+    } catch (error) {
+      if (!(error instanceof DomainError && error.code === ErrorCode.CONFLICT)) throw error;
+    }
+    const createdBefore = new Date(this.clock.now().getTime() - this.config.SIGNUP_ORPHAN_AFTER_MS);
+    if (!(await this.directory.reclaim(record.email, createdBefore))) throw emailTaken();
+    this.logger.warn({ msg: 'the record of an unfinished signup was removed', userId: record.id });
+    await this.directory.create(record);
   }
 
   async login(request: LoginRequest): Promise<AuthResult> {
@@ -171,15 +195,35 @@ export class AccountsService {
     return toAccountUser(account);
   }
 
-  /** Deletes the user's data in users-docs (documents, objects), then the account and all it holds. */
-  async delete(userId: string): Promise<void> {
+  /**
+   * Deletes an account: the user's data in users-docs (documents, objects) first, then in one transaction the
+   * account with all it holds (sessions, tokens, memberships), the teams nobody else is in, and the events
+   * (`identity.user.deleted`, `identity.team.deleted`) on which the other services drop what they keep (keys,
+   * details, jobs). Users who alone own a team with other members are refused before anything is deleted.
+   */
+  async delete(request: DeleteUserRequest): Promise<void> {
+    const { userId } = request;
+    const self = request.actorId === userId;
     const account = await this.accounts.findById(userId);
+    if (account && self) await this.teams.assertNotOnlyOwner(userId);
     try {
       await this.directory.delete(userId);
     } catch (error) {
       if (!(error instanceof DomainError && error.code === ErrorCode.NOT_FOUND && account)) throw error;
     }
-    if (account) await this.accounts.deleteById(userId);
+    if (!account) return;
+    await this.accounts.transaction(async (manager) => {
+      // Checked again under the teams' locks: an owner may have left meanwhile (then the next member takes over).
+      await this.teams.releaseTeamsOf(manager, userId, false);
+      if (!(await this.accounts.deleteById(userId, manager))) return;
+      const event: UserDeletedEvent = {
+        eventId: randomUUID(),
+        userId,
+        deletedAt: this.clock.now().toISOString(),
+      };
+      await this.outbox.add(manager, IdentityEventSubjects.userDeleted, event);
+    });
+    this.outbox.nudge();
   }
 
   /**

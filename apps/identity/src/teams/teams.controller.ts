@@ -38,6 +38,12 @@ export class TeamsController {
     return this.teams.list(request);
   }
 
+  @MessagePattern(IdentitySubjects.teamDelete)
+  async delete(@Payload() request: TeamRef): Promise<{ deleted: true }> {
+    await this.teams.delete(request);
+    return { deleted: true };
+  }
+
   @MessagePattern(IdentitySubjects.memberList)
   async members(@Payload() request: TeamRef): Promise<{ items: TeamMember[] }> {
     return { items: await this.teams.members(request) };

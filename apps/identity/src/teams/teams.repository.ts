@@ -63,6 +63,58 @@ export class TeamsRepository {
     });
   }
 
+  /** Deletes the team; its members go with it (ON DELETE CASCADE). */
+  async deleteTeam(manager: EntityManager, teamId: string): Promise<void> {
+    await manager.getRepository(TeamEntity).delete({ id: teamId });
+  }
+
+  /**
+   * The teams of the user, locked, with how many members and owners each has besides the user (the account is
+   * being deleted: those with nobody else go with it, those with nobody else owning them need an owner).
+   */
+  async teamsOfLeavingUser(
+    manager: EntityManager,
+    userId: string,
+  ): Promise<{ teamId: string; role: TeamRole; others: number; otherOwners: number }[]> {
+    const rows = await manager.query<
+      { team_id: string; role: TeamRole; others: string; other_owners: string }[]
+    >(
+      `SELECT m.team_id, m.role,
+              (SELECT count(*) FROM identity.team_members o WHERE o.team_id = m.team_id AND o.user_id <> $1) AS others,
+              (SELECT count(*) FROM identity.team_members o
+                WHERE o.team_id = m.team_id AND o.user_id <> $1 AND o.role = 'owner') AS other_owners
+         FROM identity.team_members m
+         JOIN identity.teams t ON t.id = m.team_id
+        WHERE m.user_id = $1
+        ORDER BY m.team_id
+          FOR UPDATE OF t`,
+      [userId],
+    );
+    return rows.map((r) => ({
+      teamId: r.team_id,
+      role: r.role,
+      others: Number(r.others),
+      otherOwners: Number(r.other_owners),
+    }));
+  }
+
+  /** The member who becomes owner when the last owner's account goes: the highest role, then the longest there. */
+  async successor(
+    manager: EntityManager,
+    teamId: string,
+    leavingUserId: string,
+  ): Promise<string | undefined> {
+    const rows = await manager.query<{ user_id: string }[]>(
+      `SELECT user_id FROM identity.team_members
+        WHERE team_id = $1 AND user_id <> $2
+        ORDER BY CASE role WHEN 'owner' THEN 0 WHEN 'editor' THEN 1 WHEN 'reader' THEN 2 ELSE 3 END,
+                 added_at, user_id
+        LIMIT 1`,
+      [teamId, leavingUserId],
+    );
+    return rows[0]?.user_id;
+  }
+
   async countOwners(manager: EntityManager, teamId: string): Promise<number> {
     return manager.getRepository(TeamMemberEntity).countBy({ teamId, role: 'owner' });
   }

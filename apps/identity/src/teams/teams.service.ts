@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
 import {
   DomainError,
   ErrorCode,
+  IdentityEventSubjects,
   PAGE_LIMIT_DEFAULT,
   type AddMemberRequest,
   type CreateDefaultTeamReply,
@@ -16,6 +17,7 @@ import {
   type TeamMember,
   type TeamPage,
   type TeamRef,
+  type TeamDeletedEvent,
   type TeamRole,
   type UpdateMemberRequest,
 } from '@docflow/contracts';
@@ -24,11 +26,18 @@ import { decodeCursor, isUniqueViolation, toPage } from '@docflow/database';
 import { AccountsRepository } from '../accounts/accounts.repository';
 import { AuditLog } from '../audit/audit-log';
 import { Clock } from '../common/clock';
+import { OutboxRelay } from '../outbox/outbox.relay';
 import { TeamMemberEntity } from './team-member.entity';
 import { TeamEntity } from './team.entity';
 import { TeamsRepository } from './teams.repository';
 
 const teamNotFound = () => DomainError.notFound('team');
+const onlyOwner = (teamIds: string[]) =>
+  new DomainError(
+    ErrorCode.CONFLICT,
+    'user: you are the only owner of a team that has other members; make another member owner, or delete the team, first',
+    teamIds.map((teamId) => ({ field: 'teams', message: `the only owner of team ${teamId}` })),
+  );
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function toTeamMember(member: TeamMemberEntity): TeamMember {
@@ -48,8 +57,69 @@ export class TeamsService {
     private readonly teams: TeamsRepository,
     private readonly accounts: AccountsRepository,
     private readonly audit: AuditLog,
+    private readonly outbox: OutboxRelay,
     private readonly clock: Clock,
   ) {}
+
+  /**
+   * Deletes a team (its owners only): the members go in the same transaction as the `identity.team.deleted`
+   * event that makes key-vault drop the team's keys.
+   */
+  async delete(ref: TeamRef): Promise<void> {
+    await this.authorize(ref, 'team.delete');
+    await this.teams.transaction(async (manager) => {
+      if (!(await this.teams.lockTeam(manager, ref.teamId))) throw teamNotFound();
+      await this.authorize(ref, 'team.delete', manager);
+      await this.removeTeam(manager, ref.teamId);
+      await this.audit.recordIn(manager, { userId: ref.actorId, type: 'team.deleted', targetId: ref.teamId });
+    });
+    this.outbox.nudge();
+  }
+
+  /** Deletes the team and adds its `identity.team.deleted` event, in the caller's transaction. */
+  async removeTeam(manager: EntityManager, teamId: string): Promise<void> {
+    await this.teams.deleteTeam(manager, teamId);
+    const event: TeamDeletedEvent = {
+      eventId: randomUUID(),
+      teamId,
+      deletedAt: this.clock.now().toISOString(),
+    };
+    await this.outbox.add(manager, IdentityEventSubjects.teamDeleted, event);
+  }
+
+  /**
+   * What the deletion of a user's account does to their teams, in the caller's transaction: a team with nobody
+   * else goes too; a team the user alone owns gets the next member as owner (`self`: refused instead, so that
+   * people choose their successor themselves).
+   */
+  async releaseTeamsOf(manager: EntityManager, userId: string, self: boolean): Promise<void> {
+    const teams = await this.teams.teamsOfLeavingUser(manager, userId);
+    const orphaned = teams.filter((t) => t.others > 0 && t.role === 'owner' && t.otherOwners === 0);
+    if (self && orphaned.length > 0) throw onlyOwner(orphaned.map((t) => t.teamId));
+    for (const team of teams) {
+      if (team.others === 0) {
+        await this.removeTeam(manager, team.teamId);
+        continue;
+      }
+      if (!orphaned.includes(team)) continue;
+      const successor = await this.teams.successor(manager, team.teamId, userId);
+      if (!successor) continue;
+      await this.teams.updateRole(manager, team.teamId, successor, 'owner');
+      await this.audit.recordIn(manager, {
+        userId: successor,
+        type: 'team.member.updated',
+        targetId: team.teamId,
+        details: { to: 'owner', reason: 'the last owner was deleted' },
+      });
+    }
+  }
+
+  /** Refuses (`CONFLICT`) while the user is the only owner of a team that has other members. */
+  async assertNotOnlyOwner(userId: string): Promise<void> {
+    const teams = await this.teams.transaction((manager) => this.teams.teamsOfLeavingUser(manager, userId));
+    const orphaned = teams.filter((t) => t.others > 0 && t.role === 'owner' && t.otherOwners === 0);
+    if (orphaned.length > 0) throw onlyOwner(orphaned.map((t) => t.teamId));
+  }
 
   async create(request: CreateTeamRequest): Promise<Team> {
     const now = this.clock.now();

@@ -175,8 +175,9 @@ export class JobsService {
         modelConcurrency: this.config.MODEL_CONCURRENCY,
       },
     };
-    // The steps may read the user's stored key while the job runs (and an hour after, for the exit handler):
-    // the vault checks the key is the user's own (404 otherwise) and refuses it to any other job.
+    // The steps may read the stored key while the job runs (and an hour after, for the exit handler): the vault
+    // checks the key is the user's own, or a team's whose role lets them use its keys (404 / 403 otherwise),
+    // and refuses it to any other job.
     if (apiKeyId) {
       const expiresAt = new Date(
         this.clock.now().getTime() +
@@ -193,7 +194,11 @@ export class JobsService {
       } catch (error) {
         if (error instanceof DomainError && error.code === ErrorCode.NOT_FOUND)
           throw new DomainError(ErrorCode.NOT_FOUND, 'No such provider key (options.apiKeyId)', [
-            { field: 'options.apiKeyId', message: 'is not a key of yours' },
+            { field: 'options.apiKeyId', message: 'is neither your key nor a key of one of your teams' },
+          ]);
+        if (error instanceof DomainError && error.code === ErrorCode.FORBIDDEN)
+          throw new DomainError(ErrorCode.FORBIDDEN, `options.apiKeyId: ${error.message}`, [
+            { field: 'options.apiKeyId', message: error.message },
           ]);
         throw error;
       }

@@ -21,6 +21,10 @@ export class GrantEntity {
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt!: Date | null;
 
+  /** The user whose job holds the grant (a team key's use goes to their audit log). */
+  @Column({ name: 'requested_by', type: 'uuid', nullable: true })
+  requestedBy!: string | null;
+
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 }

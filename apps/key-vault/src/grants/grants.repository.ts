@@ -20,17 +20,23 @@ export class GrantsRepository {
   async upsert(grant: GrantEntity): Promise<GrantEntity | null> {
     const table = this.repo.metadata.tablePath;
     const rows = (await this.repo.query(
-      `INSERT INTO ${table} (job_id, key_id, expires_at, revoked_at, created_at)
-       VALUES ($1, $2, $3, NULL, $4)
+      `INSERT INTO ${table} (job_id, key_id, expires_at, revoked_at, requested_by, created_at)
+       VALUES ($1, $2, $3, NULL, $5, $4)
        ON CONFLICT (job_id, key_id) DO UPDATE SET expires_at = EXCLUDED.expires_at
          WHERE ${this.repo.metadata.tableName}.revoked_at IS NULL
        RETURNING job_id, key_id, expires_at`,
-      [grant.jobId, grant.keyId, grant.expiresAt, grant.createdAt],
+      [grant.jobId, grant.keyId, grant.expiresAt, grant.createdAt, grant.requestedBy ?? null],
     )) as { job_id: string; key_id: string; expires_at: Date }[];
     const row = rows[0];
     return row
       ? Object.assign(new GrantEntity(), { jobId: row.job_id, keyId: row.key_id, expiresAt: row.expires_at })
       : null;
+  }
+
+  /** Who asked for the job's grant of the key (null for grants made before this was kept). */
+  async requestedBy(jobId: string, keyId: string): Promise<string | null> {
+    const grant = await this.repo.findOne({ select: ['requestedBy'], where: { jobId, keyId } });
+    return grant?.requestedBy ?? null;
   }
 
   /** The key with its data key, when a grant for the job is live at `now`. */

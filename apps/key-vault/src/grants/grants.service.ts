@@ -5,23 +5,28 @@ import {
   GRANT_MAX_TTL_SECONDS,
   KeyAuditEvents,
   type CreateGrantRequest,
+  type KeyOwner,
   type Grant,
   type ResolveKeyForJobRequest,
   type ResolvedKey,
   type RevokeGrantsReply,
   type RevokeGrantsRequest,
 } from '@docflow/contracts';
+import { decide } from '@docflow/authz';
 import { AuditPublisher } from '../audit/audit.publisher';
 import { Clock } from '../common/clock';
 import { EnvelopeCipher, apiKeyContext } from '../crypto/envelope';
+import { ApiKeyEntity } from '../keys/api-key.entity';
 import { ApiKeysRepository } from '../keys/api-keys.repository';
 import { requireOwner, requireUuid } from '../keys/api-key.validation';
 import { OwnerDataKeys } from '../keys/owner-data-keys';
 import { GrantEntity } from './grant.entity';
 import { GrantsRepository } from './grants.repository';
+import { TeamMemberships } from './team-memberships';
 
 /**
- * Grants are how a key's plaintext leaves the vault: the jobs service grants a job one key of the job's owner,
+ * Grants are how a key's plaintext leaves the vault: the jobs service grants a job one key of the job's owner (or
+ * of a team whose role lets the owner use its keys),
  * the job's step resolves it while the grant is live, and the grant is revoked when the job ends.
  */
 @Injectable()
@@ -34,6 +39,7 @@ export class GrantsService {
     private readonly dataKeys: OwnerDataKeys,
     private readonly cipher: EnvelopeCipher,
     private readonly audit: AuditPublisher,
+    private readonly memberships: TeamMemberships,
     private readonly clock: Clock,
   ) {}
 
@@ -50,14 +56,47 @@ export class GrantsService {
       throw DomainError.validation('expiresAt', `must be at most ${GRANT_MAX_TTL_SECONDS} seconds away`);
     }
     // Another owner's key answers exactly as a missing one.
-    const key = await this.keys.existsForOwner(owner, keyId);
+    const key = (await this.keys.existsForOwner(owner, keyId)) ?? (await this.teamKeyFor(owner, keyId));
     if (!key) throw DomainError.notFound('api key');
     const grant = await this.grants.upsert(
-      Object.assign(new GrantEntity(), { jobId, keyId, expiresAt, revokedAt: null, createdAt: now }),
+      Object.assign(new GrantEntity(), {
+        jobId,
+        keyId,
+        expiresAt,
+        revokedAt: null,
+        requestedBy: owner.ownerType === 'user' ? owner.ownerId : null,
+        createdAt: now,
+      }),
     );
     if (!grant) throw new DomainError(ErrorCode.CONFLICT, 'the grant of this job was revoked');
     this.logger.log({ msg: 'grant created', jobId, keyId, expiresAt: grant.expiresAt.toISOString() });
     return { jobId, keyId, provider: key.provider, expiresAt: grant.expiresAt.toISOString() };
+  }
+
+  /**
+   * A team's key for a user's job: only when the user's role in that team allows `apikey.use` (the one policy,
+   * `decide()` of @docflow/authz). Not a member: null (answered as a missing key); a member whose role does not
+   * allow it: FORBIDDEN.
+   */
+  private async teamKeyFor(owner: KeyOwner, keyId: string): Promise<ApiKeyEntity | null> {
+    if (owner.ownerType !== 'user') return null;
+    const key = await this.keys.findTeamKey(keyId);
+    if (!key) return null;
+    const role = await this.memberships.roleOf(key.ownerId, owner.ownerId);
+    const decision = decide(
+      { userId: owner.ownerId },
+      { type: 'team', teamId: key.ownerId },
+      'apikey.use',
+      role,
+    );
+    if (decision === 'not_found') return null;
+    if (decision === 'forbidden')
+      throw new DomainError(
+        ErrorCode.FORBIDDEN,
+        `Your role (${role}) in the key's team may not use its keys`,
+        [{ field: 'keyId', message: `your role (${role}) in the key's team may not use its keys` }],
+      );
+    return key;
   }
 
   async resolve(request: ResolveKeyForJobRequest): Promise<ResolvedKey> {
@@ -82,11 +121,11 @@ export class GrantsService {
       dataKey.release();
     }
     this.logger.log({ msg: 'api key released to a job', keyId, jobId, ...owner });
-    // A user's key: in that user's log. (Jobs are granted only their user's own keys; a team key's use goes to
-    // the log of the member whose job used it once jobs run for teams.)
-    if (owner.ownerType === 'user') {
+    // A user's key: in that user's log; a team's key: in the log of the member whose job used it.
+    const reader = owner.ownerType === 'user' ? owner.ownerId : await this.grants.requestedBy(jobId, keyId);
+    if (reader) {
       this.audit.record({
-        userId: owner.ownerId,
+        userId: reader,
         type: KeyAuditEvents.used,
         targetId: keyId,
         details: { jobId, provider: key.provider, ...owner },

@@ -41,6 +41,14 @@ export class ApiKeysRepository {
     return row ? Object.assign(new ApiKeyEntity(), row) : null;
   }
 
+  /** A team's key by id (its owner, provider), or null. */
+  findTeamKey(id: string): Promise<ApiKeyEntity | null> {
+    return this.repo.findOne({
+      select: ['id', 'provider', 'ownerType', 'ownerId'],
+      where: { id, ownerType: 'team' },
+    });
+  }
+
   async existsForOwner(owner: KeyOwner, id: string): Promise<ApiKeyEntity | null> {
     return this.repo.findOne({
       select: ['id', 'provider', 'ownerType', 'ownerId'],

@@ -4,6 +4,8 @@ import {
   UsersDocsSubjects,
   type CreateUserRequest,
   type ListUsersRequest,
+  type ReclaimUserReply,
+  type ReclaimUserRequest,
   type User,
   type UserPage,
   type UserRef,
@@ -27,6 +29,11 @@ export class UsersController {
   @MessagePattern(UsersDocsSubjects.userGet)
   get(@Payload() request: UserRef): Promise<User> {
     return this.users.get(request.userId);
+  }
+
+  @MessagePattern(UsersDocsSubjects.userReclaim)
+  reclaim(@Payload() request: ReclaimUserRequest): Promise<ReclaimUserReply> {
+    return this.users.reclaim(request);
   }
 
   @MessagePattern(UsersDocsSubjects.userDelete)

@@ -34,6 +34,22 @@ export class UsersRepository {
     return query.getMany();
   }
 
+  /**
+   * Deletes the record of `email` when it was created before `createdBefore` and holds no document, in one
+   * statement (a document added meanwhile keeps it). The id of what went, if anything.
+   */
+  async deleteUnusedByEmail(email: string, createdBefore: Date): Promise<string | undefined> {
+    // TypeORM answers a DELETE ... RETURNING with [rows, affected].
+    const [rows] = await this.repo.query<[{ id: string }[], number]>(
+      `DELETE FROM users_docs.users u
+        WHERE u.email = $1 AND u.created_at < $2
+          AND NOT EXISTS (SELECT 1 FROM users_docs.documents d WHERE d.user_id = u.id)
+        RETURNING u.id`,
+      [email, createdBefore],
+    );
+    return rows[0]?.id;
+  }
+
   /** Deletes the user; their documents go with them (ON DELETE CASCADE). */
   async deleteById(id: string): Promise<boolean> {
     const result = await this.repo.delete({ id });

@@ -8,6 +8,8 @@ import {
   type ListUsersRequest,
   type User,
   type UserPage,
+  type ReclaimUserReply,
+  type ReclaimUserRequest,
 } from '@docflow/contracts';
 import { decodeCursor, isUniqueViolation, toPage } from '@docflow/database';
 import { ObjectStorage } from '@docflow/storage';
@@ -62,6 +64,18 @@ export class UsersService {
       throw error;
     }
     return toUser(entity);
+  }
+
+  /** See `users-docs.user.reclaim`: a crashed signup's record, old and empty, goes; anything else stays. */
+  async reclaim(request: ReclaimUserRequest): Promise<ReclaimUserReply> {
+    const email = typeof request?.email === 'string' ? request.email.trim().toLowerCase() : '';
+    if (!email) throw DomainError.validation('email', 'is required');
+    const createdBefore = new Date(typeof request.createdBefore === 'string' ? request.createdBefore : NaN);
+    if (Number.isNaN(createdBefore.getTime()))
+      throw DomainError.validation('createdBefore', 'must be an ISO 8601 time');
+    const id = await this.users.deleteUnusedByEmail(email, createdBefore);
+    if (id) this.logger.warn({ msg: 'reclaimed the record of an unfinished signup', userId: id });
+    return { reclaimed: !!id };
   }
 
   async list(request: ListUsersRequest): Promise<UserPage> {
