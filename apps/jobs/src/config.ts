@@ -50,6 +50,14 @@ export const jobsConfigSchema = z
     DEFAULT_MODEL_PROVIDER: z.string().default('offline'),
     DEFAULT_MODEL: z.string().default('extractive'),
     ...schedulerConfigFields,
+    /**
+     * The consumer of `identity.user.deleted` (a deleted user's jobs and schedules go): how long JetStream waits
+     * for its ack (cancelling many jobs takes a while; a redelivery meanwhile repeats harmlessly), and the
+     * delays before an erasure that failed (engine, key-vault, storage unavailable) is tried again.
+     */
+    DELETION_ACK_WAIT_MS: positiveInt(120_000),
+    DELETION_RETRY_BASE_MS: positiveInt(1_000),
+    DELETION_RETRY_MAX_MS: positiveInt(60_000),
     LOG_LEVEL: logLevel,
     /** The HTTP health endpoints (`/health/live`, `/health/ready`) for probes; off unless a port is set. */
     HEALTH_HOST: z.string().default('127.0.0.1'),

@@ -14,6 +14,8 @@ import { ArgoWorkflowEngine, LocalWorkflowEngine, type WorkflowEngine } from '@d
 import { Clock } from './common/clock';
 import { JOBS_CONFIG, type JobsConfig } from './config';
 import { jobsDataSourceOptions } from './data-source.options';
+import { EraseUserJobsUseCase } from './deletions/erase-user-jobs.usecase';
+import { UserDeletedConsumer } from './deletions/user-deleted.consumer';
 import { EventsPublisher } from './events/events.publisher';
 import { OutboxRelay } from './events/outbox.relay';
 import { CallbackInbox } from './events/callback-inbox';
@@ -81,12 +83,14 @@ class JobsLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     private readonly publisher: EventsPublisher,
     private readonly outbox: OutboxRelay,
     private readonly inbox: CallbackInbox,
+    private readonly deletions: UserDeletedConsumer,
     @Inject(JOBS_CONFIG) private readonly config: JobsConfig,
   ) {}
 
   onApplicationBootstrap(): void {
     this.nats.start();
     void this.prepareStream();
+    this.deletions.start();
     void this.engine
       .prepare?.()
       .catch((error: unknown) =>
@@ -155,6 +159,7 @@ class JobsLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     this.watching.abort();
     for (const timer of this.timers) clearInterval(timer);
+    await this.deletions.stop();
     await this.inbox.stop();
     if (this.engine instanceof LocalWorkflowEngine) await this.engine.close();
     await this.nats.close();
@@ -191,8 +196,10 @@ export class JobsModule {
         ApplyJobEventUseCase,
         StepKeysUseCase,
         JobsService,
-        JobsLifecycle,
         ...scheduleProviders,
+        EraseUserJobsUseCase,
+        UserDeletedConsumer,
+        JobsLifecycle,
       ],
     };
   }

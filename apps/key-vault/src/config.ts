@@ -41,6 +41,11 @@ export const keyVaultConfigSchema = z
       .string()
       .regex(KEY_ID, 'must be 1-64 letters, digits, ".", "_" or "-"')
       .optional(),
+    /** How long JetStream waits for the ack of an erasure (a deleted user or team) before delivering it again. */
+    DELETION_ACK_WAIT_MS: positiveInt(30_000),
+    /** First delay before an erasure that failed (the database) is tried again; doubles up to the max. */
+    DELETION_RETRY_BASE_MS: positiveInt(1_000),
+    DELETION_RETRY_MAX_MS: positiveInt(60_000),
     /** The HTTP health endpoints (`/health/live`, `/health/ready`) for probes; off unless a port is set. */
     HEALTH_HOST: z.string().default('127.0.0.1'),
     HEALTH_PORT: z.coerce.number().int().min(1).max(65535).optional(),

@@ -15,6 +15,8 @@ import { EnvelopeCipher } from './crypto/envelope';
 import { KeyProvider } from './crypto/key-provider';
 import { keyProviderFromConfig } from './crypto/key-provider.factory';
 import { keyVaultDataSourceOptions } from './data-source.options';
+import { EraseOwnerUseCase } from './deletions/erase-owner.usecase';
+import { IdentityDeletionsConsumer } from './deletions/identity-deletions.consumer';
 import { GrantsController } from './grants/grants.controller';
 import { GrantsRepository } from './grants/grants.repository';
 import { GrantsService } from './grants/grants.service';
@@ -30,14 +32,17 @@ import { OwnerDataKeys } from './keys/owner-data-keys';
 class KeyVaultLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     private readonly nats: NatsRpcClient,
+    private readonly deletions: IdentityDeletionsConsumer,
     private readonly dataSource: DataSource,
   ) {}
 
   onApplicationBootstrap(): void {
     this.nats.start();
+    this.deletions.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.deletions.stop();
     await this.nats.close();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
@@ -82,6 +87,8 @@ export class KeyVaultModule {
         ApiKeysService,
         GrantsService,
         TeamMemberships,
+        EraseOwnerUseCase,
+        IdentityDeletionsConsumer,
         KeyVaultLifecycle,
       ],
     };

@@ -36,6 +36,10 @@ export const userDetailsConfigSchema = z.object({
   /** First delay before a setup that could not finish (identity did not answer) is tried again; doubles up to the max. */
   SETUP_RETRY_BASE_MS: positiveInt(1_000),
   SETUP_RETRY_MAX_MS: positiveInt(60_000),
+  /** The same three for the consumer of `identity.user.deleted` (the details of a deleted account go). */
+  DELETION_ACK_WAIT_MS: positiveInt(30_000),
+  DELETION_RETRY_BASE_MS: positiveInt(1_000),
+  DELETION_RETRY_MAX_MS: positiveInt(60_000),
   /** How long a call to identity may take. */
   IDENTITY_TIMEOUT_MS: positiveInt(5_000),
   LOG_LEVEL: logLevel,

@@ -1,5 +1,6 @@
 import type { ServiceDataSourceOptions } from '@docflow/database';
 import { USER_DETAILS_SCHEMA, type UserDetailsConfig } from './config';
+import { DeletedUserEntity } from './details/deleted-user.entity';
 import { UserDetailsEntity } from './details/user-details.entity';
 import { migrations } from './migrations';
 
@@ -10,7 +11,7 @@ export function userDetailsDataSourceOptions(
     url: config.DATABASE_URL,
     schema: USER_DETAILS_SCHEMA,
     poolSize: config.DB_POOL_SIZE,
-    entities: [UserDetailsEntity],
+    entities: [UserDetailsEntity, DeletedUserEntity],
     migrations,
     applicationName: 'docflow-user-details',
   };

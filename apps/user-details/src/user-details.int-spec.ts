@@ -10,11 +10,13 @@ import { DataSource } from 'typeorm';
 import {
   IDENTITY_EVENTS_STREAM,
   IDENTITY_EVENTS_STREAM_SUBJECTS,
+  IdentityDeletionConsumers,
   IdentityEventSubjects,
   IdentityTeamSubjects,
   QueueGroups,
   USER_DETAILS_CONSUMER,
   UserDetailsSubjects,
+  type UserDeletedEvent,
   type UserDetails,
   type UserRegisteredEvent,
 } from '@docflow/contracts';
@@ -23,6 +25,7 @@ import { createTestEnvironment, waitFor, type TestEnvironment } from '@docflow/l
 import { RequestContextInterceptor, RpcErrorFilter } from '@docflow/messaging';
 import { loadUserDetailsConfig, type UserDetailsConfig } from './config';
 import { userDetailsDataSourceOptions } from './data-source.options';
+import { DeletedUserEntity } from './details/deleted-user.entity';
 import { UserDetailsEntity } from './details/user-details.entity';
 import { PLAN_QUOTAS } from './setup/eligibility';
 import { UserDetailsModule } from './user-details.module';
@@ -91,17 +94,30 @@ describe('user-details: new-user setup from JetStream, and the details subjects'
     return ack.seq;
   }
 
-  /** Every event up to `seq` was acked (or terminated): nothing pending, nothing waiting for an ack. */
-  async function consumed(seq: number): Promise<void> {
+  async function publishDeleted(userId: string, event = deleted(userId)): Promise<number> {
+    const ack = await nc.jetstream().publish(IdentityEventSubjects.userDeleted, JSON.stringify(event));
+    return ack.seq;
+  }
+
+  function deleted(userId: string): UserDeletedEvent {
+    return { eventId: randomUUID(), userId, deletedAt: new Date().toISOString() };
+  }
+
+  /**
+   * Every event up to `seq` was acked (or terminated) by `consumer`: nothing pending, nothing waiting for an ack.
+   */
+  async function consumed(seq: number, consumer: string = USER_DETAILS_CONSUMER): Promise<void> {
     const jsm = await nc.jetstreamManager();
     await waitFor(
       async () => {
-        const info = await jsm.consumers.info(IDENTITY_EVENTS_STREAM, USER_DETAILS_CONSUMER);
+        const info = await jsm.consumers.info(IDENTITY_EVENTS_STREAM, consumer);
         return info.ack_floor.stream_seq >= seq && info.num_pending === 0 && info.num_ack_pending === 0;
       },
-      { timeoutMs: 20_000, description: `the consumer to ack up to ${seq}` },
+      { timeoutMs: 20_000, description: `${consumer} to ack up to ${seq}` },
     );
   }
+
+  const deletionsConsumed = (seq: number) => consumed(seq, IdentityDeletionConsumers.userDetails);
 
   const row = (userId: string) => db.getRepository(UserDetailsEntity).findOneBy({ userId });
 
@@ -235,6 +251,97 @@ describe('user-details: new-user setup from JetStream, and the details subjects'
     const next = registered('erin@gmail.com', 'Erin');
     await consumed(await publish(next));
     expect(await row(next.userId)).toMatchObject({ plan: 'free' });
+  });
+
+  describe('account deletion (identity.user.deleted)', () => {
+    it("deletes the user's details; the same event twice changes nothing more", async () => {
+      const event = registered('grace@acme.com', 'Grace');
+      const other = registered('heidi@gmail.com', 'Heidi');
+      await publish(event);
+      await consumed(await publish(other));
+      expect(await row(event.userId)).toMatchObject({ setupStatus: 'complete' });
+
+      const deletion = deleted(event.userId.toUpperCase());
+      await publishDeleted(event.userId, deletion);
+      await deletionsConsumed(await publishDeleted(event.userId, deletion));
+      expect(await row(event.userId)).toBeNull();
+      expect(await db.getRepository(DeletedUserEntity).findOneBy({ userId: event.userId })).toMatchObject({
+        eventId: deletion.eventId,
+      });
+      expect(await row(other.userId)).toMatchObject({ plan: 'free' });
+      expect((await call(UserDetailsSubjects.get, { userId: event.userId })).err?.code).toBe('NOT_FOUND');
+    });
+
+    it('acknowledges the deletion of a user it never set up, and sets nothing up for them later', async () => {
+      const event = registered('ivan@acme.com', 'Ivan');
+      await deletionsConsumed(await publishDeleted(event.userId));
+      // The registration handled after the deletion (redelivered, or the setup was behind) makes nothing.
+      await consumed(await publish(event));
+      expect(await row(event.userId)).toBeNull();
+      expect(teamCalls.has(event.userId)).toBe(false);
+    });
+
+    it('does not bring back the details of a user deleted while their setup waited for identity', async () => {
+      identity!.unsubscribe();
+      await nc.flush();
+      const event = registered('judy@acme.com', 'Judy');
+      const seq = await publish(event);
+      await waitFor(async () => (await row(event.userId))?.setupStatus === 'pending_team');
+      // The deletion is not held back by the setup waiting on identity (a consumer of its own).
+      await deletionsConsumed(await publishDeleted(event.userId));
+      expect(await row(event.userId)).toBeNull();
+
+      identity = answerAsIdentity();
+      await nc.flush();
+      await consumed(seq);
+      expect(await row(event.userId)).toBeNull();
+      expect(teamCalls.has(event.userId)).toBe(false);
+    });
+
+    it('does not retry a setup whose user identity no longer knows; the deletion removes the row', async () => {
+      identity!.unsubscribe();
+      const gone = nc.subscribe(IdentityTeamSubjects.createDefault, {
+        callback: (_err, msg) => {
+          const { id } = JSON.parse(new TextDecoder().decode(msg.data)) as { id: string };
+          msg.respond(
+            JSON.stringify({ id, err: { code: 'NOT_FOUND', message: 'user not found' }, isDisposed: true }),
+          );
+        },
+      });
+      await nc.flush();
+      try {
+        const event = registered('ken@acme.com', 'Ken');
+        await consumed(await publish(event));
+        const jsm = await nc.jetstreamManager();
+        const info = await jsm.consumers.info(IDENTITY_EVENTS_STREAM, USER_DETAILS_CONSUMER);
+        expect(info.num_redelivered).toBe(0); // acknowledged at once, not retried
+        expect(await row(event.userId)).toMatchObject({ setupStatus: 'pending_team' });
+        await deletionsConsumed(await publishDeleted(event.userId));
+        expect(await row(event.userId)).toBeNull();
+      } finally {
+        gone.unsubscribe();
+        identity = answerAsIdentity();
+        await nc.flush();
+      }
+    });
+
+    it('deletes the details of a user deleted while the service was down once it is back', async () => {
+      const event = registered('leo@gmail.com', 'Leo');
+      await consumed(await publish(event));
+      await app!.close();
+      app = undefined;
+      const seq = await publishDeleted(event.userId);
+      expect(await row(event.userId)).not.toBeNull();
+
+      app = await startService();
+      await deletionsConsumed(seq);
+      expect(await row(event.userId)).toBeNull();
+    });
+
+    it('reports both consumers in its health', async () => {
+      const out = await call<{ checks: Record<string, unknown> }>(UserDetailsSubjects.healthCheck, {});
+      expect(out.response?.checks).toEqual({ database: { status: 'ok' }, events: { status: 'ok' } });
+    });
   });
 
   describe('details subjects', () => {

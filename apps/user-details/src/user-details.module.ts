@@ -11,6 +11,8 @@ import { NatsRpcClient, ServiceClient } from '@docflow/messaging';
 import { Clock } from './common/clock';
 import { USER_DETAILS_CONFIG, type UserDetailsConfig } from './config';
 import { userDetailsDataSourceOptions } from './data-source.options';
+import { EraseUserDetailsUseCase } from './deletions/erase-user-details.usecase';
+import { UserDeletedConsumer } from './deletions/user-deleted.consumer';
 import { UserDetailsController } from './details/user-details.controller';
 import { UserDetailsRepository } from './details/user-details.repository';
 import { UserDetailsService } from './details/user-details.service';
@@ -24,16 +26,19 @@ class UserDetailsLifecycle implements OnApplicationBootstrap, OnApplicationShutd
   constructor(
     private readonly nats: NatsRpcClient,
     private readonly consumer: UserRegisteredConsumer,
+    private readonly deletions: UserDeletedConsumer,
     private readonly dataSource: DataSource,
   ) {}
 
   onApplicationBootstrap(): void {
     this.nats.start();
     this.consumer.start();
+    this.deletions.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.consumer.stop();
+    await this.deletions.stop();
     await this.nats.close();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
@@ -65,6 +70,8 @@ export class UserDetailsModule {
         IdentityTeams,
         SetupNewUserUseCase,
         UserRegisteredConsumer,
+        EraseUserDetailsUseCase,
+        UserDeletedConsumer,
         UserDetailsLifecycle,
       ],
     };

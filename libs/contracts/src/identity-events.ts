@@ -1,6 +1,7 @@
 /**
  * Durable identity events on JetStream, shared by identity (publisher) and the services that react to them
- * (user-details: new-user setup). Consumers are durable and at-least-once, so handlers must be idempotent.
+ * (user-details: new-user setup; key-vault, user-details and jobs: deletions). Consumers are durable and
+ * at-least-once, so handlers must be idempotent.
  */
 export const IDENTITY_EVENTS_STREAM = 'IDENTITY_EVENTS';
 
@@ -49,6 +50,57 @@ export interface TeamDeletedEvent {
   teamId: string;
   /** ISO 8601. */
   deletedAt: string;
+}
+
+/**
+ * The durable consumers of the deletion events on IDENTITY_EVENTS, one per service (its replicas share it). Each
+ * removes what its service holds of the deleted user or team, idempotently: a redelivered or repeated event, or
+ * one for a user/team the service never knew, changes nothing more and is acknowledged.
+ */
+export const IdentityDeletionConsumers = {
+  /** Filter {@link IDENTITY_DELETIONS_FILTER}: the user's or team's provider keys, data key and grants. */
+  keyVault: 'key-vault',
+  /** Filter `identity.user.deleted`: the user's details row. */
+  userDetails: 'user-details-deletions',
+  /** Filter `identity.user.deleted`: the user's jobs (stopped first), their events, grants and schedules. */
+  jobs: 'jobs-deletions',
+} as const;
+
+export type IdentityDeletion =
+  | { kind: 'user'; id: string; event: UserDeletedEvent }
+  | { kind: 'team'; id: string; event: TeamDeletedEvent };
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A deletion event, checked, from its subject and payload; `id` is the user's or team's id in lower case.
+ * `undefined` when the message is not one (a consumer terminates such a message rather than retrying it).
+ */
+export function parseIdentityDeletion(subject: string, data: Uint8Array): IdentityDeletion | undefined {
+  let value: Record<string, unknown>;
+  try {
+    value = JSON.parse(new TextDecoder().decode(data)) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const common =
+    typeof value.eventId === 'string' &&
+    value.eventId.length > 0 &&
+    value.eventId.length <= 200 &&
+    typeof value.deletedAt === 'string';
+  if (!common) return undefined;
+  if (subject === IdentityEventSubjects.userDeleted) {
+    const userId = value.userId;
+    if (typeof userId !== 'string' || !UUID_PATTERN.test(userId)) return undefined;
+    return { kind: 'user', id: userId.toLowerCase(), event: value as unknown as UserDeletedEvent };
+  }
+  if (subject === IdentityEventSubjects.teamDeleted) {
+    const teamId = value.teamId;
+    if (typeof teamId !== 'string' || !UUID_PATTERN.test(teamId)) return undefined;
+    return { kind: 'team', id: teamId.toLowerCase(), event: value as unknown as TeamDeletedEvent };
+  }
+  return undefined;
 }
 
 /**

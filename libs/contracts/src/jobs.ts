@@ -60,6 +60,11 @@ export function jobManifestKey(userId: string, jobId: string): string {
   return `users/${userId}/jobs/${jobId}/manifest.json`;
 }
 
+/** Everything the jobs of a user keep in storage (manifests, outputs): removed when the user is deleted. */
+export function userJobsPrefix(userId: string): string {
+  return `users/${userId}/jobs/`;
+}
+
 export function jobOutputPrefix(userId: string, jobId: string): string {
   return `users/${userId}/jobs/${jobId}/outputs/`;
 }

@@ -29,6 +29,18 @@ export class EventsPublisher {
     return this.ready;
   }
 
+  /** Removes a job's events from the stream (a deleted user's job); a missing stream has none. */
+  async purgeJob(jobId: string): Promise<number> {
+    const jsm = await this.connection().jetstreamManager();
+    try {
+      const { purged } = await jsm.streams.purge(STREAMS.jobEvents.name, { filter: jobEventsSubject(jobId) });
+      return purged;
+    } catch (error) {
+      if (/stream not found/i.test((error as Error).message)) return 0;
+      throw error;
+    }
+  }
+
   /** Publishes one event; throws when JetStream did not acknowledge it. */
   async publish(event: Record<string, unknown>): Promise<void> {
     await this.publishJson({

@@ -479,6 +479,49 @@ export class JobsRepository {
     return rows.map((r) => r.jobId);
   }
 
+  /** Every job of the user (id, status, provider key), oldest first. */
+  jobsOfUser(userId: string): Promise<Pick<JobEntity, 'id' | 'status' | 'apiKeyId'>[]> {
+    return this.dataSource.getRepository(JobEntity).find({
+      select: { id: true, status: true, apiKeyId: true },
+      where: { userId },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
+  }
+
+  /**
+   * Deletes the jobs of `userId` among `ids`, with their inputs (ON DELETE CASCADE) and their stored events, in
+   * one transaction. Returns how many jobs and events went.
+   */
+  async deleteJobs(userId: string, ids: string[]): Promise<{ jobs: number; events: number }> {
+    if (ids.length === 0) return { jobs: 0, events: 0 };
+    return this.dataSource.transaction(async (tx) => {
+      let jobs = 0;
+      let events = 0;
+      for (let i = 0; i < ids.length; i += 1_000) {
+        const batch = ids.slice(i, i + 1_000);
+        // The job rows first, locked: a callback applying now finishes before, and one after finds no job.
+        const deleted = await tx
+          .createQueryBuilder()
+          .delete()
+          .from(JobEntity)
+          .where('user_id = :userId AND id IN (:...batch)', { userId, batch })
+          .returning(['id'])
+          .execute();
+        const gone = (deleted.raw as { id: string }[]).map((r) => r.id);
+        jobs += gone.length;
+        if (gone.length === 0) continue;
+        const removed = await tx
+          .createQueryBuilder()
+          .delete()
+          .from(JobEventEntity)
+          .where('job_id IN (:...gone)', { gone })
+          .execute();
+        events += removed.affected ?? 0;
+      }
+      return { jobs, events };
+    });
+  }
+
   listEvents(jobId: string): Promise<JobEventEntity[]> {
     return this.dataSource.getRepository(JobEventEntity).find({ where: { jobId }, order: { seq: 'ASC' } });
   }

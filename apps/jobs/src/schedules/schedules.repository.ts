@@ -85,6 +85,15 @@ export class SchedulesRepository {
     return (result.affected ?? 0) > 0;
   }
 
+  /**
+   * Deletes every schedule of the user and their runs (ON DELETE CASCADE). A launch in progress holds its run's
+   * row lock: the delete waits for it, so no job of these schedules is created after this returns.
+   */
+  async deleteAllForUser(userId: string): Promise<number> {
+    const result = await this.dataSource.getRepository(ScheduleEntity).delete({ userId });
+    return result.affected ?? 0;
+  }
+
   /** Newest first (by claim time, which follows the slots of a schedule). */
   listRuns(scheduleId: string, limit: number, after?: CursorPosition): Promise<ScheduleRunEntity[]> {
     const query = this.dataSource

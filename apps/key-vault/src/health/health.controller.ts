@@ -3,12 +3,14 @@ import { MessagePattern } from '@nestjs/microservices';
 import { DataSource } from 'typeorm';
 import { KeyVaultSubjects, type HealthReport } from '@docflow/contracts';
 import { KeyProvider } from '../crypto/key-provider';
+import { IdentityDeletionsConsumer } from '../deletions/identity-deletions.consumer';
 
 @Controller()
 export class HealthController {
   constructor(
     private readonly dataSource: DataSource,
     private readonly keyProvider: KeyProvider,
+    private readonly deletions: IdentityDeletionsConsumer,
   ) {}
 
   @MessagePattern(KeyVaultSubjects.healthCheck)
@@ -22,8 +24,16 @@ export class HealthController {
     const masterKey = this.keyProvider.canUnwrap(this.keyProvider.activeKeyId)
       ? ({ status: 'ok' } as const)
       : ({ status: 'fail', detail: 'the active master key is not available' } as const);
-    const ok = database.status === 'ok' && masterKey.status === 'ok';
-    return { service: 'key-vault', status: ok ? 'ok' : 'degraded', checks: { database, masterKey } };
+    // A deleted user's or team's keys are erased from identity's events: not consuming them is not ready.
+    const events = this.deletions.isActive()
+      ? ({ status: 'ok' } as const)
+      : ({ status: 'fail', detail: 'not consuming identity deletion events yet' } as const);
+    const ok = database.status === 'ok' && masterKey.status === 'ok' && events.status === 'ok';
+    return {
+      service: 'key-vault',
+      status: ok ? 'ok' : 'degraded',
+      checks: { database, masterKey, events },
+    };
   }
 }
 

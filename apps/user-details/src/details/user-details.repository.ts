@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type Repository } from 'typeorm';
+import { DataSource, type EntityManager, type Repository } from 'typeorm';
+import { DeletedUserEntity } from './deleted-user.entity';
 import { UserDetailsEntity } from './user-details.entity';
 
 export type ProfilePatch = Partial<
@@ -10,7 +11,7 @@ export type ProfilePatch = Partial<
 export class UserDetailsRepository {
   private readonly repo: Repository<UserDetailsEntity>;
 
-  constructor(dataSource: DataSource) {
+  constructor(private readonly dataSource: DataSource) {
     this.repo = dataSource.getRepository(UserDetailsEntity);
   }
 
@@ -18,16 +19,47 @@ export class UserDetailsRepository {
     return this.repo.findOneBy({ userId });
   }
 
-  /** Inserts the row unless the user has one already; true when this call made it. */
-  async insertIfAbsent(entity: UserDetailsEntity): Promise<boolean> {
-    const result = await this.repo
-      .createQueryBuilder()
-      .insert()
-      .values(entity)
-      .orIgnore()
-      .returning(['user_id'])
-      .execute();
-    return (result.raw as unknown[]).length > 0;
+  /**
+   * Inserts the row unless the user has one already or was deleted: `created` when this call made it, `exists`
+   * when it was there, `deleted` when the user's account is gone (nothing is inserted).
+   */
+  async insertUnlessDeleted(entity: UserDetailsEntity): Promise<'created' | 'exists' | 'deleted'> {
+    return this.dataSource.transaction(async (tx) => {
+      await lockUser(tx, entity.userId);
+      if (await tx.getRepository(DeletedUserEntity).existsBy({ userId: entity.userId })) return 'deleted';
+      const result = await tx
+        .createQueryBuilder()
+        .insert()
+        .into(UserDetailsEntity)
+        .values(entity)
+        .orIgnore()
+        .returning(['user_id'])
+        .execute();
+      return (result.raw as unknown[]).length > 0 ? 'created' : 'exists';
+    });
+  }
+
+  /**
+   * Records the user as deleted and deletes their details, in one transaction; true when a row was deleted. Run
+   * again, it finds nothing more to do.
+   */
+  async erase(userId: string, eventId: string, at: Date): Promise<boolean> {
+    return this.dataSource.transaction(async (tx) => {
+      await lockUser(tx, userId);
+      await tx
+        .createQueryBuilder()
+        .insert()
+        .into(DeletedUserEntity)
+        .values({ userId, eventId: eventId.slice(0, 200), deletedAt: at })
+        .orIgnore()
+        .execute();
+      const result = await tx.delete(UserDetailsEntity, { userId });
+      return (result.affected ?? 0) > 0;
+    });
+  }
+
+  isDeleted(userId: string): Promise<boolean> {
+    return this.dataSource.getRepository(DeletedUserEntity).existsBy({ userId });
   }
 
   /** Completes a setup that waited for its team; false when it was completed already. */
@@ -45,4 +77,12 @@ export class UserDetailsRepository {
     if ((result.affected ?? 0) === 0) return null;
     return this.findByUserId(userId);
   }
+}
+
+/**
+ * Serialises the setup's insert and the deletion of one user (a transaction-scoped advisory lock): without it an
+ * insert that has not seen the deletion's record yet could commit after the deletion's DELETE ran.
+ */
+async function lockUser(tx: EntityManager, userId: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`user-details:${userId}`]);
 }

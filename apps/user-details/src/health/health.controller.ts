@@ -2,6 +2,7 @@ import { Controller } from '@nestjs/common';
 import { MessagePattern } from '@nestjs/microservices';
 import { DataSource } from 'typeorm';
 import { UserDetailsSubjects, type HealthReport } from '@docflow/contracts';
+import { UserDeletedConsumer } from '../deletions/user-deleted.consumer';
 import { UserRegisteredConsumer } from '../setup/user-registered.consumer';
 
 @Controller()
@@ -9,6 +10,7 @@ export class HealthController {
   constructor(
     private readonly dataSource: DataSource,
     private readonly consumer: UserRegisteredConsumer,
+    private readonly deletions: UserDeletedConsumer,
   ) {}
 
   @MessagePattern(UserDetailsSubjects.healthCheck)
@@ -27,9 +29,15 @@ export class HealthController {
     } finally {
       clearTimeout(timer);
     }
-    const events = this.consumer.isActive()
-      ? ({ status: 'ok' } as const)
-      : ({ status: 'fail', detail: 'not consuming identity events yet' } as const);
+    // Both consumers: the new-user setup, and the deletions (a deleted account's details go).
+    const idle = [
+      ...(this.consumer.isActive() ? [] : ['identity.user.registered']),
+      ...(this.deletions.isActive() ? [] : ['identity.user.deleted']),
+    ];
+    const events =
+      idle.length === 0
+        ? ({ status: 'ok' } as const)
+        : ({ status: 'fail', detail: `not consuming ${idle.join(', ')} yet` } as const);
     const ok = database.status === 'ok' && events.status === 'ok';
     return { service: 'user-details', status: ok ? 'ok' : 'degraded', checks: { database, events } };
   }

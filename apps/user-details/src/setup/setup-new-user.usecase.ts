@@ -17,7 +17,8 @@ export type SetupOutcome =
  * The new-user setup, idempotent per user: the details row is inserted once (primary key on the user id), and a
  * setup that waits for its team is completed once (`pending_team` → `complete`). A duplicated or redelivered
  * event finds the row and changes nothing; one whose team is still missing asks identity again, which answers
- * with the team it already made for that user.
+ * with the team it already made for that user. A user whose account was deleted (recorded by
+ * the deletion consumer, see EraseUserDetailsUseCase) gets nothing: the event is acknowledged.
  */
 @Injectable()
 export class SetupNewUserUseCase {
@@ -34,7 +35,7 @@ export class SetupNewUserUseCase {
     const userId = event.userId.toLowerCase();
     const decision = decideSetup(event, this.config.TEAM_PLAN_EMAIL_DOMAINS);
     const now = this.clock.now();
-    const created = await this.details.insertIfAbsent(
+    const inserted = await this.details.insertUnlessDeleted(
       Object.assign(new UserDetailsEntity(), {
         userId,
         displayName: defaultDisplayName(event),
@@ -52,11 +53,21 @@ export class SetupNewUserUseCase {
         updatedAt: now,
       }),
     );
+    if (inserted === 'deleted') {
+      // The account was deleted before this event was handled (a redelivery, or the setup was behind).
+      this.logger.log({ msg: 'user was deleted; no setup', userId, eventId: event.eventId });
+      return { kind: 'done', created: false };
+    }
+    const created = inserted === 'created';
     if (created) {
       this.logger.log({ msg: 'user details created', userId, plan: decision.plan, reason: decision.reason });
     }
     const row = await this.details.findByUserId(userId);
-    if (!row) throw new Error(`user details of ${userId} vanished after their insert`);
+    if (!row) {
+      // Deleted in between: the deletion removed what this setup made.
+      if (await this.details.isDeleted(userId)) return { kind: 'done', created };
+      throw new Error(`user details of ${userId} vanished after their insert`);
+    }
     if (row.setupStatus === 'complete') return { kind: 'done', created };
 
     // The row asks for a default team; its name was fixed by the row's own decision.
@@ -72,6 +83,11 @@ export class SetupNewUserUseCase {
     } catch (error) {
       if (error instanceof DomainError && error.code === ErrorCode.SERVICE_UNAVAILABLE) {
         return { kind: 'retry', reason: error.message };
+      }
+      if (error instanceof DomainError && error.code === ErrorCode.NOT_FOUND) {
+        // Identity no longer knows the user: their account was deleted, and its event removes this row.
+        this.logger.warn({ msg: 'user unknown to identity; setup left pending', userId });
+        return { kind: 'done', created };
       }
       throw error;
     }
