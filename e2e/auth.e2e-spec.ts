@@ -5,6 +5,7 @@
 import { createPrivateKey, generateKeyPairSync, randomUUID, sign as edSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { waitFor } from '@docflow/local-platform';
 import { json, signup, startPlatform, type RunningPlatform, type TestUser } from './platform';
 
@@ -874,6 +875,98 @@ describe("a team's provider key in its members' jobs", () => {
     // Neither refusal left a job behind.
     for (const user of [reader, outsider])
       expect((await as<{ items: unknown[] }>(user, 'GET', `/users/${user.id}/jobs`)).body.items).toEqual([]);
+  });
+});
+
+describe('deleting an account or a team', () => {
+  /** How many rows of each service still hold something of `ownerId`. */
+  async function leftovers(ownerId: string): Promise<Record<string, number>> {
+    const client = new Client({ connectionString: platform.databaseUrl });
+    await client.connect();
+    try {
+      const count = async (sql: string) => Number((await client.query(sql, [ownerId])).rows[0].n);
+      return {
+        account: await count('SELECT count(*) AS n FROM identity.users WHERE id = $1'),
+        documents: await count('SELECT count(*) AS n FROM users_docs.documents WHERE user_id = $1'),
+        keys: await count('SELECT count(*) AS n FROM key_vault.api_keys WHERE owner_id = $1'),
+        dataKeys: await count('SELECT count(*) AS n FROM key_vault.data_keys WHERE owner_id = $1'),
+        details: await count('SELECT count(*) AS n FROM user_details.user_details WHERE user_id = $1'),
+        jobs: await count('SELECT count(*) AS n FROM jobs.jobs WHERE user_id = $1'),
+        schedules: await count('SELECT count(*) AS n FROM jobs.schedules WHERE user_id = $1'),
+      };
+    } finally {
+      await client.end();
+    }
+  }
+  const nothing = { account: 0, documents: 0, keys: 0, dataKeys: 0, details: 0, jobs: 0, schedules: 0 };
+
+  it('removes everything of the user in every service: documents, keys, details, jobs, schedules, the team nobody else is in', async () => {
+    const user = await signup(platform.api, 'Leaving');
+    const key = await as<{ id: string }>(user, 'POST', '/apikeys', {
+      name: 'mine',
+      provider: 'openai',
+      key: `sk-e2e-${randomUUID()}`,
+    });
+    expect(key.status).toBe(201);
+    const team = await as<{ id: string }>(user, 'POST', '/teams', { name: 'Solo' });
+    const teamKey = await as<{ id: string }>(user, 'POST', '/apikeys', {
+      name: 'team',
+      provider: 'openai',
+      key: `sk-e2e-${randomUUID()}`,
+      teamId: team.body.id,
+    });
+    expect(teamKey.status).toBe(201);
+    const job = await as<{ id: string }>(user, 'POST', `/users/${user.id}/jobs`, {
+      docIds: [await uploadedDoc(user)],
+    });
+    expect(job.status).toBe(202);
+    expect((await as(user, 'POST', `/users/${user.id}/schedules`, SCHEDULE)).status).toBe(201);
+    await waitFor(async () => (await as(user, 'GET', `/users/${user.id}/details`)).status === 200, {
+      description: 'the user details to be set up',
+    });
+    const before = await leftovers(user.id);
+    for (const what of ['account', 'documents', 'keys', 'dataKeys', 'details', 'jobs', 'schedules'] as const)
+      expect([what, before[what]]).toEqual([what, expect.any(Number)]);
+    expect(Object.values(before).every((n) => n > 0)).toBe(true);
+
+    expect((await as(user, 'DELETE', `/users/${user.id}`)).status).toBe(204);
+    await waitFor(async () => JSON.stringify(await leftovers(user.id)) === JSON.stringify(nothing), {
+      timeoutMs: 30_000,
+      description: "every service to drop the user's data",
+    });
+    await waitFor(async () => (await leftovers(team.body.id)).keys === 0, {
+      description: "key-vault to drop the deleted team's key",
+    });
+    expect(await leftovers(team.body.id)).toMatchObject({ keys: 0, dataKeys: 0 });
+  });
+
+  it('refuses (409, naming the team) the only owner of a team with other members; DELETE /teams/{id} deletes its keys', async () => {
+    const owner = await signup(platform.api, 'Only owner');
+    const member = await signup(platform.api, 'Member');
+    const team = await as<{ id: string }>(owner, 'POST', '/teams', { name: 'Shared' });
+    await as(owner, 'POST', `/teams/${team.body.id}/members`, { userId: member.id, role: 'editor' });
+    const key = await as<{ id: string }>(owner, 'POST', '/apikeys', {
+      name: 'team',
+      provider: 'openai',
+      key: `sk-e2e-${randomUUID()}`,
+      teamId: team.body.id,
+    });
+    expect(key.status).toBe(201);
+
+    const refused = await as(owner, 'DELETE', `/users/${owner.id}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error?.details).toEqual([
+      { field: 'teams', message: `the only owner of team ${team.body.id}` },
+    ]);
+    expect((await as(owner, 'GET', `/users/${owner.id}`)).status).toBe(200);
+
+    expect((await as(member, 'DELETE', `/teams/${team.body.id}`)).status).toBe(403);
+    expect((await as(owner, 'DELETE', `/teams/${team.body.id}`)).status).toBe(204);
+    expect((await as(member, 'GET', `/teams/${team.body.id}/members`)).status).toBe(404);
+    await waitFor(async () => (await leftovers(team.body.id)).keys === 0, {
+      description: "key-vault to drop the deleted team's key",
+    });
+    expect((await as(owner, 'DELETE', `/users/${owner.id}`)).status).toBe(204);
   });
 });
 
