@@ -953,7 +953,7 @@ describe('deleting an account or a team', () => {
     });
     expect(key.status).toBe(201);
 
-    const refused = await as(owner, 'DELETE', `/users/${owner.id}`);
+    const refused = await as<{ error?: { details?: unknown } }>(owner, 'DELETE', `/users/${owner.id}`);
     expect(refused.status).toBe(409);
     expect(refused.body.error?.details).toEqual([
       { field: 'teams', message: `the only owner of team ${team.body.id}` },

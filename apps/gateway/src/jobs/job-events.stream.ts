@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { consumerOpts, type JetStreamSubscription, type JsMsg, type NatsConnection } from 'nats';
 import {
@@ -10,9 +10,9 @@ import {
   type Job,
 } from '@docflow/contracts';
 import { ServiceClient } from '@docflow/messaging';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 
 const TERMINAL_EVENTS = new Set(['job_completed', 'job_failed', 'job_cancelled']);
-export const HEARTBEAT_MS = 15_000;
 
 /**
  * Serves a job's events as Server-Sent Events straight from JetStream: the stream's sequence is the SSE id,
@@ -23,7 +23,10 @@ export const HEARTBEAT_MS = 15_000;
 export class JobEventsStream {
   private readonly logger = new Logger(JobEventsStream.name);
 
-  constructor(private readonly services: ServiceClient) {}
+  constructor(
+    private readonly services: ServiceClient,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
 
   async serve(job: Job, afterSeq: number, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const nc = (this.services as { natsConnection?: NatsConnection }).natsConnection;
@@ -89,7 +92,7 @@ export class JobEventsStream {
       raw.write(`id: ${id}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
     const heartbeat = setInterval(
       () => send(lastId, 'heartbeat', { jobId: job.id, at: new Date().toISOString() }),
-      HEARTBEAT_MS,
+      this.config.SSE_HEARTBEAT_MS,
     );
     // A finished job whose final event is no longer in the stream (older than its retention) still ends.
     let idle: NodeJS.Timeout | undefined;
