@@ -272,6 +272,21 @@ describe('user-details: new-user setup from JetStream, and the details subjects'
       expect((await call(UserDetailsSubjects.get, { userId: event.userId })).err?.code).toBe('NOT_FOUND');
     });
 
+    it('forgets a deleted team as the default team of its members (identity.team.deleted)', async () => {
+      const event = registered('ivan@acme.com', 'Ivan');
+      await consumed(await publish(event));
+      const teamId = teams.get(event.userId)!;
+      expect(await row(event.userId)).toMatchObject({ defaultTeamId: teamId });
+      const ack = await nc
+        .jetstream()
+        .publish(
+          IdentityEventSubjects.teamDeleted,
+          JSON.stringify({ eventId: randomUUID(), teamId, deletedAt: new Date().toISOString() }),
+        );
+      await deletionsConsumed(ack.seq);
+      expect(await row(event.userId)).toMatchObject({ defaultTeamId: null, setupStatus: 'complete' });
+    });
+
     it('acknowledges the deletion of a user it never set up, and sets nothing up for them later', async () => {
       const event = registered('ivan@acme.com', 'Ivan');
       await deletionsConsumed(await publishDeleted(event.userId));

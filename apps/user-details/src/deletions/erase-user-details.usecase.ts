@@ -23,4 +23,11 @@ export class EraseUserDetailsUseCase {
     else this.logger.debug({ msg: 'no user details to erase', userId, eventId: event.eventId });
     return deleted;
   }
+
+  /** A deleted team is nobody's default team any more (the details show no team rather than a dead id). */
+  async forgetTeam(teamId: string): Promise<number> {
+    const cleared = await this.details.clearDefaultTeam(teamId, this.clock.now());
+    if (cleared) this.logger.log({ msg: 'deleted team removed from user details', teamId, cleared });
+    return cleared;
+  }
 }

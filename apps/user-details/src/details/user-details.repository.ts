@@ -62,6 +62,12 @@ export class UserDetailsRepository {
     return this.dataSource.getRepository(DeletedUserEntity).existsBy({ userId });
   }
 
+  /** Rows whose default team was `teamId` no longer have one; how many. */
+  async clearDefaultTeam(teamId: string, at: Date): Promise<number> {
+    const result = await this.repo.update({ defaultTeamId: teamId }, { defaultTeamId: null, updatedAt: at });
+    return result.affected ?? 0;
+  }
+
   /** Completes a setup that waited for its team; false when it was completed already. */
   async completeTeamSetup(userId: string, teamId: string, at: Date): Promise<boolean> {
     const result = await this.repo.update(
