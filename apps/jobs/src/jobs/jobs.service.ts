@@ -39,6 +39,7 @@ import { isTerminal } from './job-state';
 import { JobEntity } from './job.entity';
 import { toJob, toJobInput } from './job.mapper';
 import { JobsRepository } from './jobs.repository';
+import { semaphoreKeyForOwner } from './semaphore-key';
 
 export const WORKFLOW_ENGINE = Symbol('WORKFLOW_ENGINE');
 
@@ -292,7 +293,7 @@ export class JobsService {
       parallelism: this.config.STEP_PARALLELISM,
       callbackSecret: job.callbackSecret,
       deadlineSeconds: this.config.JOB_DEADLINE_SECONDS,
-      concurrencyKey: job.userId,
+      concurrencyKey: semaphoreKeyForOwner(job.userId, this.config.SEMAPHORE_KEYS),
     });
     await this.jobs.withLockedJob(job.id, async (tx, locked) => {
       if (locked.status === 'queued') {
