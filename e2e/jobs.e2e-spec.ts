@@ -221,6 +221,41 @@ describe('jobs on the local platform', () => {
     expect(list.body.items.filter((j) => j.id === first.body.id)).toHaveLength(1);
   });
 
+  it('refuses the same Idempotency-Key with other parameters (422) and creates no job; the same request still gets the job', async () => {
+    const docId = await upload(userId, 'idem-a.txt', TEXT(13));
+    const otherDoc = await upload(userId, 'idem-b.txt', TEXT(14));
+    const headers = { 'idempotency-key': `key-${randomUUID()}` };
+    const post = (body: Record<string, unknown>) =>
+      json<{ id: string; error: { code: string; details: { field: string }[] } }>(
+        `${platform.api}/users/${userId}/jobs`,
+        { method: 'POST', body, headers },
+      );
+    const jobCount = async () =>
+      (await json<{ items: unknown[] }>(`${platform.api}/users/${userId}/jobs?limit=100`)).body.items.length;
+    const first = await post({ docIds: [docId] });
+    expect(first.status).toBe(202);
+    const before = await jobCount();
+    for (const body of [
+      { docIds: [otherDoc] },
+      { docIds: [docId, otherDoc] },
+      { docIds: [docId], strategy: 'combined' },
+      { docIds: [docId], crew: 'translate', options: { params: { targetLanguage: 'de' } } },
+    ]) {
+      const reused = await post(body);
+      expect({ body, status: reused.status, code: reused.body.error?.code }).toEqual({
+        body,
+        status: 422,
+        code: 'IDEMPOTENCY_KEY_REUSED',
+      });
+      expect(reused.body.error.details.map((d) => d.field)).toEqual(['Idempotency-Key']);
+    }
+    // The same request, written differently (the defaults spelled out), is the same job.
+    const again = await post({ docIds: [docId], crew: 'summarize', strategy: 'individual' });
+    expect(again.status).toBe(202);
+    expect(again.body.id).toBe(first.body.id);
+    expect(await jobCount()).toBe(before);
+  });
+
   it('cancels a running job: its steps stop and it ends cancelled', async () => {
     // About 6 MB: several seconds of work for the offline model on this machine.
     const big = Array.from({ length: 15_000 }, (_, i) => `Paragraph ${i}: ${TEXT(i).slice(0, 400)}`).join(
