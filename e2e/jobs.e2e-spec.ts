@@ -339,6 +339,72 @@ describe('jobs on the local platform', () => {
     ).toBe('completed');
   });
 
+  it('drops a repeated callback: the second answers duplicate, one event is stored and one streamed', async () => {
+    // About 1.2 MB: the step is busy for seconds, so the job is still running when the callbacks arrive.
+    const big = Array.from({ length: 3_000 }, (_, i) => `Paragraph ${i}: ${TEXT(i).slice(0, 400)}`).join(
+      '\n\n',
+    );
+    const docId = await upload(userId, 'repeat.txt', big);
+    const created = await json<{ id: string }>(`${platform.api}/users/${userId}/jobs`, {
+      method: 'POST',
+      body: { docIds: [docId] },
+    });
+    const jobId = created.body.id;
+    const eventsUrl = `${platform.api}/users/${userId}/jobs/${jobId}/events`;
+    await readEvents(eventsUrl, (e) => e.event === 'stage_started' && e.data.stage === 'transform');
+    const client = new Client({ connectionString: platform.databaseUrl });
+    await client.connect();
+    afterTest.push(() => client.end());
+    const secret = (await client.query('SELECT callback_secret FROM jobs.jobs WHERE id = $1', [jobId]))
+      .rows[0].callback_secret as string;
+    const eventId = `${jobId}:0:${docId}:stage_progress:transform:repeated`;
+    const body = JSON.stringify({
+      id: eventId,
+      jobId,
+      type: 'stage_progress',
+      at: new Date().toISOString(),
+      chunk: 0,
+      inputId: docId,
+      docIds: [docId],
+      stage: 'transform',
+      progress: 5,
+    });
+    const ts = Math.floor(Date.now() / 1000);
+    // The same signed request twice, as a step's retry after a lost answer sends it.
+    const send = () =>
+      json<{ accepted: boolean; duplicate: boolean }>(
+        `${platform.privateApi}/webhooks/jobs/${jobId}/events`,
+        {
+          method: 'POST',
+          body,
+          headers: {
+            'content-type': 'application/json',
+            'x-docflow-timestamp': String(ts),
+            'x-docflow-signature': signCallback(secret, ts, body),
+          },
+        },
+      );
+    const first = await send();
+    const second = await send();
+    expect({ status: first.status, body: first.body }).toEqual({
+      status: 200,
+      body: { accepted: true, duplicate: false },
+    });
+    expect({ status: second.status, body: second.body }).toEqual({
+      status: 200,
+      body: { accepted: true, duplicate: true },
+    });
+
+    const events = await readEvents(eventsUrl, (e) => TERMINAL.has(e.event));
+    expect(events.at(-1)!.event).toBe('job_completed');
+    expect(events.filter((e) => e.data.id === eventId)).toHaveLength(1);
+    const stored = await client.query(
+      'SELECT pending FROM jobs.job_events WHERE job_id = $1 AND event_id = $2',
+      [jobId, eventId],
+    );
+    expect(stored.rows).toEqual([{ pending: false }]);
+  }, 120_000);
+
   it('survives a crash of the jobs service mid-job: restarted, the job finishes and no event is lost', async () => {
     // Two small documents and a ~2.5 MB one that keeps the step busy for seconds.
     const big = Array.from({ length: 6_000 }, (_, i) => `Paragraph ${i}: ${TEXT(i).slice(0, 400)}`).join(
