@@ -540,6 +540,25 @@ describe('jobs on the local platform', () => {
     }
     const theirs = await json<{ items: { id: string }[] }>(`${platform.api}/users/${other}/jobs`);
     expect(theirs.body.items).toEqual([]);
+    // The refused DELETE changed nothing: for its owner the job was not cancelled and runs to its end.
+    const after = await json<{ status: string; documents: { status: string }[] }>(
+      `${platform.api}/users/${userId}/jobs/${job.body.id}`,
+    );
+    expect(after.status).toBe(200);
+    expect(['queued', 'submitted', 'running', 'completed']).toContain(after.body.status);
+    expect(after.body.documents.map((d) => d.status)).not.toContain('cancelled');
+    const events = await readEvents(`${platform.api}/users/${userId}/jobs/${job.body.id}/events`, (e) =>
+      TERMINAL.has(e.event),
+    );
+    expect(events.map((e) => e.event)).not.toContain('job_cancelled');
+    expect(events.at(-1)!.event).toBe('job_completed');
+    const final = await json<{ status: string; documents: { status: string }[] }>(
+      `${platform.api}/users/${userId}/jobs/${job.body.id}`,
+    );
+    expect({ status: final.body.status, documents: final.body.documents.map((d) => d.status) }).toEqual({
+      status: 'completed',
+      documents: ['completed'],
+    });
   });
 
   it("refuses correctly signed callbacks that a step may not send: job-level events, foreign ids, others' output keys", async () => {
