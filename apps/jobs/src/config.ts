@@ -4,6 +4,32 @@ import { checkS3Keys, s3ConfigFields } from '@docflow/storage';
 import { logLevel, loadConfig, positiveInt, secret } from '@docflow/config';
 import { schedulerConfigFields } from './schedules/scheduler.config';
 
+/** A ConfigMap key: `[-._a-zA-Z0-9]`, at most 253 characters (as `semaphoreKeyFor` makes them). */
+const CONFIG_MAP_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
+
+const semaphoreKeys = z
+  .string()
+  .default('default')
+  .transform((value) =>
+    value
+      .split(',')
+      .map((key) => key.trim())
+      .filter(Boolean),
+  )
+  .superRefine((keys, ctx) => {
+    for (const key of keys)
+      if (!CONFIG_MAP_KEY.test(key))
+        ctx.addIssue({
+          code: 'custom',
+          message: `${JSON.stringify(key)} is not a ConfigMap key ([-._a-zA-Z0-9])`,
+        });
+    if (!keys.includes('default'))
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must list `default`, the key of jobs whose owner has no key of its own',
+      });
+  });
+
 export const jobsConfigSchema = z
   .object({
     DATABASE_URL: z.string().startsWith('postgres').default('postgres://postgres@127.0.0.1:5432/docflow'),
@@ -20,6 +46,12 @@ export const jobsConfigSchema = z
     ARGO_WORKFLOW_TEMPLATE: z.string().default('docflow-transform'),
     /** argo: overrides the worker image the WorkflowTemplate names. */
     WORKER_IMAGE: z.string().optional(),
+    /**
+     * argo: the keys of the ConfigMap `docflow-semaphores`, comma-separated (the chart sets them from
+     * `workflows.semaphores`). A job takes its owner's own key when listed, otherwise `default`: Argo fails a
+     * step whose semaphore key is missing from the ConfigMap.
+     */
+    SEMAPHORE_KEYS: semaphoreKeys,
     /** How often unfinished jobs are checked against the engine (a Workflow deleted, a job never submitted). */
     RECOVERY_SWEEP_MS: positiveInt(60_000),
     /** How often events still in the outbox (a failed publish) are published again. */

@@ -4,12 +4,15 @@
 // through its phases and checks that the job follows, that a cancel patches `spec.shutdown`, and that a jobs
 // service started after a Workflow vanished settles the job.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport } from '@nestjs/microservices';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { connect, consumerOpts, type NatsConnection, type Subscription } from 'nats';
 import { Client } from 'pg';
+import { parse } from 'yaml';
 import {
   JOB_EVENTS_STREAM,
   JobsSubjects,
@@ -33,12 +36,28 @@ import { LocalS3Server, createTestEnvironment, waitFor, type TestEnvironment } f
 import { NatsRpcClient, RequestContextInterceptor, RpcErrorFilter } from '@docflow/messaging';
 import { ObjectStorage, storageFromConfig } from '@docflow/storage';
 import { ArgoValidator, ArgoWorkflowEngine, workflowNameFor } from '@docflow/workflow-engine';
-import { FakeKubeApi } from '@docflow/workflow-engine/testing';
+import { FakeKubeApi, type FakeKubeObject } from '@docflow/workflow-engine/testing';
 import { loadJobsConfig, type JobsConfig } from './config';
 import { jobsDataSourceOptions } from './data-source.options';
 import { JobsModule } from './jobs.module';
 
 const NAMESPACE = 'docflow-test';
+const ROOT = resolve(__dirname, '../../..');
+
+/** The keys of the ConfigMap docflow-semaphores as the chart (workflows.semaphores) and k8s/base create it. */
+function deployedSemaphoreKeys(): { chart: string[]; kustomize: string[] } {
+  const values = parse(readFileSync(resolve(ROOT, 'charts/docflow/values.yaml'), 'utf8')) as {
+    workflows: { semaphores: Record<string, string> };
+  };
+  const kustomization = parse(readFileSync(resolve(ROOT, 'k8s/base/kustomization.yaml'), 'utf8')) as {
+    configMapGenerator: { name: string; literals: string[] }[];
+  };
+  const literals = kustomization.configMapGenerator.find((g) => g.name === 'docflow-semaphores')!.literals;
+  return {
+    chart: Object.keys(values.workflows.semaphores),
+    kustomize: literals.map((literal) => literal.slice(0, literal.indexOf('='))),
+  };
+}
 
 // This file's own dynamic import (see ArgoWorkflowEngineOptions.kubernetesClient).
 const importKubernetesClient = new Function('return import("@kubernetes/client-node")') as () => Promise<
@@ -59,6 +78,9 @@ describe('jobs on the argo driver', () => {
   let usersDocs: Subscription[] = [];
   let app: INestMicroservice | undefined;
   const userId = randomUUID();
+  /** A user with a semaphore key of its own (the ConfigMap has it, SEMAPHORE_KEYS lists it). */
+  const ownKeyUser = randomUUID();
+  const semaphoreKeys = deployedSemaphoreKeys();
   const documents = new Map<string, ResolvedDocument>();
   const registered: RegisterOutputRequest[] = [];
   const USER_KEY_ID = randomUUID();
@@ -87,7 +109,7 @@ describe('jobs on the argo driver', () => {
     waitFor(async () => check(await job(jobId)), { timeoutMs: 10_000, description });
 
   /** A user's documents, as users-docs would resolve them. */
-  const newDocs = (n: number) =>
+  const newDocs = (n: number, owner = userId) =>
     Array.from({ length: n }, (_, i) => {
       const docId = randomUUID();
       documents.set(docId, {
@@ -95,7 +117,7 @@ describe('jobs on the argo driver', () => {
         name: `doc-${i}.txt`,
         contentType: 'text/plain',
         size: 10,
-        key: `users/${userId}/docs/${docId}`,
+        key: `users/${owner}/docs/${docId}`,
       });
       return docId;
     });
@@ -123,6 +145,8 @@ describe('jobs on the argo driver', () => {
       S3_FORCE_PATH_STYLE: 'true',
       WORKFLOW_ENGINE: 'argo',
       ARGO_NAMESPACE: NAMESPACE,
+      // The chart's keys, and one more as a ConfigMap with a key for that user would have.
+      SEMAPHORE_KEYS: [...semaphoreKeys.chart, ownKeyUser].join(','),
       OUTBOX_SWEEP_MS: '200',
       LOG_LEVEL: 'silent',
     });
@@ -317,6 +341,26 @@ describe('jobs on the argo driver', () => {
     fake.setPhase(NAMESPACE, name, 'Failed');
     await new Promise((r) => setTimeout(r, 300));
     expect((await job(created.id)).status).toBe('completed_with_errors');
+  });
+
+  it("takes a semaphore key the ConfigMap has: `default`, or the owner's own key when listed", async () => {
+    const parameter = (workflow: FakeKubeObject) =>
+      (
+        workflow.spec as { arguments: { parameters: { name: string; value: string }[] } }
+      ).arguments.parameters.find((p) => p.name === 'concurrency-key')?.value;
+    const plain = await client.send<Job>(JobsSubjects.jobCreate, { userId, docIds: newDocs(1) });
+    const key = parameter(fake.workflow(NAMESPACE, workflowNameFor(plain.id))!);
+    // Argo fails a step whose semaphore key the rendered ConfigMap does not have.
+    expect(semaphoreKeys.chart).toContain(key);
+    expect(semaphoreKeys.kustomize).toContain(key);
+
+    const own = await client.send<Job>(JobsSubjects.jobCreate, {
+      userId: ownKeyUser,
+      docIds: newDocs(1, ownKeyUser),
+    });
+    expect(parameter(fake.workflow(NAMESPACE, workflowNameFor(own.id))!)).toBe(ownKeyUser);
+    await client.send(JobsSubjects.jobCancel, { userId, jobId: plain.id });
+    await client.send(JobsSubjects.jobCancel, { userId: ownKeyUser, jobId: own.id });
   });
 
   it('takes 10,000 documents: every reply fits NATS, the view lists 1,000, the inputs page through all', async () => {

@@ -12,6 +12,7 @@ describe(httpStatusFor.name, () => {
     [ErrorCode.VALIDATION_FAILED, 400],
     [ErrorCode.NOT_FOUND, 404],
     [ErrorCode.CONFLICT, 409],
+    [ErrorCode.IDEMPOTENCY_KEY_REUSED, 422],
     [ErrorCode.SERVICE_UNAVAILABLE, 503],
     [ErrorCode.INTERNAL, 500],
   ])('%s is %d', (code, status) => {

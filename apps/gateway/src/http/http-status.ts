@@ -21,6 +21,8 @@ export function httpStatusFor(code: ErrorCode): number {
       return 413;
     case ErrorCode.RATE_LIMITED:
       return 429;
+    case ErrorCode.IDEMPOTENCY_KEY_REUSED:
+      return 422;
     case ErrorCode.SERVICE_UNAVAILABLE:
     case ErrorCode.STORAGE_UNAVAILABLE:
       return 503;

@@ -39,12 +39,23 @@ export class JobsController {
   @HttpCode(202)
   @RequireScopes('jobs:write')
   @ApiOperation({ summary: 'Start a job over uploaded documents' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'The same key gives the same job' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description:
+      'The same key with the same request gives the same job (202); with other parameters (docIds, crew, ' +
+      'strategy, options) it is refused with 422',
+  })
   @ApiResponse({ status: 202, type: JobModel, description: 'The job, queued or submitted' })
   @ApiResponse({
     status: 403,
     type: ErrorModel,
     description: '`options.apiKeyId` is a key of a team where your role may not use its keys',
+  })
+  @ApiResponse({
+    status: 422,
+    type: ErrorModel,
+    description: '`IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used for a job with other parameters',
   })
   create(
     @Param('user_id', uuidParam('user_id')) userId: string,

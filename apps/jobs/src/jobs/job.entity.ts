@@ -36,6 +36,13 @@ export class JobEntity {
   @Column({ name: 'idempotency_key', type: 'varchar', length: 255, nullable: true })
   idempotencyKey!: string | null;
 
+  /**
+   * SHA-256 (hex) of the normalized request (see `jobRequestHash`): the same Idempotency-Key with another request
+   * is refused. Null for jobs created before it was recorded.
+   */
+  @Column({ name: 'request_hash', type: 'varchar', length: 64, nullable: true })
+  requestHash!: string | null;
+
   @Column({ type: 'varchar', length: 16 })
   engine!: 'local' | 'argo';
 

@@ -37,8 +37,10 @@ import { ApplyJobEventUseCase } from './apply-job-event.usecase';
 import { JobDocumentEntity } from './job-document.entity';
 import { isTerminal } from './job-state';
 import { JobEntity } from './job.entity';
+import { jobRequestHash } from './job-request-hash';
 import { toJob, toJobInput } from './job.mapper';
 import { JobsRepository } from './jobs.repository';
+import { semaphoreKeyForOwner } from './semaphore-key';
 
 export const WORKFLOW_ENGINE = Symbol('WORKFLOW_ENGINE');
 
@@ -81,13 +83,25 @@ export class JobsService {
 
   /**
    * Checks the request and the documents, writes the job manifest, records the job and starts its workflow.
-   * The same Idempotency-Key gives the same job.
+   * The same Idempotency-Key with the same request gives the same job; with another request it is refused
+   * (`IDEMPOTENCY_KEY_REUSED`), unless `keyReuse` is `existing` (a scheduled run's retry: the documents a filter
+   * finds may change between attempts, and the job already launched for the slot is the one it wants).
    */
-  async create(request: CreateJobRequest): Promise<Job> {
+  async create(request: CreateJobRequest, options: { keyReuse?: 'refuse' | 'existing' } = {}): Promise<Job> {
     const userId = request.userId.toLowerCase();
+    const requestHash = jobRequestHash(request);
+    const sameJob = (existing: JobEntity) => {
+      if (options.keyReuse !== 'existing' && existing.requestHash && existing.requestHash !== requestHash)
+        throw new DomainError(
+          ErrorCode.IDEMPOTENCY_KEY_REUSED,
+          'Idempotency-Key: was used for a job with other parameters; send a new key for a new job',
+          [{ field: 'Idempotency-Key', message: 'was used for a job with other parameters' }],
+        );
+      return this.view(existing.id);
+    };
     if (request.idempotencyKey) {
       const existing = await this.jobs.findByIdempotencyKey(userId, request.idempotencyKey);
-      if (existing) return this.view(existing.id);
+      if (existing) return sameJob(existing);
     }
     if (request.flowId) throw DomainError.validation('flowId', 'flows are not available yet; name a crew');
     const crew = request.crew ?? 'summarize';
@@ -217,6 +231,7 @@ export class JobsService {
       model: manifest.model,
       docIds,
       idempotencyKey: request.idempotencyKey ?? null,
+      requestHash,
       apiKeyId,
       engine: this.engine.kind,
       workflowName: null,
@@ -256,7 +271,7 @@ export class JobsService {
     } catch (error) {
       if (isUniqueViolation(error) && request.idempotencyKey) {
         const existing = await this.jobs.findByIdempotencyKey(userId, request.idempotencyKey);
-        if (existing) return this.view(existing.id);
+        if (existing) return sameJob(existing);
       }
       throw error;
     }
@@ -297,7 +312,7 @@ export class JobsService {
       parallelism: this.config.STEP_PARALLELISM,
       callbackSecret: job.callbackSecret,
       deadlineSeconds: this.config.JOB_DEADLINE_SECONDS,
-      concurrencyKey: job.userId,
+      concurrencyKey: semaphoreKeyForOwner(job.userId, this.config.SEMAPHORE_KEYS),
     });
     await this.jobs.withLockedJob(job.id, async (tx, locked) => {
       if (locked.status === 'queued') {

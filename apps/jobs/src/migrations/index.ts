@@ -3,10 +3,12 @@ import { Jobs1795437981496 } from './1795437981496-Jobs';
 import { JobCountersOutbox1795443576069 } from './1795443576069-JobCountersOutbox';
 import { Schedules1795444092444 } from './1795444092444-Schedules';
 import { JobApiKey1795446556237 } from './1795446556237-JobApiKey';
+import { JobRequestHash1796285573435 } from './1796285573435-JobRequestHash';
 
 export const migrations = [
   Jobs1795437981496,
   JobCountersOutbox1795443576069,
   Schedules1795444092444,
   JobApiKey1795446556237,
+  JobRequestHash1796285573435,
 ];

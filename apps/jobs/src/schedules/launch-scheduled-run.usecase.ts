@@ -60,14 +60,18 @@ export class LaunchScheduledRunUseCase {
         run.documentCount = docIds.length;
         const parts = this.partition(docIds, schedule);
         for (const [index, part] of parts.entries()) {
-          const job = await this.jobs.create({
-            userId: schedule.userId,
-            docIds: part,
-            crew: schedule.crew,
-            strategy: schedule.strategy,
-            ...(Object.keys(schedule.options).length ? { options: schedule.options } : {}),
-            idempotencyKey: scheduledJobKey(schedule.id, run.slotAt, index),
-          });
+          const job = await this.jobs.create(
+            {
+              userId: schedule.userId,
+              docIds: part,
+              crew: schedule.crew,
+              strategy: schedule.strategy,
+              ...(Object.keys(schedule.options).length ? { options: schedule.options } : {}),
+              idempotencyKey: scheduledJobKey(schedule.id, run.slotAt, index),
+            },
+            // A retry takes the job an earlier attempt launched for this part, even if the documents changed.
+            { keyReuse: 'existing' },
+          );
           if (!run.jobIds.includes(job.id)) run.jobIds = [...run.jobIds, job.id];
         }
         this.finish(run, 'launched', null);

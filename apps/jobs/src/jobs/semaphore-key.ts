@@ -1,0 +1,11 @@
+import { semaphoreKeyFor } from '@docflow/workflow-engine';
+
+/**
+ * The `docflow-semaphores` key a job's steps take: its owner's own key when the ConfigMap has one (listed in
+ * SEMAPHORE_KEYS), otherwise `default`. Argo fails a step whose key is missing, so no other key is ever used.
+ * The owner is the user today; a team's jobs will pass the team id.
+ */
+export function semaphoreKeyForOwner(ownerId: string, configured: readonly string[]): string {
+  const own = semaphoreKeyFor(ownerId);
+  return configured.includes(own) ? own : 'default';
+}
