@@ -2,7 +2,7 @@
 // resolves from the workspace's node_modules), install their production dependencies from the pruned
 // package.json and lockfile, and start the gateway, users-docs, key-vault, user-details and identity from there
 // against the real PostgreSQL and Redis, a nats-server of their own and the local S3 server, until they report
-// ready; key-vault's rotation command and identity's admin command run from their bundles too.
+// ready; key-vault's rotation command, identity's admin command and the CLI run from their bundles too.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
@@ -19,7 +19,7 @@ import {
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '..', '..');
-const BUNDLED = ['gateway', 'users-docs', 'key-vault', 'user-details', 'identity'];
+const BUNDLED = ['gateway', 'users-docs', 'key-vault', 'user-details', 'identity', 'cli'];
 /** The NATS services started from their bundles, each with its health endpoints. */
 const SERVICES = ['users-docs', 'key-vault', 'user-details', 'identity'];
 // Packages that only development, tests or the local launcher use: none may reach a bundle.
@@ -297,6 +297,22 @@ describe('bundles (tools/bundle/bundle.js)', () => {
     expect(await new Promise<number | null>((done) => generate.once('exit', done))).toBe(0);
     const generated = JSON.parse(output.get('admin generate-signing-key')!) as Record<string, unknown>;
     expect(generated).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', kid: expect.any(String) });
+    // The CLI from its bundle (commander, eventsource-parser, contracts) asks the gateway whose token it holds.
+    const whoami = start(
+      'cli whoami',
+      bundleDir('cli'),
+      'apps/cli/dist/main.js',
+      { DOCFLOW_API_URL: `http://127.0.0.1:${httpPort}/api/v1`, DOCFLOW_TOKEN: String(login.body.jwt) },
+      ['--json', 'whoami'],
+    );
+    expect(await new Promise<number | null>((done) => whoami.once('exit', done))).toBe(0);
+    expect(JSON.parse(output.get('cli whoami')!)).toMatchObject({ email: admin.email, isAdmin: true });
+    expect(Object.keys(manifest('cli').dependencies).sort()).toEqual([
+      '@docflow/contracts',
+      'commander',
+      'eventsource-parser',
+    ]);
+
     // Nothing identity logged shows its signing key or the admin's password.
     expect(output.get('identity')).not.toContain(signingKey.d);
     expect(output.get('identity')).not.toContain(admin.password);
