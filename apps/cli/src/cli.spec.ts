@@ -1,6 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import type { ServerResponse } from 'node:http';
 import { runCli } from './cli';
@@ -280,6 +280,14 @@ describe('docflow CLI', () => {
       expect(existsSync(credentialsPath(env))).toBe(false);
     });
 
+    it('a credentials file that is not JSON is exit 3, naming the file', async () => {
+      const file = credentialsPath(env);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, '{ not json');
+      const result = await cli(['whoami']);
+      expect(result).toMatchObject({ code: ExitCode.AUTH, stderr: expect.stringContaining(file) });
+    });
+
     it('logout ends the session on the server with its refresh token and forgets it', async () => {
       api.json('POST /api/v1/auth/login', 200, authResult(1));
       api.json('POST /api/v1/auth/logout', 204, undefined);
@@ -320,6 +328,19 @@ describe('docflow CLI', () => {
           })
         ).code,
       ).toBe(ExitCode.USAGE);
+    });
+
+    it('token commands with a personal access token say to sign in instead (exit 3)', async () => {
+      api.json(
+        'GET /api/v1/auth/tokens',
+        403,
+        apiError('FORBIDDEN', 'Personal access tokens cannot do this'),
+      );
+      const result = await cli(['token', 'list'], { env: withToken() });
+      expect(result).toMatchObject({
+        code: ExitCode.AUTH,
+        stderr: expect.stringContaining('unset DOCFLOW_TOKEN'),
+      });
     });
 
     it('keys add reads the key from stdin only, sends it, and shows its last four characters', async () => {
@@ -534,6 +555,21 @@ describe('docflow CLI', () => {
       const shown = await cli(['--json', 'docs', 'get', OUT], { env: withToken() });
       expect(JSON.parse(shown.stdout)).toMatchObject({ id: OUT, status: 'uploaded' });
       expect(shown.stdout).not.toContain('/bucket/out');
+    });
+
+    it('a document the storage rejected is exit 1, with the reason', async () => {
+      platformRoutes();
+      api.json(
+        `GET /api/v1/users/${USER}/docs/${DOC_A}`,
+        200,
+        doc(DOC_A, 'a.txt', 'rejected', { statusReason: 'stored size 4 differs from the declared 5' }),
+      );
+      writeFileSync(join(home, 'a.txt'), 'hello');
+      const result = await cli(['upload', join(home, 'a.txt')], { env: withToken() });
+      expect(result).toMatchObject({
+        code: ExitCode.FAILED,
+        stderr: expect.stringContaining('was rejected: stored size 4 differs from the declared 5'),
+      });
     });
 
     it('a missing file is a usage error before anything is sent', async () => {

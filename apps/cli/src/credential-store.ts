@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { CliError, ExitCode } from './errors';
 
 /** A signed-in session for one API, as `docflow login` keeps it. */
 export interface SavedSession {
@@ -55,7 +56,15 @@ export class CredentialStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, sessions: {} };
       throw error;
     }
-    const parsed = JSON.parse(text) as Partial<CredentialsFile>;
+    let parsed: Partial<CredentialsFile>;
+    try {
+      parsed = JSON.parse(text) as Partial<CredentialsFile>;
+    } catch (error) {
+      throw new CliError(
+        `${this.file} is not valid JSON (${(error as Error).message}): delete it and run \`docflow login\``,
+        ExitCode.AUTH,
+      );
+    }
     return { version: 1, sessions: parsed.sessions ?? {} };
   }
 

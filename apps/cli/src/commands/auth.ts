@@ -3,6 +3,7 @@ import type { ApiClient } from '../api-client';
 import { SessionCredentials, sessionOf, type AuthResult } from '../credentials';
 import { ApiError, CliError, ExitCode } from '../errors';
 import { table } from '../output';
+import type { Context } from '../context';
 import type { Action } from './action';
 
 interface TokenView {
@@ -14,6 +15,20 @@ interface TokenView {
   expiresAt?: string;
   lastUsedAt?: string;
   revokedAt?: string;
+}
+
+/** Tokens are managed by a person signed in: a personal access token gets 403 there. */
+async function asPerson<T>(ctx: Context, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 403 && ctx.client().credentials.kind === 'token')
+      throw new CliError(
+        'a personal access token cannot manage tokens: unset DOCFLOW_TOKEN and sign in with `docflow login`',
+        ExitCode.AUTH,
+      );
+    throw error;
+  }
 }
 
 export function authCommands(action: Action): Command[] {
@@ -116,9 +131,11 @@ export function authCommands(action: Action): Command[] {
       action(async (ctx, _args, options: { name: string; scope: string[]; expires?: string }) => {
         const scopes = options.scope.flatMap((s) => s.split(',')).filter(Boolean);
         const expiresAt = options.expires === undefined ? undefined : parseExpiry(options.expires);
-        const created = await ctx.client().request<TokenView & { token: string }>('POST', '/auth/tokens', {
-          body: { name: options.name, scopes, expiresAt },
-        });
+        const created = await asPerson(ctx, () =>
+          ctx.client().request<TokenView & { token: string }>('POST', '/auth/tokens', {
+            body: { name: options.name, scopes, expiresAt },
+          }),
+        );
         if (ctx.out.json) ctx.out.result(created, () => []);
         else {
           ctx.out.lines(created.token);
@@ -134,7 +151,7 @@ export function authCommands(action: Action): Command[] {
     .description('your tokens (never their secrets)')
     .action(
       action(async (ctx) => {
-        const items = await allPages<TokenView>(ctx.client(), '/auth/tokens');
+        const items = await asPerson(ctx, () => allPages<TokenView>(ctx.client(), '/auth/tokens'));
         ctx.out.result({ items }, () =>
           table([
             ['ID', 'NAME', 'PREFIX', 'SCOPES', 'EXPIRES', 'LAST USED', 'REVOKED'],
@@ -157,7 +174,7 @@ export function authCommands(action: Action): Command[] {
     .argument('<id>', 'the token id (token list)')
     .action(
       action(async (ctx, [id]: [string]) => {
-        await ctx.client().request('DELETE', `/auth/tokens/${encodeURIComponent(id)}`);
+        await asPerson(ctx, () => ctx.client().request('DELETE', `/auth/tokens/${encodeURIComponent(id)}`));
         ctx.out.result({ id, revoked: true }, () => [`revoked ${id}`]);
       }),
     );
