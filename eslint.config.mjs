@@ -44,6 +44,7 @@ export default tseslint.config(
             { sourceTag: 'scope:jobs', onlyDependOnLibsWithTags: ['scope:shared', 'scope:jobs'] },
             { sourceTag: 'scope:identity', onlyDependOnLibsWithTags: ['scope:shared', 'scope:identity'] },
             { sourceTag: 'scope:worker', onlyDependOnLibsWithTags: ['scope:shared', 'scope:worker'] },
+            { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared', 'scope:cli'] },
             { sourceTag: 'scope:key-vault', onlyDependOnLibsWithTags: ['scope:shared', 'scope:key-vault'] },
             {
               sourceTag: 'scope:user-details',

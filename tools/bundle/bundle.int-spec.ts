@@ -2,9 +2,10 @@
 // resolves from the workspace's node_modules), install their production dependencies from the pruned
 // package.json and lockfile, and start the gateway, users-docs, jobs, key-vault, user-details and identity from
 // there against the real PostgreSQL and Redis, a nats-server of their own and the local S3 server, until they
-// report ready; key-vault's rotation command and identity's admin command run from their bundles too. jobs runs
-// as in a cluster, on the argo driver (@kubernetes/client-node, loaded by import()) against a fake Kubernetes
-// API; the test plays the Argo controller and runs the job's step with the worker bundle (PDF.js by import()).
+// report ready; key-vault's rotation command, identity's admin command and the CLI run from their bundles too.
+// jobs runs as in a cluster, on the argo driver (@kubernetes/client-node, loaded by import()) against a fake
+// Kubernetes API; the test plays the Argo controller and runs the job's step with the worker bundle (PDF.js by
+// import()).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import {
@@ -32,7 +33,7 @@ import { makePdf } from '../../apps/worker/src/extract/fixtures';
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '..', '..');
-const BUNDLED = ['gateway', 'users-docs', 'jobs', 'key-vault', 'user-details', 'identity', 'worker'];
+const BUNDLED = ['gateway', 'users-docs', 'jobs', 'key-vault', 'user-details', 'identity', 'worker', 'cli'];
 /** The NATS services started from their bundles, each with its health endpoints. */
 const SERVICES = ['users-docs', 'jobs', 'key-vault', 'user-details', 'identity'];
 const WEBHOOK_TOKEN = 'a-webhook-token-for-the-bundle-test';
@@ -437,6 +438,22 @@ describe('bundles (tools/bundle/bundle.js)', () => {
     expect(await new Promise<number | null>((done) => generate.once('exit', done))).toBe(0);
     const generated = JSON.parse(output.get('admin generate-signing-key')!) as Record<string, unknown>;
     expect(generated).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', kid: expect.any(String) });
+    // The CLI from its bundle (commander, eventsource-parser, contracts) asks the gateway whose token it holds.
+    const whoami = start(
+      'cli whoami',
+      bundleDir('cli'),
+      'apps/cli/dist/main.js',
+      { DOCFLOW_API_URL: `http://127.0.0.1:${httpPort}/api/v1`, DOCFLOW_TOKEN: String(login.body.jwt) },
+      ['--json', 'whoami'],
+    );
+    expect(await new Promise<number | null>((done) => whoami.once('exit', done))).toBe(0);
+    expect(JSON.parse(output.get('cli whoami')!)).toMatchObject({ email: admin.email, isAdmin: true });
+    expect(Object.keys(manifest('cli').dependencies).sort()).toEqual([
+      '@docflow/contracts',
+      'commander',
+      'eventsource-parser',
+    ]);
+
     // Nothing identity logged shows its signing key or the admin's password.
     expect(output.get('identity')).not.toContain(signingKey.d);
     expect(output.get('identity')).not.toContain(admin.password);

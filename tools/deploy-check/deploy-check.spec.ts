@@ -539,7 +539,9 @@ describe('signing keys check on rendered manifests (tools/deploy-check/master-ke
 });
 
 describe('images and compose', () => {
-  const bundled = ['gateway', 'identity', 'jobs', 'key-vault', 'user-details', 'users-docs', 'worker'];
+  const bundled = ['cli', 'gateway', 'identity', 'jobs', 'key-vault', 'user-details', 'users-docs', 'worker'];
+  /** Commands, not servers: their exit code is the answer, no HEALTHCHECK. */
+  const commands = ['cli', 'worker'];
   const dockerfile = (app: string) => readFileSync(join(ROOT, 'apps', app, 'Dockerfile'), 'utf8');
 
   it('has a Dockerfile per bundled project, on one pinned Node LTS base, running its bundle as uid 10001 under tini', () => {
@@ -559,7 +561,10 @@ describe('images and compose', () => {
       expect(text).toContain(`COPY --from=build /src/dist/bundles/${app}/ /app/`);
       expect(text).toMatch(/^USER 10001:10001$/m);
       expect(text).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--"/m);
-      expect(/^HEALTHCHECK /m.test(text)).toBe(app !== 'worker');
+      expect({ app, healthcheck: /^HEALTHCHECK /m.test(text) }).toEqual({
+        app,
+        healthcheck: !commands.includes(app),
+      });
     }
     expect(bases.size).toBe(1);
   });

@@ -1,0 +1,306 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import {
+  JOB_STATUSES,
+  JOB_STRATEGIES,
+  TERMINAL_JOB_STATUSES,
+  type Job,
+  type JobInputPage,
+  type JobStatus,
+} from '@docflow/contracts';
+import { CliError, ExitCode } from '../errors';
+import { followJobEvents, type JobStreamEvent } from '../job-events';
+import { table } from '../output';
+import { downloadDocument } from '../transfer';
+import type { Context } from '../context';
+import type { Action } from './action';
+import { allPages } from './auth';
+import { positiveInt, safeName, uploadFiles } from './documents';
+
+const TERMINAL = new Set<JobStatus>(TERMINAL_JOB_STATUSES);
+
+interface FollowOptions {
+  follow?: boolean;
+  downloadTo?: string;
+  failOnErrors?: boolean;
+}
+
+const followOptions = (command: Command) =>
+  command
+    .option('--download-to <dir>', 'when the job has ended, download its outputs into this folder')
+    .option(
+      '--fail-on-errors',
+      'exit 1 when the job ends completed_with_errors (failed and cancelled always do)',
+    );
+
+export function jobCommands(action: Action): Command[] {
+  const run = followOptions(
+    new Command('run')
+      .description('start a job over documents (or files, uploaded first)')
+      .option('--docs <ids...>', 'the documents (ids)')
+      .option('--files <paths...>', 'files to upload first, then run over')
+      .option(
+        '--crew <crew>',
+        'the crew: summarize, translate, extract, rewrite, review (the API default: summarize)',
+      )
+      .addOption(new Option('--strategy <strategy>', 'how documents form inputs').choices(JOB_STRATEGIES))
+      .option('--param <key=value...>', 'a crew parameter (repeat it), e.g. targetLanguage=French')
+      .option('--api-key-id <id>', 'a stored provider key (docflow keys list) for the model calls')
+      .option('--idempotency-key <key>', 'the same key gives the same job (default: a new one per run)')
+      .option('--follow', "print the job's events until it ends; the exit code says how it ended"),
+  ).action(
+    action(
+      async (
+        ctx,
+        _args,
+        options: FollowOptions & {
+          docs?: string[];
+          files?: string[];
+          crew?: string;
+          strategy?: string;
+          param?: string[];
+          apiKeyId?: string;
+          idempotencyKey?: string;
+        },
+      ) => {
+        if (Boolean(options.docs) === Boolean(options.files))
+          throw new CliError('give either --docs <ids...> or --files <paths...>', ExitCode.USAGE);
+        const params = parseParams(options.param ?? []);
+        const client = ctx.client();
+        const userId = await client.userId();
+        const names = new Map<string, string>();
+        let docIds = options.docs ?? [];
+        if (options.files) {
+          const docs = await uploadFiles(ctx, options.files, { waitSeconds: 120 });
+          for (const doc of docs) names.set(doc.id, doc.name);
+          docIds = docs.map((d) => d.id);
+        }
+        const optionsBody = {
+          ...(Object.keys(params).length ? { params } : {}),
+          ...(options.apiKeyId ? { apiKeyId: options.apiKeyId } : {}),
+        };
+        const job = await client.request<Job>('POST', `/users/${userId}/jobs`, {
+          body: {
+            docIds,
+            ...(options.crew ? { crew: options.crew } : {}),
+            ...(options.strategy ? { strategy: options.strategy } : {}),
+            ...(Object.keys(optionsBody).length ? { options: optionsBody } : {}),
+          },
+          // A key of our own when none is given, so resending after a dropped connection starts one job.
+          headers: { 'idempotency-key': options.idempotencyKey ?? randomUUID() },
+          retry: true,
+        });
+        if (!options.follow && !options.downloadTo) {
+          ctx.out.result(job, () => [job.id]);
+          return;
+        }
+        if (ctx.out.json) ctx.out.jsonLine({ event: 'created', job });
+        else ctx.out.lines(`job ${job.id} ${job.status}`);
+        await waitAndReport(ctx, userId, job.id, options, names);
+      },
+    ),
+  );
+
+  const jobs = new Command('jobs').description('your jobs');
+  jobs
+    .command('list')
+    .description('your jobs, newest first')
+    .addOption(new Option('--status <status>', 'only jobs with this status').choices(JOB_STATUSES))
+    .option('--limit <n>', 'at most this many', positiveInt, 20)
+    .action(
+      action(async (ctx, _args, options: { status?: string; limit: number }) => {
+        const client = ctx.client();
+        const items = await allPages<Job>(
+          client,
+          `/users/${await client.userId()}/jobs`,
+          { status: options.status },
+          options.limit,
+        );
+        ctx.out.result({ items }, () =>
+          table([
+            ['ID', 'STATUS', 'PROGRESS', 'CREW', 'DOCS', 'CREATED'],
+            ...items.map((j) => [
+              j.id,
+              j.status,
+              `${j.progress}%`,
+              j.crew,
+              String(j.documentCount),
+              j.createdAt,
+            ]),
+          ]),
+        );
+      }),
+    );
+  jobs
+    .command('get')
+    .description('a job: status, progress, per-document state, outputs')
+    .argument('<id>', 'the job id')
+    .action(
+      action(async (ctx, [id]: [string]) => {
+        const client = ctx.client();
+        const job = await client.request<Job>(
+          'GET',
+          `/users/${await client.userId()}/jobs/${encodeURIComponent(id)}`,
+        );
+        ctx.out.result(job, () => describeJob(job));
+      }),
+    );
+  jobs
+    .command('cancel')
+    .description('cancel a job: its steps stop and it ends cancelled')
+    .argument('<id>', 'the job id')
+    .action(
+      action(async (ctx, [id]: [string]) => {
+        const client = ctx.client();
+        const job = await client.request<Job>(
+          'DELETE',
+          `/users/${await client.userId()}/jobs/${encodeURIComponent(id)}`,
+        );
+        ctx.out.result(job, () => [`job ${job.id} ${job.status}`]);
+      }),
+    );
+  followOptions(
+    jobs
+      .command('follow')
+      .description("print a job's events until it ends; the exit code says how it ended")
+      .argument('<id>', 'the job id'),
+  ).action(
+    action(async (ctx, [id]: [string], options: FollowOptions) => {
+      const client = ctx.client();
+      await waitAndReport(ctx, await client.userId(), id, { ...options, follow: true }, new Map());
+    }),
+  );
+
+  return [run, jobs];
+}
+
+/** `k=v` pairs as the crew's parameters. */
+export function parseParams(pairs: string[]): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at < 1) throw new CliError(`--param: expected key=value, got ${pair}`, ExitCode.USAGE);
+    params[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return params;
+}
+
+/** Follows the job's events (printed with --follow), then reads its final state, downloads, sets the exit code. */
+async function waitAndReport(
+  ctx: Context,
+  userId: string,
+  jobId: string,
+  options: FollowOptions,
+  names: Map<string, string>,
+): Promise<void> {
+  const client = ctx.client();
+  const path = `/users/${userId}/jobs/${encodeURIComponent(jobId)}`;
+  await followJobEvents(client, `${path}/events`, {
+    onEvent: (event) => {
+      if (!options.follow || event.type === 'heartbeat') return;
+      if (ctx.out.json) ctx.out.jsonLine({ event: event.type, id: event.id, data: event.data });
+      else ctx.out.lines(describeEvent(event, names));
+    },
+    onReconnect: (attempt, lastEventId, reason) =>
+      ctx.out.note(
+        `event stream interrupted (${reason}); reconnecting${lastEventId ? ` after event ${lastEventId}` : ''} ` +
+          `(attempt ${attempt})`,
+      ),
+  });
+  // The final event is published as the job's row settles: read it until it says so (briefly).
+  let job = await client.request<Job>('GET', path);
+  for (let attempt = 0; !TERMINAL.has(job.status) && attempt < 20; attempt++) {
+    await client.sleep(250);
+    job = await client.request<Job>('GET', path);
+  }
+  if (!TERMINAL.has(job.status))
+    throw new CliError(`the event stream ended but job ${job.id} is ${job.status}`, ExitCode.UNAVAILABLE);
+  const outputs: { id: string; name: string; path: string; bytes: number }[] = [];
+  if (options.downloadTo) {
+    mkdirSync(options.downloadTo, { recursive: true });
+    const taken = new Set<string>();
+    for (const docId of await outputIds(ctx, path, job)) {
+      const saved = await downloadDocument(client, userId, docId, (doc) => {
+        let name = safeName(doc.name);
+        if (taken.has(name)) name = `${doc.id}-${name}`;
+        taken.add(name);
+        return join(options.downloadTo!, name);
+      });
+      outputs.push({ id: saved.doc.id, name: saved.doc.name, path: saved.path, bytes: saved.bytes });
+      if (!ctx.out.json) ctx.out.lines(`saved ${saved.path} (${saved.bytes} bytes)`);
+    }
+  }
+  if (ctx.out.json) ctx.out.jsonLine({ event: 'result', job, ...(options.downloadTo ? { outputs } : {}) });
+  else
+    ctx.out.lines(
+      `job ${job.id} ${job.status}: ${job.outputDocIds.length} output${job.outputDocIds.length === 1 ? '' : 's'}` +
+        (job.error ? ` (${job.error})` : ''),
+    );
+  ctx.exitCode =
+    job.status === 'completed' || (job.status === 'completed_with_errors' && !options.failOnErrors)
+      ? ExitCode.OK
+      : ExitCode.FAILED;
+}
+
+/** Every output of the job: from the job view, or paged from its inputs when the view lists only the first. */
+async function outputIds(ctx: Context, path: string, job: Job): Promise<string[]> {
+  if (!job.truncated) return job.outputDocIds;
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await ctx.client().request<JobInputPage>('GET', `${path}/inputs`, {
+      query: { limit: 100, cursor },
+    });
+    for (const input of page.items) if (input.outputDocId) ids.push(input.outputDocId);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return ids;
+}
+
+function describeEvent(event: JobStreamEvent, names: Map<string, string>): string {
+  const d = event.data;
+  const input = typeof d.inputId === 'string' ? (names.get(d.inputId) ?? d.inputId) : '';
+  const stage = typeof d.stage === 'string' ? d.stage : '';
+  const error = (d.error as { message?: string } | undefined)?.message;
+  switch (event.type) {
+    case 'stage_started':
+      return `${input}: ${stage} started`;
+    case 'stage_progress':
+      return `${input}: ${stage} ${String(d.progress ?? '')}%`;
+    case 'stage_completed':
+      return `${input}: ${stage} done`;
+    case 'doc_completed':
+      return `${input}: completed`;
+    case 'doc_failed':
+      return `${input}: failed${error ? `: ${error}` : ''}`;
+    case 'job_started':
+    case 'job_completed':
+    case 'job_failed':
+    case 'job_cancelled':
+      return `job ${event.type.slice(4)}${typeof d.progress === 'number' ? ` (${d.progress}%)` : ''}`;
+    default:
+      return `${event.type}${input ? ` ${input}` : ''}`;
+  }
+}
+
+function describeJob(job: Job): string[] {
+  return [
+    `id: ${job.id}`,
+    `status: ${job.status}`,
+    `progress: ${job.progress}%`,
+    `crew: ${job.crew}`,
+    `strategy: ${job.strategy}`,
+    `documents: ${job.documentCount}`,
+    ...job.documents.map(
+      (d) =>
+        `  ${d.docId}  ${d.status}${d.stage ? ` (${d.stage})` : ''}${d.outputDocId ? ` → ${d.outputDocId}` : ''}${d.error ? `: ${d.error}` : ''}`,
+    ),
+    `outputs: ${job.outputDocIds.join(' ') || '-'}`,
+    `tokens: ${job.usage.totalTokens}`,
+    ...(job.error ? [`error: ${job.error}`] : []),
+    `created: ${job.createdAt}`,
+    ...(job.finishedAt ? [`finished: ${job.finishedAt}`] : []),
+  ];
+}

@@ -1,0 +1,123 @@
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import type { ApiClient } from './api-client';
+import { ApiError, CliError, ExitCode, describeCause } from './errors';
+
+/** One Server-Sent Event of `GET /users/{user_id}/jobs/{job_id}/events`. */
+export interface JobStreamEvent {
+  /** The stream's sequence number: what `Last-Event-ID` resumes after. */
+  id?: string;
+  type: string;
+  data: Record<string, unknown>;
+}
+
+export const TERMINAL_EVENTS = new Set(['job_completed', 'job_failed', 'job_cancelled']);
+
+export interface FollowOptions {
+  onEvent: (event: JobStreamEvent) => void;
+  /** Told before each reconnection (for a line on stderr). */
+  onReconnect?: (attempt: number, lastEventId: string | undefined, reason: string) => void;
+  /** Reconnections in a row without an event in between before giving up. Default 10. */
+  maxReconnects?: number;
+  /** No byte for this long (the server sends a heartbeat every 15 s) counts as a dropped connection. */
+  idleTimeoutMs?: number;
+  /** Wait before reconnecting when the server gave no `retry:`. */
+  retryMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Reads a job's events until its final one. A connection that drops, stalls or ends early is opened again with
+ * `Last-Event-ID`, so no event is missed or repeated; a 204 (the job had already ended, nothing after the last
+ * event) ends it too. Returns the id of the last event seen.
+ */
+export async function followJobEvents(
+  client: ApiClient,
+  path: string,
+  options: FollowOptions,
+): Promise<{ lastEventId?: string; terminal?: JobStreamEvent }> {
+  const maxReconnects = options.maxReconnects ?? 10;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 45_000;
+  let retryMs = options.retryMs ?? 1_000;
+  let lastEventId: string | undefined;
+  let failures = 0;
+
+  for (;;) {
+    const controller = new AbortController();
+    const abortFromCaller = () => controller.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', abortFromCaller, { once: true });
+    let idle: NodeJS.Timeout | undefined;
+    const armIdle = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => controller.abort(new Error('no data (not even a heartbeat)')), idleTimeoutMs);
+    };
+    let terminal: JobStreamEvent | undefined;
+    let sawEvent = false;
+    let reason: string;
+    try {
+      armIdle();
+      const response = await client.openStream(
+        path,
+        { accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
+        controller.signal,
+      );
+      if (response.status === 204) return { lastEventId };
+      const parser = createParser({
+        onEvent: (message: EventSourceMessage) => {
+          if (message.id) lastEventId = message.id;
+          if (!message.event) return;
+          sawEvent = true;
+          const event: JobStreamEvent = {
+            id: message.id,
+            type: message.event,
+            data: parseData(message.data),
+          };
+          options.onEvent(event);
+          if (TERMINAL_EVENTS.has(event.type)) terminal = event;
+        },
+        onRetry: (ms: number) => (retryMs = Math.min(Math.max(ms, 100), 30_000)),
+      });
+      const decoder = new TextDecoder();
+      const reader = response.body!.getReader();
+      try {
+        while (!terminal) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          armIdle();
+          parser.feed(decoder.decode(value, { stream: true }));
+        }
+      } finally {
+        await reader.cancel().catch(() => undefined);
+      }
+      if (terminal) return { lastEventId, terminal };
+      reason = 'the stream ended before the job did';
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      if (
+        error instanceof CliError &&
+        !(error instanceof ApiError && error.exitCode === ExitCode.UNAVAILABLE)
+      )
+        throw error;
+      reason = describeCause(controller.signal.aborted ? controller.signal.reason : error);
+    } finally {
+      clearTimeout(idle);
+      options.signal?.removeEventListener('abort', abortFromCaller);
+    }
+    failures = sawEvent ? 1 : failures + 1;
+    if (failures > maxReconnects)
+      throw new CliError(
+        `lost the job's event stream (${reason}); gave up after ${maxReconnects} reconnections`,
+        ExitCode.UNAVAILABLE,
+      );
+    options.onReconnect?.(failures, lastEventId, reason);
+    await client.sleep(retryMs);
+  }
+}
+
+function parseData(data: string): Record<string, unknown> {
+  try {
+    const value = JSON.parse(data) as unknown;
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : { value };
+  } catch {
+    return { value: data };
+  }
+}
