@@ -280,8 +280,8 @@ describe('bundles (tools/bundle/bundle.js)', () => {
     // Each service's own health endpoints (what the probes and the images' HEALTHCHECK call).
     const ownChecks: Record<string, string[]> = {
       'users-docs': ['database', 'storage'],
-      jobs: ['database'],
-      'key-vault': ['database', 'masterKey'],
+      jobs: ['database', 'events'],
+      'key-vault': ['database', 'masterKey', 'events'],
       'user-details': ['database', 'events'],
       identity: ['database', 'signingKeys'],
     };
