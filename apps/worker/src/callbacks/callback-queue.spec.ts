@@ -148,6 +148,27 @@ describe(CallbackQueue.name, () => {
     expect(sut.pending).toBe(0);
   });
 
+  it("idle(key) waits for that input's events only", async () => {
+    const { calls, send } = manualSend();
+    const sut = new CallbackQueue({ send });
+    await sut.idle('a'); // nothing queued: at once
+    sut.push('a', event('a', 'stage_started', 'extract'));
+    sut.push('a', event('a', 'stage_started', 'transform'));
+    sut.push('b', event('b', 'stage_started', 'extract'));
+    let aIdle = false;
+    const waiting = sut.idle('a').then(() => (aIdle = true));
+    expect(names(calls)).toEqual(['a stage_started extract', 'b stage_started extract']);
+    calls[0]!.answer(true);
+    await settle();
+    expect(aIdle).toBe(false);
+    expect(names(calls)[2]).toBe('a stage_started transform');
+    calls[2]!.answer(true);
+    await waiting;
+    expect(sut.pending).toBe(1); // b's is still on its way
+    calls[1]!.answer(true);
+    await sut.flush();
+  });
+
   it('counts a send that throws as given up on, logs it, and goes on with the lane', async () => {
     const { calls, send } = manualSend();
     const warnings: unknown[] = [];

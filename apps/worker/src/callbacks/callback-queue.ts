@@ -28,6 +28,8 @@ interface Lane {
   events: JobEvent[];
   /** In the ready list or being sent: exactly one of the two. */
   scheduled: boolean;
+  /** `idle(key)` callers, resolved when the lane runs empty. */
+  idle: (() => void)[];
 }
 
 /**
@@ -40,8 +42,8 @@ interface Lane {
  * `stage_completed` of the same stage is pushed right behind it: an input's progress only moves forward, so the
  * receiver ends in the same state with fewer callbacks. Nothing else is ever dropped or reordered.
  *
- * `flush()` resolves once every event pushed so far was delivered or given up on; the step awaits it before it
- * reports its result and exits, so no event is lost with the process.
+ * `idle(key)` resolves once a lane's events so far were delivered or given up on, `flush()` once every lane's
+ * were; the step awaits the latter before it reports its result and exits, so no event is lost with the process.
  */
 export class CallbackQueue {
   private readonly lanes = new Map<string, Lane>();
@@ -67,7 +69,7 @@ export class CallbackQueue {
   push(key: string, event: JobEvent): void {
     let lane = this.lanes.get(key);
     if (!lane) {
-      lane = { key, events: [], scheduled: false };
+      lane = { key, events: [], scheduled: false, idle: [] };
       this.lanes.set(key, lane);
     }
     if (event.type === 'stage_progress' || event.type === 'stage_completed') {
@@ -84,6 +86,12 @@ export class CallbackQueue {
       this.ready.push(lane);
     }
     this.pump();
+  }
+
+  /** Resolves once every event pushed so far under `key` was delivered or given up on. */
+  async idle(key: string): Promise<void> {
+    const lane = this.lanes.get(key);
+    if (lane) await new Promise<void>((resolve) => lane.idle.push(resolve));
   }
 
   /** Resolves once every event pushed so far was delivered or given up on. */
@@ -120,6 +128,7 @@ export class CallbackQueue {
     else {
       lane.scheduled = false;
       this.lanes.delete(lane.key);
+      for (const resolve of lane.idle.splice(0)) resolve();
     }
     this.pump();
     if (this.pending === 0) {

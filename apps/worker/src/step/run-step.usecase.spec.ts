@@ -170,14 +170,15 @@ describe(RunStepUseCase.name, () => {
   });
 
   describe('callbacks', () => {
-    /** A `send` that records each event and answers only when the test says so. */
-    function heldSend() {
+    /** A `send` that records each event and answers those matching `hold` only when the test says so. */
+    function heldSend(hold: (e: JobEvent) => boolean = () => true) {
       const answers: ((delivered: boolean) => void)[] = [];
       let answerAll: boolean | undefined;
       const send = (e: JobEvent) =>
         new Promise<boolean>((resolve) => {
           events.push(e);
           if (answerAll !== undefined) resolve(answerAll);
+          else if (!hold(e)) resolve(true);
           else answers.push(resolve);
         });
       const release = (delivered = true) => {
@@ -191,34 +192,59 @@ describe(RunStepUseCase.name, () => {
       for (let i = 0; i < 10_000 && !condition(); i++) await new Promise((r) => setImmediate(r));
       expect(condition()).toBe(true);
     }
+    const lastOf = (inputId: string) => {
+      const e = events.filter((x) => x.inputId === inputId).at(-1);
+      return e && [e.type, e.stage].filter(Boolean).join(' ');
+    };
 
     it('goes on with the work while callbacks are unanswered, and returns only once each was answered', async () => {
-      const { send, release } = heldSend();
+      // Everything from the end of transform on is left unanswered.
+      const { send, release } = heldSend(
+        (e) => !(e.stage === 'extract' || (e.type === 'stage_started' && e.stage === 'transform')),
+      );
       let returned = false;
       const running = run(sut(echo, manifest(), send)).then((out) => ((returned = true), out));
-      // Both inputs are written although not one callback has been answered.
+      // Both inputs are written although their first event after transform has not been answered.
       await until(
         () =>
           storage.objects.has('users/user-1/jobs/job-1/outputs/d1.json') &&
           storage.objects.has('users/user-1/jobs/job-1/outputs/d2.json'),
       );
-      // One event per input is on its way (an input's next waits for its answer); nothing has been given up.
-      expect(events.map((e) => `${e.inputId} ${e.type}`)).toEqual(['d1 stage_started', 'd2 stage_started']);
+      expect(lastOf('d1')).not.toBe('doc_completed');
+      expect(lastOf('d2')).not.toBe('doc_completed');
       await new Promise((r) => setImmediate(r));
       expect(returned).toBe(false);
 
       release();
       const out = await running;
       expect(out).toEqual({ exitCode: WorkerExitCode.OK, completed: ['d1', 'd2'], failed: [], skipped: [] });
-      for (const inputId of ['d1', 'd2'])
-        expect(events.filter((e) => e.inputId === inputId).at(-1)).toMatchObject({ type: 'doc_completed' });
+      expect(lastOf('d1')).toBe('doc_completed');
+      expect(lastOf('d2')).toBe('doc_completed');
+    });
+
+    it("starts an input's transform only once its stage_started transform was answered", async () => {
+      const { send, release } = heldSend((e) => e.type === 'stage_started' && e.stage === 'transform');
+      const transformed: string[] = [];
+      const recorder: Transformer = {
+        reducible: true,
+        transform: async (i, p, s) => (transformed.push(i.name), echo.transform(i, p, s)),
+      };
+      const running = run(sut(recorder, manifest(), send));
+      await until(
+        () => lastOf('d1') === 'stage_started transform' && lastOf('d2') === 'stage_started transform',
+      );
+      for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+      expect(transformed).toEqual([]);
+      release();
+      expect((await running).exitCode).toBe(WorkerExitCode.OK);
+      expect(transformed.sort()).toEqual(['a.txt', 'b.pdf']);
     });
 
     it.each([
       ['retryable', WorkerExitCode.RETRYABLE],
       ['permanent', WorkerExitCode.PERMANENT],
     ] as const)('delivers a %s failure before it returns the exit code %s', async (kind, exitCode) => {
-      const { send, release } = heldSend();
+      const { send, release } = heldSend((e) => e.type === 'doc_failed');
       const failing: Transformer = {
         reducible: true,
         transform: async () => {
@@ -227,7 +253,7 @@ describe(RunStepUseCase.name, () => {
       };
       let returned = false;
       const running = run(sut(failing, manifest(), send)).then((out) => ((returned = true), out));
-      await until(() => events.length === 2);
+      await until(() => events.filter((e) => e.type === 'doc_failed').length === 2);
       await new Promise((r) => setImmediate(r));
       expect(returned).toBe(false);
 

@@ -69,7 +69,8 @@ export function classify(error: unknown): { kind: FailureKind | 'cancelled'; mes
  * Event ids are stable, so events repeated by a rerun are dropped by the receiver.
  *
  * Events are queued (CallbackQueue), not awaited one by one: an input's events are delivered in order while its
- * work and the other inputs' go on, and `execute` returns only after every event was delivered or given up on.
+ * work and the other inputs' go on; an input waits for its own events once, before its transform starts; and
+ * `execute` returns only after every event was delivered or given up on.
  * An event is queued only after what it reports happened (doc_completed after the sidecar is written).
  */
 export class RunStepUseCase {
@@ -247,6 +248,10 @@ export class RunStepUseCase {
       // transform
       stage = 'transform';
       emit('stage_started', {}, 'transform');
+      // The one wait on callbacks: a transform can hold the step's thread for seconds (the offline model runs in
+      // it), and nothing queued would be sent meanwhile. So the receiver knows `transform` has started (and a
+      // cancel can land in it) before it does; everything after is sent beside the work.
+      await callbacks.idle(inputId);
       const transformStarted = Date.now();
       let lastReported = -1;
       const signal = this.deps.signal ?? new AbortController().signal;
