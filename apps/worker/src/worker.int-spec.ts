@@ -26,11 +26,12 @@ interface Receiver {
   url: string;
   events: JobEvent[];
   badSignatures: number;
-  /** When set, the receiver does not answer an event matching it until released. */
-  hold?: (e: JobEvent) => boolean;
+  /** Called after each event is recorded. */
+  onEvent?: (e: JobEvent) => void;
+  /** The status to answer an event with (204 when unset). */
+  status?: (e: JobEvent) => number;
   /** Answers a signed provider-key request (`POST …/jobs/{job_id}/provider-key`). */
   providerKey?: (jobId: string, keyId: string) => { status: number; body: unknown };
-  held?: () => void;
   server: Server;
 }
 
@@ -64,11 +65,8 @@ async function startReceiver(): Promise<Receiver> {
       }
       const event = JSON.parse(body) as JobEvent;
       receiver.events.push(event);
-      if (receiver.hold?.(event)) {
-        receiver.held?.();
-        return; // never answered: the worker is killed while waiting
-      }
-      res.writeHead(204).end();
+      receiver.onEvent?.(event);
+      res.writeHead(receiver.status?.(event) ?? 204).end();
     });
   });
   const port = await freePort();
@@ -254,6 +252,23 @@ describe('docflow-worker', () => {
     }
   });
 
+  it('does not exit before its last callbacks were delivered, retries included', async () => {
+    const job = await seedJob([
+      { name: 'a.txt', contentType: 'text/plain', bytes: Buffer.from(REPORT) },
+      { name: 'b.txt', contentType: 'text/plain', bytes: Buffer.from(REPORT) },
+    ]);
+    // Each input's doc_completed, the last thing it reports, fails once: the step's work is done by then.
+    const refused = new Set<string>();
+    receiver.status = (e) =>
+      e.type === 'doc_completed' && !refused.has(e.id) ? (refused.add(e.id), 503) : 204;
+    expect(await worker(job.args).exit).toBe(WorkerExitCode.OK);
+    for (const inputId of ['d0', 'd1']) {
+      const mine = receiver.events.filter((e) => e.inputId === inputId);
+      expect(mine.slice(-2).map((e) => e.type)).toEqual(['doc_completed', 'doc_completed']);
+      expect(mine.at(-1)!.id).toBe(mine.at(-2)!.id);
+    }
+  });
+
   it('combines documents into one output with the combined strategy', async () => {
     const job = await seedJob(
       [
@@ -275,32 +290,63 @@ describe('docflow-worker', () => {
   });
 
   it('after a crash, a rerun leaves exactly one output per document and repeats events with the same ids', async () => {
-    const job = await seedJob(
-      [
-        { name: 'a.txt', contentType: 'text/plain', bytes: Buffer.from(REPORT) },
-        { name: 'b.txt', contentType: 'text/plain', bytes: Buffer.from(REPORT.toUpperCase()) },
-      ],
-      'individual',
-      1, // one input at a time, so the crash lands between the two
-    );
-    const held = new Promise<void>((r) => {
-      receiver.held = r;
+    // The step does not wait for its callbacks, so the crash is placed by the model instead: d1's model call
+    // is held, and the step is killed once d0's doc_completed arrived, with d1 in the middle of transform.
+    const model = await startOpenAiCompatibleServer();
+    let releaseModel = () => undefined as void;
+    const modelHeld = new Promise<void>((resolve) => (releaseModel = resolve));
+    let d1Asked = false;
+    let check = () => undefined as void;
+    model.setHandler(async (body) => {
+      if (JSON.stringify(body.messages).includes('REVENUE GREW')) {
+        d1Asked = true;
+        check();
+        await modelHeld;
+      }
+      return { content: 'Revenue grew; support tickets fell.' };
     });
-    receiver.hold = (e) => e.type === 'doc_completed' && e.inputId === 'd0';
-    const first = worker(job.args);
-    await held;
-    first.child.kill('SIGKILL');
-    expect(await first.exit).toBeNull();
-    expect(await outputs(job.manifest.outputPrefix)).toEqual(['d0.json', 'd0.md']);
+    try {
+      const job = await seedJob(
+        [
+          { name: 'a.txt', contentType: 'text/plain', bytes: Buffer.from(REPORT) },
+          { name: 'b.txt', contentType: 'text/plain', bytes: Buffer.from(REPORT.toUpperCase()) },
+        ],
+        'individual',
+        1, // one input at a time: d0, then d1
+      );
+      await storage.put(
+        `users/user-1/jobs/${job.jobId}/manifest.json`,
+        JSON.stringify({ ...job.manifest, model: { provider: 'openai', model: 'gpt-test' } }),
+        'application/json',
+      );
+      const env = { DOCFLOW_PROVIDER_BASE_URL: model.baseURL, DOCFLOW_PROVIDER_API_KEY: 'sk-test' };
+      // d1's model call may come before or after d0's last callback: checked on each.
+      const crashPoint = new Promise<void>((resolve) => {
+        check = () => {
+          const d0Done = receiver.events.some((e) => e.type === 'doc_completed' && e.inputId === 'd0');
+          if (d0Done && d1Asked) resolve();
+        };
+        receiver.onEvent = check;
+      });
+      const first = worker(job.args, env);
+      await crashPoint;
+      first.child.kill('SIGKILL');
+      expect(await first.exit).toBeNull();
+      expect(await outputs(job.manifest.outputPrefix)).toEqual(['d0.json', 'd0.md']);
+      releaseModel();
+      receiver.onEvent = undefined;
 
-    const firstIds = receiver.events.map((e) => e.id);
-    receiver.hold = undefined;
-    const second = worker(job.args);
-    expect(await second.exit).toBe(WorkerExitCode.OK);
-    expect(await outputs(job.manifest.outputPrefix)).toEqual(['d0.json', 'd0.md', 'd1.json', 'd1.md']);
-    const rerunD0 = receiver.events.slice(firstIds.length).filter((e) => e.inputId === 'd0');
-    expect(rerunD0.map((e) => e.type)).toEqual(['doc_completed']);
-    expect(firstIds).toContain(rerunD0[0]!.id);
+      const firstIds = receiver.events.map((e) => e.id);
+      const second = worker(job.args, env);
+      expect(await second.exit).toBe(WorkerExitCode.OK);
+      expect(await outputs(job.manifest.outputPrefix)).toEqual(['d0.json', 'd0.md', 'd1.json', 'd1.md']);
+      const rerunD0 = receiver.events.slice(firstIds.length).filter((e) => e.inputId === 'd0');
+      expect(rerunD0.map((e) => e.type)).toEqual(['doc_completed']);
+      expect(firstIds).toContain(rerunD0[0]!.id);
+    } finally {
+      releaseModel();
+      await model.close();
+    }
   });
 
   it.each([

@@ -22,8 +22,10 @@ export interface CallbackClientOptions {
 
 /**
  * Sends job events to `POST {baseUrl}/webhooks/jobs/{job_id}/events`, signed with HMAC-SHA256 over the
- * timestamp and the body. Inputs running side by side send concurrently, so the receiver orders by
- * stage (it only moves forward), not by arrival. Delivery is at least once: event ids are stable,
+ * timestamp and the body (signed per attempt, so an event that waited in the step's CallbackQueue is still
+ * within the receiver's window). The step sends an input's events in order, one after the other, and the
+ * events of different inputs side by side, so the receiver orders across inputs by stage (it only moves
+ * forward), not by arrival. Delivery is at least once: event ids are stable,
  * so the receiver drops duplicates. A callback that still fails after the retries is logged and dropped:
  * the jobs service also follows the workflow itself and reconciles what it missed.
  */

@@ -92,11 +92,15 @@ describe(RunStepUseCase.name, () => {
   let events: JobEvent[];
   const logger = createLogger({ service: 'worker-test', level: 'silent' });
 
-  function sut(transformer: Transformer = echo, m: JobManifest = manifest()) {
+  function sut(
+    transformer: Transformer = echo,
+    m: JobManifest = manifest(),
+    send: (e: JobEvent) => Promise<boolean> = async (e) => (events.push(e), true),
+  ) {
     storage.objects.set('users/user-1/jobs/job-1/manifest.json', Buffer.from(JSON.stringify(m)));
     return new RunStepUseCase({
       storage,
-      callbacks: { send: async (e: JobEvent) => (events.push(e), true) },
+      callbacks: { send },
       transformerFor: () => transformer,
       logger,
       clock: () => new Date('2026-11-23T10:00:00Z'),
@@ -135,22 +139,143 @@ describe(RunStepUseCase.name, () => {
         total: expect.any(Number),
       },
     });
-    expect(
-      events
-        .filter((e) => e.inputId === 'd1')
-        .map((e) => [e.type, e.stage, e.progress].filter((x) => x !== undefined).join(' ')),
-    ).toEqual([
-      'stage_started extract',
-      'stage_completed extract',
-      'stage_started transform',
-      'stage_progress transform 50',
-      'stage_progress transform 100',
-      'stage_completed transform',
-      'stage_started load',
-      'stage_completed load',
-      'doc_completed',
-    ]);
+    for (const inputId of ['d1', 'd2']) {
+      const mine = events
+        .filter((e) => e.inputId === inputId)
+        .map((e) => [e.type, e.stage, e.progress].filter((x) => x !== undefined).join(' '));
+      expect(mine.filter((e) => !e.startsWith('stage_progress'))).toEqual([
+        'stage_started extract',
+        'stage_completed extract',
+        'stage_started transform',
+        'stage_completed transform',
+        'stage_started load',
+        'stage_completed load',
+        'doc_completed',
+      ]);
+      // Progress (50 then 100; one superseded by the next while still queued is not sent) sits inside transform.
+      const progress = mine.filter((e) => e.startsWith('stage_progress'));
+      expect(['stage_progress transform 50', 'stage_progress transform 100']).toEqual(
+        expect.arrayContaining(progress),
+      );
+      expect(progress).toEqual(
+        [...progress].sort((a, b) => Number(a.split(' ')[2]) - Number(b.split(' ')[2])),
+      );
+      const at = (name: string) => mine.indexOf(name);
+      for (const p of progress) {
+        expect(at(p)).toBeGreaterThan(at('stage_started transform'));
+        expect(at(p)).toBeLessThan(at('stage_completed transform'));
+      }
+    }
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+  });
+
+  describe('callbacks', () => {
+    /** A `send` that records each event and answers those matching `hold` only when the test says so. */
+    function heldSend(hold: (e: JobEvent) => boolean = () => true) {
+      const answers: ((delivered: boolean) => void)[] = [];
+      let answerAll: boolean | undefined;
+      const send = (e: JobEvent) =>
+        new Promise<boolean>((resolve) => {
+          events.push(e);
+          if (answerAll !== undefined) resolve(answerAll);
+          else if (!hold(e)) resolve(true);
+          else answers.push(resolve);
+        });
+      const release = (delivered = true) => {
+        answerAll = delivered;
+        for (const answer of answers.splice(0)) answer(delivered);
+      };
+      return { send, release };
+    }
+    /** Polls (without sleeping) until `condition` holds. */
+    async function until(condition: () => boolean) {
+      for (let i = 0; i < 10_000 && !condition(); i++) await new Promise((r) => setImmediate(r));
+      expect(condition()).toBe(true);
+    }
+    const lastOf = (inputId: string) => {
+      const e = events.filter((x) => x.inputId === inputId).at(-1);
+      return e && [e.type, e.stage].filter(Boolean).join(' ');
+    };
+
+    it('goes on with the work while callbacks are unanswered, and returns only once each was answered', async () => {
+      // Everything from the end of transform on is left unanswered.
+      const { send, release } = heldSend(
+        (e) => !(e.stage === 'extract' || (e.type === 'stage_started' && e.stage === 'transform')),
+      );
+      let returned = false;
+      const running = run(sut(echo, manifest(), send)).then((out) => ((returned = true), out));
+      // Both inputs are written although their first event after transform has not been answered.
+      await until(
+        () =>
+          storage.objects.has('users/user-1/jobs/job-1/outputs/d1.json') &&
+          storage.objects.has('users/user-1/jobs/job-1/outputs/d2.json'),
+      );
+      expect(lastOf('d1')).not.toBe('doc_completed');
+      expect(lastOf('d2')).not.toBe('doc_completed');
+      await new Promise((r) => setImmediate(r));
+      expect(returned).toBe(false);
+
+      release();
+      const out = await running;
+      expect(out).toEqual({ exitCode: WorkerExitCode.OK, completed: ['d1', 'd2'], failed: [], skipped: [] });
+      expect(lastOf('d1')).toBe('doc_completed');
+      expect(lastOf('d2')).toBe('doc_completed');
+    });
+
+    it("starts an input's transform only once its stage_started transform was answered", async () => {
+      const { send, release } = heldSend((e) => e.type === 'stage_started' && e.stage === 'transform');
+      const transformed: string[] = [];
+      const recorder: Transformer = {
+        reducible: true,
+        transform: async (i, p, s) => (transformed.push(i.name), echo.transform(i, p, s)),
+      };
+      const running = run(sut(recorder, manifest(), send));
+      await until(
+        () => lastOf('d1') === 'stage_started transform' && lastOf('d2') === 'stage_started transform',
+      );
+      for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+      expect(transformed).toEqual([]);
+      release();
+      expect((await running).exitCode).toBe(WorkerExitCode.OK);
+      expect(transformed.sort()).toEqual(['a.txt', 'b.pdf']);
+    });
+
+    it.each([
+      ['retryable', WorkerExitCode.RETRYABLE],
+      ['permanent', WorkerExitCode.PERMANENT],
+    ] as const)('delivers a %s failure before it returns the exit code %s', async (kind, exitCode) => {
+      const { send, release } = heldSend((e) => e.type === 'doc_failed');
+      const failing: Transformer = {
+        reducible: true,
+        transform: async () => {
+          throw new StepError(kind, `model said no (${kind})`);
+        },
+      };
+      let returned = false;
+      const running = run(sut(failing, manifest(), send)).then((out) => ((returned = true), out));
+      await until(() => events.filter((e) => e.type === 'doc_failed').length === 2);
+      await new Promise((r) => setImmediate(r));
+      expect(returned).toBe(false);
+
+      release();
+      const out = await running;
+      expect(out.exitCode).toBe(exitCode);
+      expect(out.failed.map((f) => f.inputId)).toEqual(['d1', 'd2']);
+      for (const inputId of ['d1', 'd2'])
+        expect(events.filter((e) => e.inputId === inputId).at(-1)).toMatchObject({
+          type: 'doc_failed',
+          stage: 'transform',
+          error: { kind, message: `model said no (${kind})` },
+        });
+    });
+
+    it('keeps the exit code of the work when callbacks are given up on (the jobs service reconciles)', async () => {
+      const { send, release } = heldSend();
+      release(false);
+      const out = await run(sut(echo, manifest(), send));
+      expect(out).toEqual({ exitCode: WorkerExitCode.OK, completed: ['d1', 'd2'], failed: [], skipped: [] });
+      expect(events.filter((e) => e.type === 'doc_completed')).toHaveLength(2);
+    });
   });
 
   it('skips inputs finished by an earlier run, repeating their events with the same ids', async () => {

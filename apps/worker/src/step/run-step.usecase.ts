@@ -10,6 +10,7 @@ import {
 import type { Logger } from '@docflow/observability';
 import { ObjectTooLargeError, type ObjectStorage } from '@docflow/storage';
 import type { CallbackClient } from '../callbacks/callback-client';
+import { CallbackQueue } from '../callbacks/callback-queue';
 import { detectFormat, extractText, type DocumentFormat } from '../extract/extract-text';
 import { textChunks } from '../extract/text-chunks';
 import { mapWithConcurrency } from './concurrency';
@@ -66,11 +67,40 @@ export function classify(error: unknown): { kind: FailureKind | 'cancelled'; mes
  * Idempotent: an input whose sidecar exists was finished by an earlier run and is skipped; the Markdown is
  * written before the sidecar, so a crash between the two redoes the input and overwrites the same keys.
  * Event ids are stable, so events repeated by a rerun are dropped by the receiver.
+ *
+ * Events are queued (CallbackQueue), not awaited one by one: an input's events are delivered in order while its
+ * work and the other inputs' go on; an input waits for its own events once, before its transform starts; and
+ * `execute` returns only after every event was delivered or given up on.
+ * An event is queued only after what it reports happened (doc_completed after the sidecar is written).
  */
 export class RunStepUseCase {
   constructor(private readonly deps: RunStepDependencies) {}
 
   async execute(input: RunStepInput): Promise<RunStepResult> {
+    // The inputs' events are delivered beside the work instead of each being awaited; every one of them was
+    // delivered or given up on before the result (and so the exit code) is returned.
+    const callbacks = new CallbackQueue({
+      send: (event) => this.deps.callbacks.send(event),
+      logger: this.deps.logger,
+    });
+    try {
+      return await this.run(input, callbacks);
+    } finally {
+      const started = Date.now();
+      const pending = callbacks.pending;
+      const stats = await callbacks.flush();
+      this.deps.logger.info({
+        msg: 'callbacks flushed',
+        jobId: input.jobId,
+        chunk: input.chunk,
+        pendingAtEnd: pending,
+        waitedMs: Date.now() - started,
+        ...stats,
+      });
+    }
+  }
+
+  private async run(input: RunStepInput, callbacks: CallbackQueue): Promise<RunStepResult> {
     const result: RunStepResult = { exitCode: WorkerExitCode.OK, completed: [], failed: [], skipped: [] };
     let manifest: JobManifest;
     let chunk: ManifestChunk;
@@ -97,7 +127,7 @@ export class RunStepUseCase {
     const outcomes = await mapWithConcurrency(chunk.inputs, manifest.limits.modelConcurrency, (item) =>
       this.deps.signal?.aborted
         ? Promise.resolve('cancelled' as const)
-        : this.runInput(manifest, chunk.index, item.inputId, item.docIds, transformer),
+        : this.runInput(manifest, chunk.index, item.inputId, item.docIds, transformer, callbacks),
     );
     chunk.inputs.forEach((item, i) => {
       const outcome = outcomes[i]!;
@@ -155,12 +185,14 @@ export class RunStepUseCase {
     inputId: string,
     docIds: string[],
     transformer: Transformer,
+    callbacks: CallbackQueue,
   ): Promise<'completed' | 'skipped' | 'cancelled' | { kind: FailureKind; message: string }> {
     const markdownKey = `${manifest.outputPrefix}${inputId}.md`;
     const sidecarKey = `${manifest.outputPrefix}${inputId}.json`;
     const now = () => (this.deps.clock ?? (() => new Date()))().toISOString();
+    // Queued in this input's lane (sent in order, not awaited here); see CallbackQueue.
     const emit = (type: JobEventType, extra: Partial<JobEvent> = {}, stage?: JobStage, suffix?: string) =>
-      this.deps.callbacks.send({
+      callbacks.push(inputId, {
         id: [manifest.jobId, chunkIndex, inputId, type, stage, suffix]
           .filter((p) => p !== undefined)
           .join(':'),
@@ -179,7 +211,7 @@ export class RunStepUseCase {
       const sidecar = JSON.parse(
         (await this.deps.storage.getBytes(sidecarKey, MANIFEST_MAX_BYTES))!.toString('utf8'),
       );
-      await emit('doc_completed', {
+      emit('doc_completed', {
         output: { markdownKey, sidecarKey, bytes: sidecar.outputBytes },
         usage: sidecar.usage,
       });
@@ -191,7 +223,7 @@ export class RunStepUseCase {
     let stage: JobStage = 'extract';
     try {
       // extract
-      await emit('stage_started', {}, 'extract');
+      emit('stage_started', {}, 'extract');
       const extractStarted = Date.now();
       const sources: { docId: string; name: string; format: DocumentFormat; chars: number }[] = [];
       const texts: string[] = [];
@@ -211,11 +243,15 @@ export class RunStepUseCase {
         texts.push(docIds.length > 1 ? `## ${doc.name}\n\n${text}` : text);
       }
       const extractMs = Date.now() - extractStarted;
-      await emit('stage_completed', {}, 'extract');
+      emit('stage_completed', {}, 'extract');
 
       // transform
       stage = 'transform';
-      await emit('stage_started', {}, 'transform');
+      emit('stage_started', {}, 'transform');
+      // The one wait on callbacks: a transform can hold the step's thread for seconds (the offline model runs in
+      // it), and nothing queued would be sent meanwhile. So the receiver knows `transform` has started (and a
+      // cancel can land in it) before it does; everything after is sent beside the work.
+      await callbacks.idle(inputId);
       const transformStarted = Date.now();
       let lastReported = -1;
       const signal = this.deps.signal ?? new AbortController().signal;
@@ -225,18 +261,18 @@ export class RunStepUseCase {
         // At most one event per 10 %, so a long map-reduce does not flood the callback API.
         if (progress >= lastReported + 10 || (progress === 100 && lastReported !== 100)) {
           lastReported = progress;
-          void emit('stage_progress', { progress }, 'transform', String(progress));
+          emit('stage_progress', { progress }, 'transform', String(progress));
         }
       };
       const out = long
         ? await transformLongText(long.pieces, long.estimatedPieces, name, transformer, progress, signal)
         : await transformer.transform({ name, text: texts.join('\n\n') }, progress, signal);
       const transformMs = Date.now() - transformStarted;
-      await emit('stage_completed', {}, 'transform');
+      emit('stage_completed', {}, 'transform');
 
       // load
       stage = 'load';
-      await emit('stage_started', {}, 'load');
+      emit('stage_started', {}, 'load');
       const loadStarted = Date.now();
       const markdown = out.output.endsWith('\n') ? out.output : `${out.output}\n`;
       await this.deps.storage.put(markdownKey, markdown, 'text/markdown; charset=utf-8');
@@ -266,8 +302,8 @@ export class RunStepUseCase {
       };
       // Written last: its presence means the input is done.
       await this.deps.storage.put(sidecarKey, `${JSON.stringify(sidecar, null, 2)}\n`, 'application/json');
-      await emit('stage_completed', {}, 'load');
-      await emit('doc_completed', {
+      emit('stage_completed', {}, 'load');
+      emit('doc_completed', {
         output: { markdownKey, sidecarKey, bytes: sidecar.outputBytes },
         usage: out.usage,
       });
@@ -283,7 +319,7 @@ export class RunStepUseCase {
         kind,
         error: message,
       });
-      await emit('doc_failed', { stage, error: { kind, message } });
+      emit('doc_failed', { stage, error: { kind, message } });
       return { kind, message };
     }
   }
