@@ -6,6 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import type { INestMicroservice } from '@nestjs/common';
 import { Transport } from '@nestjs/microservices';
 import { connect, consumerOpts, type NatsConnection } from 'nats';
+import { Client } from 'pg';
 import {
   AuditSubjects,
   IDENTITY_EVENTS_STREAM,
@@ -607,6 +608,49 @@ describe('identity over NATS', () => {
         (e) => e.userId === ann.user.id,
       ),
     ).toHaveLength(1);
+  });
+
+  it('account deletion counts the members a concurrent change left, not those before it (lock first, count second)', async () => {
+    const ann = await signup('Ann');
+    const bob = await signup('Bob');
+    const team = await ok<{ id: string }>(IdentitySubjects.teamCreate, {
+      actorId: ann.user.id,
+      name: 'Race',
+    });
+    await ok(IdentitySubjects.memberAdd, {
+      actorId: ann.user.id,
+      teamId: team.id,
+      userId: bob.user.id,
+      role: 'editor',
+    });
+    // Bob leaves in a transaction that holds the team's lock while Ann's deletion starts.
+    const client = new Client({ connectionString: env.databaseUrl });
+    await client.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT id FROM identity.teams WHERE id = $1 FOR UPDATE', [team.id]);
+      await client.query('DELETE FROM identity.team_members WHERE team_id = $1 AND user_id = $2', [
+        team.id,
+        bob.user.id,
+      ]);
+      const deleting = call(IdentitySubjects.userDelete, { userId: ann.user.id, actorId: ann.user.id });
+      await waitFor(
+        async () =>
+          (await client.query('SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted')).rows[0].n > 0,
+        { description: 'the deletion to wait for the team lock' },
+      );
+      await client.query('COMMIT');
+      // Ann is now the team's only member: not refused, and the team goes with her.
+      expect((await deleting).err).toBeUndefined();
+      expect(
+        (await client.query('SELECT count(*)::int AS n FROM identity.teams WHERE id = $1', [team.id])).rows[0]
+          .n,
+      ).toBe(0);
+    } finally {
+      await client.end();
+    }
+    const events = await eventsOn<TeamDeletedEvent>(IdentityEventSubjects.teamDeleted);
+    expect(events.map((e) => e.teamId)).toContain(team.id);
   });
 
   it('an admin deleting the only owner of a team makes the next member (highest role, then longest there) owner', async () => {

@@ -76,6 +76,16 @@ export class TeamsRepository {
     manager: EntityManager,
     userId: string,
   ): Promise<{ teamId: string; role: TeamRole; others: number; otherOwners: number }[]> {
+    // Lock first, count second: a count in the locking statement would come from the snapshot taken before the
+    // lock was granted, missing a member who left (or an owner who stepped down) while this waited for it. The
+    // second statement sees what the transactions we waited for committed (READ COMMITTED).
+    await manager.query(
+      `SELECT t.id FROM identity.teams t
+        WHERE t.id IN (SELECT team_id FROM identity.team_members WHERE user_id = $1)
+        ORDER BY t.id
+          FOR UPDATE OF t`,
+      [userId],
+    );
     const rows = await manager.query<
       { team_id: string; role: TeamRole; others: string; other_owners: string }[]
     >(
@@ -84,10 +94,8 @@ export class TeamsRepository {
               (SELECT count(*) FROM identity.team_members o
                 WHERE o.team_id = m.team_id AND o.user_id <> $1 AND o.role = 'owner') AS other_owners
          FROM identity.team_members m
-         JOIN identity.teams t ON t.id = m.team_id
         WHERE m.user_id = $1
-        ORDER BY m.team_id
-          FOR UPDATE OF t`,
+        ORDER BY m.team_id`,
       [userId],
     );
     return rows.map((r) => ({
