@@ -70,7 +70,7 @@ export const gatewayConfigSchema = z.object({
   /** The JWKS is fetched again at least this often, so a key removed from identity stops being trusted. */
   JWKS_MAX_AGE_MS: positiveInt(300_000),
   /** A job's event stream sends a `heartbeat` event this often (keeps proxies from closing an idle stream). */
-  SSE_HEARTBEAT_MS: positiveInt(15_000).pipe(z.number().min(100).max(60_000)),
+  SSE_HEARTBEAT_MS: positiveInt(15_000).pipe(z.number().min(100).max(30_000)),
   LOG_LEVEL: logLevel,
 });
 

@@ -406,6 +406,24 @@ describe('key-vault over NATS', () => {
         targetId: key.id,
         details: { jobId, provider: 'openai', ...team },
       });
+
+      // Made reader (or removed) while the job runs: the job's step no longer gets the key, and the grant is gone.
+      roles.set(editor.ownerId, 'reader');
+      expect((await call(KeyVaultSubjects.keyResolveForJob, { jobId, keyId: key.id })).err).toEqual({
+        code: 'NOT_FOUND',
+        message: 'grant not found',
+      });
+      roles.set(editor.ownerId, 'editor');
+      expect((await call(KeyVaultSubjects.keyResolveForJob, { jobId, keyId: key.id })).err?.code).toBe(
+        'NOT_FOUND',
+      );
+      const other = member('editor');
+      const otherJob = randomUUID();
+      expect((await grantFor(other, otherJob)).err).toBeUndefined();
+      roles.delete(other.ownerId);
+      expect(
+        (await call(KeyVaultSubjects.keyResolveForJob, { jobId: otherJob, keyId: key.id })).err?.code,
+      ).toBe('NOT_FOUND');
     });
 
     it('stops working when the grant expires, and when the key is deleted', async () => {

@@ -29,13 +29,22 @@ export interface DurableConsumerOptions<T> {
 }
 
 const BATCH = 10;
+
+/** Codes that say "not now" rather than "never": the event is delivered again later. */
+const TRANSIENT: ReadonlySet<ErrorCode> = new Set([
+  ErrorCode.SERVICE_UNAVAILABLE,
+  ErrorCode.STORAGE_UNAVAILABLE,
+  ErrorCode.RATE_LIMITED,
+  ErrorCode.INTERNAL,
+]);
 const PULL_EXPIRES_MS = 5_000;
 
 /**
  * A durable JetStream pull consumer: at least once, in order of arrival, shared by the replicas of a service.
  * An event is acknowledged after its handler has committed; a handler that could not finish (or asked to retry)
- * gets the event again with a growing delay; a `DomainError` other than unavailable/internal is a refusal that
- * retrying would not change, so the event is terminated and logged. While the service is down the events wait
+ * gets the event again with a growing delay, and one still running tells JetStream so (`working`) every third of
+ * the ack wait; a `DomainError` other than unavailable, storage unavailable, rate limited or internal is a refusal
+ * that retrying would not change, so the event is terminated and logged. While the service is down the events wait
  * in the stream. Binding retries until NATS and JetStream answer, so no start-up order is needed.
  */
 export class DurableConsumer<T> {
@@ -129,6 +138,9 @@ export class DurableConsumer<T> {
       return;
     }
     const about = this.options.describe(event);
+    // A handler that takes long (an erasure cancelling many jobs) tells JetStream it is still at it, so the
+    // event is not delivered to another replica meanwhile.
+    const working = setInterval(() => msg.working(), Math.max(1_000, Math.floor(this.options.ackWaitMs / 3)));
     await runWithRequestContext({ requestId: this.options.requestId(event).slice(0, 128) }, async () => {
       try {
         const outcome = await this.options.handle(event, msg.subject);
@@ -145,10 +157,7 @@ export class DurableConsumer<T> {
         });
         msg.nak(delayMs);
       } catch (error) {
-        const permanent =
-          error instanceof DomainError &&
-          error.code !== ErrorCode.SERVICE_UNAVAILABLE &&
-          error.code !== ErrorCode.INTERNAL;
+        const permanent = error instanceof DomainError && !TRANSIENT.has(error.code);
         if (permanent) {
           this.logger.error({
             msg: 'event refused; dropped',
@@ -167,6 +176,8 @@ export class DurableConsumer<T> {
           error: (error as Error).message,
         });
         msg.nak(delayMs);
+      } finally {
+        clearInterval(working);
       }
     });
   }

@@ -106,6 +106,24 @@ export class GrantsService {
     // No grant, an expired one, a revoked one or a deleted key: the same answer.
     if (!key || !key.dataKey) throw DomainError.notFound('grant');
     const owner = { ownerType: key.ownerType, ownerId: key.ownerId };
+    // A team's key in a member's job: only while that member may still use the team's keys (removed from the
+    // team or made reader since the grant: the grant is revoked and answers as a missing one). A grant the team
+    // asked for itself has no member to check.
+    const requestedBy = owner.ownerType === 'team' ? await this.grants.requestedBy(jobId, keyId) : null;
+    if (requestedBy) {
+      const role = await this.memberships.roleOf(owner.ownerId, requestedBy);
+      const decision = decide(
+        { userId: requestedBy },
+        { type: 'team', teamId: owner.ownerId },
+        'apikey.use',
+        role,
+      );
+      if (decision !== 'allow') {
+        await this.grants.revokeJob(jobId, this.clock.now());
+        this.logger.warn({ msg: 'team key refused: the member may no longer use it', keyId, jobId, role });
+        throw DomainError.notFound('grant');
+      }
+    }
     const dataKey = await this.dataKeys.open(key.dataKey);
     let plaintext: string;
     try {
@@ -122,7 +140,7 @@ export class GrantsService {
     }
     this.logger.log({ msg: 'api key released to a job', keyId, jobId, ...owner });
     // A user's key: in that user's log; a team's key: in the log of the member whose job used it.
-    const reader = owner.ownerType === 'user' ? owner.ownerId : await this.grants.requestedBy(jobId, keyId);
+    const reader = owner.ownerType === 'user' ? owner.ownerId : requestedBy;
     if (reader) {
       this.audit.record({
         userId: reader,
