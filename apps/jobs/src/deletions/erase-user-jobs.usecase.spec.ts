@@ -5,6 +5,7 @@ import type { EventsPublisher } from '../events/events.publisher';
 import type { JobsRepository } from '../jobs/jobs.repository';
 import type { JobsService } from '../jobs/jobs.service';
 import type { SchedulesRepository } from '../schedules/schedules.repository';
+import type { WorkflowEngine } from '@docflow/workflow-engine';
 import { EraseUserJobsUseCase } from './erase-user-jobs.usecase';
 
 const USER = '11111111-1111-4111-8111-111111111111';
@@ -13,6 +14,7 @@ const USER = '11111111-1111-4111-8111-111111111111';
 function harness(
   jobs: { id: string; status: string; apiKeyId: string | null }[],
   fail: Partial<Record<string, Error>> = {},
+  phases: Record<string, string> = {},
 ) {
   const calls: string[] = [];
   const step = async <T>(name: string, value: T): Promise<T> => {
@@ -35,6 +37,9 @@ function harness(
     } as unknown as ServiceClient,
     { deletePrefix: (prefix: string) => step(`delete objects ${prefix}`, 2) } as unknown as ObjectStorage,
     { purgeJob: (jobId: string) => step(`purge ${jobId}`, 1) } as unknown as EventsPublisher,
+    {
+      status: async (jobId: string) => (phases[jobId] ? { jobId, phase: phases[jobId] } : undefined),
+    } as unknown as WorkflowEngine,
   );
   return { sut, calls };
 }
@@ -65,12 +70,23 @@ describe(EraseUserJobsUseCase.name, () => {
     expect(out).toMatchObject({ schedules: 1, cancelled: ['a', 'c'], grantsRevoked: 2, jobs: 3 });
   });
 
+  it("removes no object or row while a cancelled job's workflow still runs (its step may still write), and says so", async () => {
+    const { sut, calls } = harness(jobs, {}, { a: 'Running', b: 'Succeeded' });
+    const out = await sut.execute(USER, 'e1');
+    expect(out).toEqual({ stillRunning: ['a'] });
+    expect(calls.some((c) => c.startsWith('delete objects') || c.startsWith('delete rows'))).toBe(false);
+    // Once it has stopped, the redelivered event finishes the erasure.
+    const again = harness(jobs, {}, { a: 'Failed', b: 'Succeeded' });
+    expect(await again.sut.execute(USER, 'e1')).toMatchObject({ jobs: 3 });
+    expect(again.calls.at(-1)).toBe('delete rows a,b,c');
+  });
+
   it('goes on when a job ended (or went) before its cancel', async () => {
     const { sut, calls } = harness(jobs, {
       'cancel a': new DomainError(ErrorCode.CONFLICT, 'the job is already completed'),
     });
     const out = await sut.execute(USER, 'e1');
-    expect(out.cancelled).toEqual(['c']);
+    expect(out).toMatchObject({ cancelled: ['c'] });
     expect(calls.at(-1)).toBe('delete rows a,b,c');
   });
 

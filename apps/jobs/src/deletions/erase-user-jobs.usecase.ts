@@ -8,12 +8,15 @@ import {
   type RevokeGrantsRequest,
 } from '@docflow/contracts';
 import { ServiceClient } from '@docflow/messaging';
+import type { WorkflowEngine } from '@docflow/workflow-engine';
 import { ObjectStorage } from '@docflow/storage';
 import { EventsPublisher } from '../events/events.publisher';
 import { isTerminal } from '../jobs/job-state';
 import { JobsRepository } from '../jobs/jobs.repository';
-import { JobsService } from '../jobs/jobs.service';
+import { JobsService, WORKFLOW_ENGINE } from '../jobs/jobs.service';
 import { SchedulesRepository } from '../schedules/schedules.repository';
+
+const FINISHED_PHASES: ReadonlySet<string> = new Set(['Succeeded', 'Failed', 'Error']);
 
 /** What one erasure did (counts and ids only). */
 export interface ErasedJobs {
@@ -35,7 +38,9 @@ export interface ErasedJobs {
  *    steps, then the job ends `cancelled`); an engine that cannot be reached fails the erasure, which is retried;
  * 3. the grants of the jobs that used a provider key are revoked (awaited, unlike the best-effort revoke at the
  *    end of a job);
- * 4. the objects under `users/<id>/jobs/` (manifests, outputs a step wrote late);
+ * 4. once no workflow of the user still runs (a cancelled step may be writing its output as it stops: until then
+ *    the erasure answers "not yet" and the event comes back after a delay), the objects under
+ *    `users/<id>/jobs/` (manifests, outputs a step wrote late);
  * 5. the jobs' events in the JetStream stream, then the job rows with their inputs and stored events, in one
  *    transaction. Only now are the rows gone, so a rerun after a crash in steps 1–5 finds the jobs again.
  *
@@ -53,9 +58,10 @@ export class EraseUserJobsUseCase {
     private readonly services: ServiceClient,
     @Inject(ObjectStorage) private readonly storage: ObjectStorage,
     private readonly publisher: EventsPublisher,
+    @Inject(WORKFLOW_ENGINE) private readonly engine: WorkflowEngine,
   ) {}
 
-  async execute(userId: string, eventId: string): Promise<ErasedJobs> {
+  async execute(userId: string, eventId: string): Promise<ErasedJobs | { stillRunning: string[] }> {
     const schedules = await this.schedules.deleteAllForUser(userId);
     const jobs = await this.jobs.jobsOfUser(userId);
 
@@ -79,6 +85,17 @@ export class EraseUserJobsUseCase {
         jobId: job.id,
       } satisfies RevokeGrantsRequest);
       grantsRevoked += reply.revoked;
+    }
+
+    // Stopping takes a moment (argo: the pods end after `shutdown`); what a step writes meanwhile must go too.
+    const stillRunning: string[] = [];
+    for (const job of jobs.filter((j) => j.status !== 'queued')) {
+      const workflow = await this.engine.status(job.id);
+      if (workflow && !FINISHED_PHASES.has(workflow.phase)) stillRunning.push(job.id);
+    }
+    if (stillRunning.length > 0) {
+      this.logger.log({ msg: "waiting for the user's workflows to stop", userId, eventId, stillRunning });
+      return { stillRunning };
     }
 
     const objects = await this.storage.deletePrefix(userJobsPrefix(userId));

@@ -31,7 +31,9 @@ export class UserDeletedConsumer extends DurableConsumer<IdentityDeletion> {
           return deletion?.kind === 'user' ? deletion : undefined;
         },
         handle: async (deletion) => {
-          await erase.execute(deletion.id, deletion.event.eventId);
+          const erased = await erase.execute(deletion.id, deletion.event.eventId);
+          if ('stillRunning' in erased)
+            return { kind: 'retry', reason: `${erased.stillRunning.length} workflow(s) still stopping` };
           return { kind: 'done' };
         },
         requestId: (deletion) => `event-${deletion.event.eventId}`,
