@@ -245,6 +245,24 @@ describe('identity over NATS', () => {
     expect(usersDocs.has('00000000-0000-4000-8000-0000000000f1')).toBe(true);
   });
 
+  it('provisions one address at a time: of concurrent signups of it, one account and one users-docs record', async () => {
+    const email = newEmail();
+    const replies = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        call<AuthResult>(IdentitySubjects.signup, {
+          name: `C${i}`,
+          email,
+          password: 'password-1',
+          ip: `203.0.113.${i}`,
+        }),
+      ),
+    );
+    expect(replies.filter((r) => r.response).length).toBe(1);
+    expect(replies.filter((r) => r.err).map((r) => r.err!.code)).toEqual(Array(4).fill('CONFLICT'));
+    const records = [...usersDocs.values()].filter((u) => u.email === email);
+    expect(records.map((r) => r.id)).toEqual([replies.find((r) => r.response)!.response!.user.id]);
+  });
+
   it('limits signups per address: 429 with the seconds to wait once the attempts are used up, whatever the IP', async () => {
     const email = newEmail();
     // RATE_LIMIT_SIGNUP_ACCOUNT is 5/3600 here: the first signs up, the next four find the address taken.

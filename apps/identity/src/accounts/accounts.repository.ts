@@ -22,8 +22,18 @@ export class AccountsRepository {
     return this.repo.findOneBy({ id });
   }
 
-  findByEmail(email: string): Promise<AccountEntity | null> {
-    return this.repo.findOneBy({ email: email.trim().toLowerCase() });
+  findByEmail(email: string, manager?: EntityManager): Promise<AccountEntity | null> {
+    return (manager ? manager.getRepository(AccountEntity) : this.repo).findOneBy({
+      email: email.trim().toLowerCase(),
+    });
+  }
+
+  /** A transaction-scoped advisory lock on the address: one provisioning of it at a time, across replicas. */
+  async lockEmail(manager: EntityManager, email: string): Promise<void> {
+    await manager.query(
+      `SELECT pg_advisory_xact_lock(hashtextextended('identity.account.email:' || $1, 0))`,
+      [email.trim().toLowerCase()],
+    );
   }
 
   findByIds(ids: string[]): Promise<AccountEntity[]> {

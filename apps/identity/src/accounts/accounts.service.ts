@@ -89,9 +89,10 @@ export class AccountsService {
   }
 
   /**
-   * Creates an account: the users-docs record first (under the id given here), then in one transaction the
-   * account, the `identity.user.registered` event in the outbox and whatever `inTransaction` adds. Should the
-   * transaction fail, the users-docs record is removed again. The event leaves only once both exist.
+   * Creates an account: in one transaction holding the address's lock, the users-docs record (under the id given
+   * here), then the account, the `identity.user.registered` event in the outbox and whatever `inTransaction`
+   * adds. Should the transaction fail, the users-docs record is removed again. The event leaves only once both
+   * exist.
    */
   private async provision(
     input: NewAccount,
@@ -111,10 +112,17 @@ export class AccountsService {
       createdAt: now,
       updatedAt: now,
     });
-    await this.createDirectoryRecord({ id: account.id, name: account.name, email });
     const user = toAccountUser(account);
+    let recorded = false;
     try {
       await this.accounts.transaction(async (manager) => {
+        // One provisioning of an address at a time, across replicas, until this commits or rolls back (a crash
+        // ends the connection and with it the lock): under it, a users-docs record of the address without an
+        // account is certainly what an unfinished signup left, never one in progress.
+        await this.accounts.lockEmail(manager, email);
+        if (await this.accounts.findByEmail(email, manager)) throw emailTaken();
+        await this.createDirectoryRecord({ id: account.id, name: account.name, email });
+        recorded = true;
         await this.accounts.insert(account, manager);
         const event: UserRegisteredEvent = {
           eventId: randomUUID(),
@@ -127,13 +135,14 @@ export class AccountsService {
         await inTransaction(manager, user);
       });
     } catch (error) {
-      await this.directory.delete(account.id).catch((cleanup: unknown) =>
-        this.logger.error({
-          msg: 'account not created, and its users-docs record could not be removed',
-          userId: account.id,
-          error: (cleanup as Error).message,
-        }),
-      );
+      if (recorded)
+        await this.directory.delete(account.id).catch((cleanup: unknown) =>
+          this.logger.error({
+            msg: 'account not created, and its users-docs record could not be removed',
+            userId: account.id,
+            error: (cleanup as Error).message,
+          }),
+        );
       if (isUniqueViolation(error)) throw emailTaken();
       throw error;
     }
