@@ -671,6 +671,31 @@ describe('identity over NATS', () => {
     expect(events.map((e) => e.teamId)).toContain(team.id);
   });
 
+  it('a team made for a user whose account is being deleted waits, then answers NOT_FOUND and leaves nothing', async () => {
+    const gone = await signup('Gone');
+    const client = new Client({ connectionString: env.databaseUrl });
+    await client.connect();
+    try {
+      // The deletion holds the account row (as accounts.delete does) and removes it.
+      await client.query('BEGIN');
+      await client.query('SELECT id FROM identity.users WHERE id = $1 FOR UPDATE', [gone.user.id]);
+      await client.query('DELETE FROM identity.users WHERE id = $1', [gone.user.id]);
+      const creating = call(IdentitySubjects.teamCreate, { actorId: gone.user.id, name: 'Late' });
+      await waitFor(
+        async () =>
+          (await client.query('SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted')).rows[0].n > 0,
+        { description: 'the team creation to wait for the account row' },
+      );
+      await client.query('COMMIT');
+      expect((await creating).err).toMatchObject({ code: 'NOT_FOUND', message: 'user not found' });
+      expect(
+        (await client.query("SELECT count(*)::int AS n FROM identity.teams WHERE name = 'Late'")).rows[0].n,
+      ).toBe(0);
+    } finally {
+      await client.end();
+    }
+  });
+
   it('an admin deleting the only owner of a team makes the next member (highest role, then longest there) owner', async () => {
     const admin = await signup('Admin');
     const owner = await signup('Owner');

@@ -28,6 +28,18 @@ export class AccountsRepository {
     });
   }
 
+  /**
+   * Locks the account row for the rest of the transaction (deletion): a team or membership being made for the
+   * user either commits first (and is seen) or waits and then finds the account gone.
+   */
+  async lockForDeletion(manager: EntityManager, id: string): Promise<boolean> {
+    const rows = await manager.query<{ id: string }[]>(
+      `SELECT id FROM identity.users WHERE id = $1 FOR UPDATE`,
+      [id],
+    );
+    return rows.length > 0;
+  }
+
   /** A transaction-scoped advisory lock on the address: one provisioning of it at a time, across replicas. */
   async lockEmail(manager: EntityManager, email: string): Promise<void> {
     await manager.query(

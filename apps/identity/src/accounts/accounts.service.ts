@@ -222,6 +222,7 @@ export class AccountsService {
     }
     if (!account) return;
     await this.accounts.transaction(async (manager) => {
+      if (!(await this.accounts.lockForDeletion(manager, userId))) return;
       // Checked again under the teams' locks: an owner may have left meanwhile (then the next member takes over).
       await this.teams.releaseTeamsOf(manager, userId, false);
       if (!(await this.accounts.deleteById(userId, manager))) return;

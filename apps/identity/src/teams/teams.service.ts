@@ -22,7 +22,7 @@ import {
   type UpdateMemberRequest,
 } from '@docflow/contracts';
 import { can, isTeamRole, type TeamAction } from '@docflow/authz';
-import { decodeCursor, isUniqueViolation, toPage } from '@docflow/database';
+import { decodeCursor, isForeignKeyViolation, isUniqueViolation, toPage } from '@docflow/database';
 import { AccountsRepository } from '../accounts/accounts.repository';
 import { AuditLog } from '../audit/audit-log';
 import { Clock } from '../common/clock';
@@ -136,7 +136,13 @@ export class TeamsService {
       role: 'owner' as const,
       addedAt: now,
     });
-    await this.teams.create(team, owner);
+    try {
+      await this.teams.create(team, owner);
+    } catch (error) {
+      // The account was deleted meanwhile (its row is locked by the deletion, which commits first).
+      if (isForeignKeyViolation(error)) throw DomainError.notFound('user');
+      throw error;
+    }
     await this.audit.record({ userId: request.actorId, type: 'team.created', targetId: team.id });
     return { id: team.id, name: team.name, role: 'owner', createdAt: now.toISOString() };
   }
@@ -181,6 +187,8 @@ export class TeamsService {
         });
       });
     } catch (error) {
+      // The account was deleted meanwhile (the deletion held its row and committed first).
+      if (isForeignKeyViolation(error)) throw DomainError.notFound('user');
       // Another request made it meanwhile: answer with that one.
       if (!isUniqueViolation(error)) throw error;
       const made = await this.teams.findDefaultTeam(userId);
@@ -259,6 +267,8 @@ export class TeamsService {
           ErrorCode.CONFLICT,
           'user: already a member of this team; PATCH changes the role',
         );
+      // The account was deleted meanwhile.
+      if (isForeignKeyViolation(error)) throw DomainError.notFound('user');
       throw error;
     }
     member.user = target;
