@@ -1,3 +1,4 @@
+import { DeletedOwnerEntity } from './deletions/deleted-owner.entity';
 import type { ServiceDataSourceOptions } from '@docflow/database';
 import { KEY_VAULT_SCHEMA, type KeyVaultConfig } from './config';
 import { GrantEntity } from './grants/grant.entity';
@@ -13,7 +14,7 @@ export function keyVaultDataSourceOptions(
     url: config.DATABASE_URL,
     schema: KEY_VAULT_SCHEMA,
     poolSize: config.DB_POOL_SIZE,
-    entities: [DataKeyEntity, ApiKeyEntity, GrantEntity, MasterKeyRotationEntity],
+    entities: [DataKeyEntity, ApiKeyEntity, GrantEntity, MasterKeyRotationEntity, DeletedOwnerEntity],
     migrations,
     applicationName: 'docflow-key-vault',
   };

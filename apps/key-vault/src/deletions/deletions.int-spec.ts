@@ -227,6 +227,21 @@ describe('key-vault: erasing deleted users and teams', () => {
     expect(erased[0]!.keyIds).toHaveLength(2);
   });
 
+  it('stores no key for an owner erased a moment ago (a request authorized before the deletion)', async () => {
+    const user: KeyOwner = { ownerType: 'user', ownerId: randomUUID() };
+    await keyWithGrant(user);
+    await consumed(await publish(IdentityEventSubjects.userDeleted, userDeleted(user.ownerId)));
+    const late = await call(KeyVaultSubjects.keyCreate, {
+      ...user,
+      actorUserId: user.ownerId,
+      name: 'late',
+      provider: 'openai',
+      key: 'sk-late-0123456789abcdef',
+    });
+    expect(late.err).toEqual({ code: 'NOT_FOUND', message: 'owner not found' });
+    expect(await held(user)).toEqual({ keys: 0, dataKeys: 0, grants: 0 });
+  });
+
   it("erases a deleted team's keys, not its members' own", async () => {
     const team: KeyOwner = { ownerType: 'team', ownerId: randomUUID() };
     const member: KeyOwner = { ownerType: 'user', ownerId: randomUUID() };

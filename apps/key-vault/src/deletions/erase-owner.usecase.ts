@@ -4,6 +4,8 @@ import type { KeyOwner } from '@docflow/contracts';
 import { GrantEntity } from '../grants/grant.entity';
 import { ApiKeyEntity } from '../keys/api-key.entity';
 import { DataKeyEntity } from '../keys/data-key.entity';
+import { lockOwner } from '../keys/owner-lock';
+import { DeletedOwnerEntity } from './deleted-owner.entity';
 
 /** What one erasure removed (ids only). */
 export interface Erased {
@@ -25,6 +27,15 @@ export class EraseOwnerUseCase {
 
   async execute(owner: KeyOwner, eventId: string): Promise<Erased> {
     const erased = await this.dataSource.transaction(async (tx) => {
+      // One at a time with a key being stored for the owner (ApiKeysRepository.insertUnlessDeleted).
+      await lockOwner(tx, owner);
+      await tx
+        .createQueryBuilder()
+        .insert()
+        .into(DeletedOwnerEntity)
+        .values({ ...owner, eventId, deletedAt: new Date() })
+        .orIgnore()
+        .execute();
       const keys = tx.getRepository(ApiKeyEntity).metadata.tablePath;
       const where = 'owner_type = :ownerType AND owner_id = :ownerId';
       const params = { ownerType: owner.ownerType, ownerId: owner.ownerId };

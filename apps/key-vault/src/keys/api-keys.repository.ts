@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type Repository } from 'typeorm';
 import type { KeyOwner } from '@docflow/contracts';
 import type { CursorPosition } from '@docflow/database';
+import { DeletedOwnerEntity } from '../deletions/deleted-owner.entity';
 import { ApiKeyEntity } from './api-key.entity';
+import { lockOwner } from './owner-lock';
 
 @Injectable()
 export class ApiKeysRepository {
@@ -14,6 +16,32 @@ export class ApiKeysRepository {
 
   async insert(entity: ApiKeyEntity): Promise<void> {
     await this.repo.insert(entity);
+  }
+
+  /** Whether identity deleted the owner (and the vault erased it). */
+  async isDeletedOwner(owner: KeyOwner): Promise<boolean> {
+    return (
+      (await this.repo.manager
+        .getRepository(DeletedOwnerEntity)
+        .exists({ where: { ownerType: owner.ownerType, ownerId: owner.ownerId } })) === true
+    );
+  }
+
+  /**
+   * Stores the key unless its owner was deleted, under the owner's lock (an erasure running at the same moment
+   * either comes after and removes it, or came before and is seen here). False when the owner is gone.
+   */
+  async insertUnlessDeleted(entity: ApiKeyEntity): Promise<boolean> {
+    return this.repo.manager.transaction(async (tx) => {
+      const owner = { ownerType: entity.ownerType, ownerId: entity.ownerId };
+      await lockOwner(tx, owner);
+      const gone = await tx
+        .getRepository(DeletedOwnerEntity)
+        .exists({ where: { ownerType: owner.ownerType, ownerId: owner.ownerId } });
+      if (gone) return false;
+      await tx.getRepository(ApiKeyEntity).insert(entity);
+      return true;
+    });
   }
 
   /** The owner's keys, newest first; `limit` rows after `after`. Secrets are not read. */

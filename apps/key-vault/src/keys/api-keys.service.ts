@@ -48,6 +48,9 @@ function auditParties(owner: KeyOwner, actorUserId: string): { userId: string; a
   return userId === actorUserId ? { userId } : { userId, actorId: actorUserId };
 }
 
+/** The owner was deleted: answered as an unknown one. */
+const ownerGone = () => DomainError.notFound('owner');
+
 @Injectable()
 export class ApiKeysService {
   private readonly logger = new Logger(ApiKeysService.name);
@@ -67,6 +70,8 @@ export class ApiKeysService {
     const provider = requireProvider(request.provider);
     const key = requireKeyText(request.key);
 
+    // An owner identity deleted a moment ago (a session still cached by a gateway) stores nothing.
+    if (await this.keys.isDeletedOwner(owner)) throw ownerGone();
     const id = randomUUID();
     const dataKey = await this.dataKeys.openOrCreate(owner);
     let entity: ApiKeyEntity;
@@ -89,7 +94,7 @@ export class ApiKeysService {
       dataKey.release();
     }
     try {
-      await this.keys.insert(entity);
+      if (!(await this.keys.insertUnlessDeleted(entity))) throw ownerGone();
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw new DomainError(ErrorCode.CONFLICT, 'name: a key with this name already exists', [
