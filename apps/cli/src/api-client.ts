@@ -23,6 +23,8 @@ export interface RequestOptions {
    * Default: true for GET.
    */
   retry?: boolean;
+  /** This request's timeout, instead of the client's. */
+  timeoutMs?: number;
 }
 
 export interface ApiClientOptions {
@@ -74,7 +76,12 @@ export class ApiClient {
     for (let attempt = 1; ; attempt++) {
       let response: Response;
       try {
-        response = await this.send(method, path, options, AbortSignal.timeout(this.timeoutMs));
+        response = await this.send(
+          method,
+          path,
+          options,
+          AbortSignal.timeout(options.timeoutMs ?? this.timeoutMs),
+        );
       } catch (error) {
         if (error instanceof CliError) throw error;
         if (attempt < attempts) {

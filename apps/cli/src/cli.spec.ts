@@ -288,6 +288,16 @@ describe('docflow CLI', () => {
       expect(result).toMatchObject({ code: ExitCode.AUTH, stderr: expect.stringContaining(file) });
     });
 
+    it('a credentials file that cannot be read is exit 3, naming the file', async () => {
+      const file = credentialsPath(env);
+      mkdirSync(file, { recursive: true }); // EISDIR; EACCES would do the same (the tests may run as root)
+      const result = await cli(['whoami']);
+      expect(result).toMatchObject({
+        code: ExitCode.AUTH,
+        stderr: expect.stringContaining(`cannot read ${file}`),
+      });
+    });
+
     it('logout ends the session on the server with its refresh token and forgets it', async () => {
       api.json('POST /api/v1/auth/login', 200, authResult(1));
       api.json('POST /api/v1/auth/logout', 204, undefined);
