@@ -163,10 +163,10 @@ export class ApiClient {
       // Not the API's error body (a proxy's page, say): the status says enough.
     }
     const fields = fieldProblems(error.details);
+    // The API's own words first (they often say what to do); the fields it named go underneath.
     const message =
-      fields.length > 0
-        ? 'invalid input'
-        : (error.message ?? `${response.status} ${response.statusText}`.trim());
+      error.message ??
+      (fields.length > 0 ? 'invalid input' : `${response.status} ${response.statusText}`.trim());
     return new ApiError(response.status, error.code, message, fields, error.requestId);
   }
 }

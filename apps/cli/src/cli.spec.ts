@@ -149,13 +149,40 @@ describe('docflow CLI', () => {
       );
       const result = await cli(['run', '--docs', DOC_A, '--crew', 'poetry'], { env: withToken() });
       expect(result.code).toBe(ExitCode.USAGE);
-      expect(result.stderr).toContain('docflow: invalid input (HTTP 400 VALIDATION_FAILED, request req-1)');
+      expect(result.stderr).toContain(
+        'docflow: crew: must be one of … (HTTP 400 VALIDATION_FAILED, request req-1)\n' +
+          'docflow:   crew: must be one of summarize, translate\n',
+      );
       expect(result.stderr).toContain('docflow:   crew: must be one of summarize, translate');
       const json = await cli(['--json', 'run', '--docs', DOC_A, '--crew', 'poetry'], { env: withToken() });
       expect(JSON.parse(json.stderr)).toMatchObject({
         error: { exitCode: 2, status: 400, fields: [{ field: 'crew' }], requestId: 'req-1' },
       });
     });
+
+    it.each([
+      [409, 'CONFLICT', 'you are the only owner of a team: transfer it or delete it first', ExitCode.FAILED],
+      [403, 'FORBIDDEN', 'this team key needs the role admin; you are a member', ExitCode.AUTH],
+      [422, 'IDEMPOTENCY_KEY_REUSED', 'the idempotency key was used for another request', ExitCode.USAGE],
+    ])(
+      'prints the API message of a %d that names fields, the fields underneath',
+      async (status, code, message, exit) => {
+        meRoute();
+        api.json(
+          `POST /api/v1/users/${USER}/jobs`,
+          status,
+          apiError(code, message, [{ field: 'docIds', message: 'see above' }]),
+        );
+        const result = await cli(['run', '--docs', DOC_A], { env: withToken() });
+        expect(result).toEqual({
+          code: exit,
+          stdout: '',
+          stderr:
+            `docflow: ${message} (HTTP ${status} ${code}, request req-1)\n` +
+            'docflow:   docIds: see above\n',
+        });
+      },
+    );
 
     it('exits 4 on a 404, 3 on a 401 or 403, 1 on a 409, 5 on a 503 after retrying and on a refused connection', async () => {
       meRoute();
