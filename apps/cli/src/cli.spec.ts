@@ -573,6 +573,42 @@ describe('docflow CLI', () => {
       );
     });
 
+    it(
+      'DOCFLOW_SSE_IDLE_MS sets how long a silent stream is given before reconnecting',
+      async () => {
+        platformRoutes();
+        let connections = 0;
+        api.on(`GET /api/v1/users/${USER}/jobs/${JOB}/events`, (_request, response) =>
+          ++connections === 1
+            ? sse(response, [[1, 'job_started', {}]], 'hold')
+            : sse(response, [[2, 'job_completed', {}]], 'end'),
+        );
+        const result = await cli(['jobs', 'follow', JOB], {
+          env: { ...withToken(), DOCFLOW_SSE_IDLE_MS: '1000' },
+        });
+        expect(result.code).toBe(0);
+        expect(result.stderr).toContain('no data (not even a heartbeat)');
+      },
+      // The default (45 s) would not be over by then.
+      10_000,
+    );
+
+    it.each(['abc', '0', '999', '1.5', '-5', '3600001'])(
+      'DOCFLOW_SSE_IDLE_MS=%s is exit 2 before anything is started',
+      async (value) => {
+        platformRoutes();
+        for (const argv of [
+          ['run', '--docs', DOC_A, '--follow'],
+          ['jobs', 'follow', JOB],
+        ]) {
+          const result = await cli(argv, { env: { ...withToken(), DOCFLOW_SSE_IDLE_MS: value } });
+          expect({ argv, code: result.code }).toEqual({ argv, code: ExitCode.USAGE });
+          expect(result.stderr).toContain('DOCFLOW_SSE_IDLE_MS');
+        }
+        expect(api.requests).toEqual([]);
+      },
+    );
+
     it('without --follow prints the job id and exits 0 at once', async () => {
       platformRoutes();
       const result = await cli(['run', '--docs', DOC_A], { env: withToken() });
