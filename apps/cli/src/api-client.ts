@@ -23,6 +23,8 @@ export interface RequestOptions {
    * Default: true for GET.
    */
   retry?: boolean;
+  /** This request's timeout, instead of the client's. */
+  timeoutMs?: number;
 }
 
 export interface ApiClientOptions {
@@ -74,7 +76,12 @@ export class ApiClient {
     for (let attempt = 1; ; attempt++) {
       let response: Response;
       try {
-        response = await this.send(method, path, options, AbortSignal.timeout(this.timeoutMs));
+        response = await this.send(
+          method,
+          path,
+          options,
+          AbortSignal.timeout(options.timeoutMs ?? this.timeoutMs),
+        );
       } catch (error) {
         if (error instanceof CliError) throw error;
         if (attempt < attempts) {
@@ -156,10 +163,10 @@ export class ApiClient {
       // Not the API's error body (a proxy's page, say): the status says enough.
     }
     const fields = fieldProblems(error.details);
+    // The API's own words first (they often say what to do); the fields it named go underneath.
     const message =
-      fields.length > 0
-        ? 'invalid input'
-        : (error.message ?? `${response.status} ${response.statusText}`.trim());
+      error.message ??
+      (fields.length > 0 ? 'invalid input' : `${response.status} ${response.statusText}`.trim());
     return new ApiError(response.status, error.code, message, fields, error.requestId);
   }
 }

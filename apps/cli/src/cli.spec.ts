@@ -149,13 +149,40 @@ describe('docflow CLI', () => {
       );
       const result = await cli(['run', '--docs', DOC_A, '--crew', 'poetry'], { env: withToken() });
       expect(result.code).toBe(ExitCode.USAGE);
-      expect(result.stderr).toContain('docflow: invalid input (HTTP 400 VALIDATION_FAILED, request req-1)');
+      expect(result.stderr).toContain(
+        'docflow: crew: must be one of … (HTTP 400 VALIDATION_FAILED, request req-1)\n' +
+          'docflow:   crew: must be one of summarize, translate\n',
+      );
       expect(result.stderr).toContain('docflow:   crew: must be one of summarize, translate');
       const json = await cli(['--json', 'run', '--docs', DOC_A, '--crew', 'poetry'], { env: withToken() });
       expect(JSON.parse(json.stderr)).toMatchObject({
         error: { exitCode: 2, status: 400, fields: [{ field: 'crew' }], requestId: 'req-1' },
       });
     });
+
+    it.each([
+      [409, 'CONFLICT', 'you are the only owner of a team: transfer it or delete it first', ExitCode.FAILED],
+      [403, 'FORBIDDEN', 'this team key needs the role admin; you are a member', ExitCode.AUTH],
+      [422, 'IDEMPOTENCY_KEY_REUSED', 'the idempotency key was used for another request', ExitCode.USAGE],
+    ])(
+      'prints the API message of a %d that names fields, the fields underneath',
+      async (status, code, message, exit) => {
+        meRoute();
+        api.json(
+          `POST /api/v1/users/${USER}/jobs`,
+          status,
+          apiError(code, message, [{ field: 'docIds', message: 'see above' }]),
+        );
+        const result = await cli(['run', '--docs', DOC_A], { env: withToken() });
+        expect(result).toEqual({
+          code: exit,
+          stdout: '',
+          stderr:
+            `docflow: ${message} (HTTP ${status} ${code}, request req-1)\n` +
+            'docflow:   docIds: see above\n',
+        });
+      },
+    );
 
     it('exits 4 on a 404, 3 on a 401 or 403, 1 on a 409, 5 on a 503 after retrying and on a refused connection', async () => {
       meRoute();
@@ -286,6 +313,16 @@ describe('docflow CLI', () => {
       writeFileSync(file, '{ not json');
       const result = await cli(['whoami']);
       expect(result).toMatchObject({ code: ExitCode.AUTH, stderr: expect.stringContaining(file) });
+    });
+
+    it('a credentials file that cannot be read is exit 3, naming the file', async () => {
+      const file = credentialsPath(env);
+      mkdirSync(file, { recursive: true }); // EISDIR; EACCES would do the same (the tests may run as root)
+      const result = await cli(['whoami']);
+      expect(result).toMatchObject({
+        code: ExitCode.AUTH,
+        stderr: expect.stringContaining(`cannot read ${file}`),
+      });
     });
 
     it('logout ends the session on the server with its refresh token and forgets it', async () => {
@@ -535,6 +572,42 @@ describe('docflow CLI', () => {
         code,
       );
     });
+
+    it(
+      'DOCFLOW_SSE_IDLE_MS sets how long a silent stream is given before reconnecting',
+      async () => {
+        platformRoutes();
+        let connections = 0;
+        api.on(`GET /api/v1/users/${USER}/jobs/${JOB}/events`, (_request, response) =>
+          ++connections === 1
+            ? sse(response, [[1, 'job_started', {}]], 'hold')
+            : sse(response, [[2, 'job_completed', {}]], 'end'),
+        );
+        const result = await cli(['jobs', 'follow', JOB], {
+          env: { ...withToken(), DOCFLOW_SSE_IDLE_MS: '1000' },
+        });
+        expect(result.code).toBe(0);
+        expect(result.stderr).toContain('no data (not even a heartbeat)');
+      },
+      // The default (45 s) would not be over by then.
+      10_000,
+    );
+
+    it.each(['abc', '0', '999', '1.5', '-5', '3600001'])(
+      'DOCFLOW_SSE_IDLE_MS=%s is exit 2 before anything is started',
+      async (value) => {
+        platformRoutes();
+        for (const argv of [
+          ['run', '--docs', DOC_A, '--follow'],
+          ['jobs', 'follow', JOB],
+        ]) {
+          const result = await cli(argv, { env: { ...withToken(), DOCFLOW_SSE_IDLE_MS: value } });
+          expect({ argv, code: result.code }).toEqual({ argv, code: ExitCode.USAGE });
+          expect(result.stderr).toContain('DOCFLOW_SSE_IDLE_MS');
+        }
+        expect(api.requests).toEqual([]);
+      },
+    );
 
     it('without --follow prints the job id and exits 0 at once', async () => {
       platformRoutes();

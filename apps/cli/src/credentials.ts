@@ -12,6 +12,8 @@ export interface AuthResult {
 
 /** Renew an access token this long before it expires, so a request never races its expiry. */
 const EXPIRY_MARGIN_MS = 60_000;
+/** A refresh gives up well before the lock it holds would count as stale (30 s) and be taken over. */
+const REFRESH_TIMEOUT_MS = 20_000;
 
 export function sessionOf(result: AuthResult, now = Date.now()): SavedSession {
   return {
@@ -57,7 +59,7 @@ export class SessionCredentials implements Credentials {
   }
 
   async authorization(client: ApiClient): Promise<string> {
-    if (Date.parse(this.session.expiresAt) - EXPIRY_MARGIN_MS <= this.now()) await this.refresh(client);
+    if (this.expiring()) await this.refresh(client);
     return `Bearer ${this.session.accessToken}`;
   }
 
@@ -66,30 +68,50 @@ export class SessionCredentials implements Credentials {
     return true;
   }
 
-  /** The refresh token rotates: the new pair is saved at once, the old one never sent again. */
+  private expiring(): boolean {
+    return Date.parse(this.session.expiresAt) - EXPIRY_MARGIN_MS <= this.now();
+  }
+
+  /**
+   * The refresh token rotates, and identity ends the whole session when a used one comes back: with several
+   * docflow processes sharing the login, only one may refresh at a time, and never with a token another one has
+   * already used. So, holding the lock file: read the saved login again; if another process saved a newer pair,
+   * take it (refreshing only when it is about to expire too); else refresh and save the new pair before letting go.
+   */
   private refresh(client: ApiClient): Promise<void> {
-    this.refreshing ??= (async () => {
-      try {
-        const result = await client.request<AuthResult>('POST', '/auth/refresh', {
-          body: { refreshToken: this.session.refreshToken },
-          anonymous: true,
-        });
+    this.refreshing ??= this.store
+      .withLock(async () => {
+        const saved = this.store.get(this.api);
+        if (saved && saved.refreshToken !== this.session.refreshToken) {
+          this.session = saved;
+          if (!this.expiring()) return;
+        }
+        const used = this.session.refreshToken;
+        let result: AuthResult;
+        try {
+          result = await client.request<AuthResult>('POST', '/auth/refresh', {
+            body: { refreshToken: used },
+            anonymous: true,
+            timeoutMs: REFRESH_TIMEOUT_MS,
+          });
+        } catch (error) {
+          if (error instanceof ApiError && (error.status === 401 || error.status === 400)) {
+            this.store.deleteIfHolds(this.api, used);
+            throw this.ended();
+          }
+          throw error;
+        }
         this.session = sessionOf(result, this.now());
         this.store.save(this.api, this.session);
-      } catch (error) {
-        if (error instanceof ApiError && (error.status === 401 || error.status === 400)) {
-          this.store.delete(this.api);
-          throw new CliError(
-            'the saved login has expired or was ended: run `docflow login` again',
-            ExitCode.AUTH,
-          );
-        }
-        throw error;
-      } finally {
+      })
+      .finally(() => {
         this.refreshing = undefined;
-      }
-    })();
+      });
     return this.refreshing;
+  }
+
+  private ended(): CliError {
+    return new CliError('the saved login has expired or was ended: run `docflow login` again', ExitCode.AUTH);
   }
 }
 

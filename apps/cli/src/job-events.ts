@@ -10,6 +10,26 @@ export interface JobStreamEvent {
   data: Record<string, unknown>;
 }
 
+/** The gateway's heartbeat on an event stream, unless its SSE_HEARTBEAT_MS says otherwise (at most 30 s). */
+export const DEFAULT_HEARTBEAT_MS = 15_000;
+/** Silence that counts as a dropped connection: three missed heartbeats. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 3 * DEFAULT_HEARTBEAT_MS;
+const IDLE_TIMEOUT_RANGE_MS = [1_000, 3_600_000] as const;
+
+/** `DOCFLOW_SSE_IDLE_MS` (whole milliseconds, 1000 to 3600000), else the default; anything else is exit 2. */
+export function idleTimeoutFromEnv(env: NodeJS.ProcessEnv): number {
+  const value = env.DOCFLOW_SSE_IDLE_MS?.trim();
+  if (!value) return DEFAULT_IDLE_TIMEOUT_MS;
+  const ms = /^\d+$/.test(value) ? Number(value) : NaN;
+  const [min, max] = IDLE_TIMEOUT_RANGE_MS;
+  if (!(ms >= min && ms <= max))
+    throw new CliError(
+      `DOCFLOW_SSE_IDLE_MS: expected whole milliseconds from ${min} to ${max}, got ${value}`,
+      ExitCode.USAGE,
+    );
+  return ms;
+}
+
 export const TERMINAL_EVENTS = new Set(['job_completed', 'job_failed', 'job_cancelled']);
 
 export interface FollowOptions {
@@ -18,7 +38,10 @@ export interface FollowOptions {
   onReconnect?: (attempt: number, lastEventId: string | undefined, reason: string) => void;
   /** Reconnections in a row without an event in between before giving up. Default 10. */
   maxReconnects?: number;
-  /** No byte for this long (the server sends a heartbeat every 15 s) counts as a dropped connection. */
+  /**
+   * No byte for this long counts as a dropped connection. Default `DEFAULT_IDLE_TIMEOUT_MS` (3 × the server's
+   * default heartbeat of 15 s); the CLI takes `DOCFLOW_SSE_IDLE_MS`.
+   */
   idleTimeoutMs?: number;
   /** Wait before reconnecting when the server gave no `retry:`. */
   retryMs?: number;
@@ -36,7 +59,7 @@ export async function followJobEvents(
   options: FollowOptions,
 ): Promise<{ lastEventId?: string; terminal?: JobStreamEvent }> {
   const maxReconnects = options.maxReconnects ?? 10;
-  const idleTimeoutMs = options.idleTimeoutMs ?? 45_000;
+  const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   let retryMs = options.retryMs ?? 1_000;
   let lastEventId: string | undefined;
   let failures = 0;

@@ -11,7 +11,7 @@ import {
   type JobStatus,
 } from '@docflow/contracts';
 import { CliError, ExitCode } from '../errors';
-import { followJobEvents, type JobStreamEvent } from '../job-events';
+import { followJobEvents, idleTimeoutFromEnv, type JobStreamEvent } from '../job-events';
 import { table } from '../output';
 import { downloadDocument } from '../transfer';
 import type { Context } from '../context';
@@ -68,6 +68,9 @@ export function jobCommands(action: Action): Command[] {
         if (Boolean(options.docs) === Boolean(options.files))
           throw new CliError('give either --docs <ids...> or --files <paths...>', ExitCode.USAGE);
         const params = parseParams(options.param ?? []);
+        // Checked before anything is uploaded or started.
+        const idleTimeoutMs =
+          options.follow || options.downloadTo ? idleTimeoutFromEnv(ctx.io.env) : undefined;
         const client = ctx.client();
         const userId = await client.userId();
         const names = new Map<string, string>();
@@ -98,7 +101,7 @@ export function jobCommands(action: Action): Command[] {
         }
         if (ctx.out.json) ctx.out.jsonLine({ event: 'created', job });
         else ctx.out.lines(`job ${job.id} ${job.status}`);
-        await waitAndReport(ctx, userId, job.id, options, names);
+        await waitAndReport(ctx, userId, job.id, options, names, idleTimeoutMs);
       },
     ),
   );
@@ -168,8 +171,16 @@ export function jobCommands(action: Action): Command[] {
       .argument('<id>', 'the job id'),
   ).action(
     action(async (ctx, [id]: [string], options: FollowOptions) => {
+      const idleTimeoutMs = idleTimeoutFromEnv(ctx.io.env);
       const client = ctx.client();
-      await waitAndReport(ctx, await client.userId(), id, { ...options, follow: true }, new Map());
+      await waitAndReport(
+        ctx,
+        await client.userId(),
+        id,
+        { ...options, follow: true },
+        new Map(),
+        idleTimeoutMs,
+      );
     }),
   );
 
@@ -194,10 +205,12 @@ async function waitAndReport(
   jobId: string,
   options: FollowOptions,
   names: Map<string, string>,
+  idleTimeoutMs?: number,
 ): Promise<void> {
   const client = ctx.client();
   const path = `/users/${userId}/jobs/${encodeURIComponent(jobId)}`;
   await followJobEvents(client, `${path}/events`, {
+    idleTimeoutMs,
     onEvent: (event) => {
       if (!options.follow || event.type === 'heartbeat') return;
       if (ctx.out.json) ctx.out.jsonLine({ event: event.type, id: event.id, data: event.data });
