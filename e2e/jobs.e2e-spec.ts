@@ -4,54 +4,7 @@ import { Client } from 'pg';
 import { signCallback } from '@docflow/contracts';
 import { waitFor } from '@docflow/local-platform';
 import { adminHeaders, json, startPlatform, type RunningPlatform } from './platform';
-
-interface SseEvent {
-  id: number;
-  event: string;
-  data: Record<string, unknown>;
-}
-
-/** Reads Server-Sent Events until `until` says stop (or the stream ends). */
-async function readEvents(
-  url: string,
-  until: (e: SseEvent) => boolean,
-  headers: Record<string, string> = {},
-): Promise<SseEvent[]> {
-  const response = await fetch(url, {
-    headers: { accept: 'text/event-stream', ...adminHeaders(), ...headers },
-  });
-  expect(response.status).toBe(200);
-  expect(response.headers.get('content-type')).toContain('text/event-stream');
-  const events: SseEvent[] = [];
-  const decoder = new TextDecoder();
-  let buffer = '';
-  const reader = response.body!.getReader();
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const frame = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const fields = Object.fromEntries(
-          frame
-            .split('\n')
-            .filter((l) => l && !l.startsWith(':'))
-            .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
-        );
-        if (!fields.event) continue;
-        const event = { id: Number(fields.id), event: fields.event, data: JSON.parse(fields.data ?? '{}') };
-        events.push(event);
-        if (until(event)) return events;
-      }
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  return events;
-}
+import { readEvents } from './sse';
 
 const TEXT = (n: number) =>
   `# Report ${n}\n\n` +
@@ -60,6 +13,10 @@ const TEXT = (n: number) =>
     (_, i) =>
       `Finding ${i} of report ${n}: revenue in region ${i % 7} grew by ${i + n} percent this quarter.`,
   ).join('\n');
+
+/** `paragraphs` paragraphs of report text: about 400 bytes each, seconds of work for the offline model in the thousands. */
+const bigText = (paragraphs: number) =>
+  Array.from({ length: paragraphs }, (_, i) => `Paragraph ${i}: ${TEXT(i).slice(0, 400)}`).join('\n\n');
 
 describe('jobs on the local platform', () => {
   let platform: RunningPlatform;
@@ -258,9 +215,7 @@ describe('jobs on the local platform', () => {
 
   it('cancels a running job: its steps stop and it ends cancelled', async () => {
     // About 6 MB: several seconds of work for the offline model on this machine.
-    const big = Array.from({ length: 15_000 }, (_, i) => `Paragraph ${i}: ${TEXT(i).slice(0, 400)}`).join(
-      '\n\n',
-    );
+    const big = bigText(15_000);
     const docId = await upload(userId, 'big.txt', big);
     const created = await json<{ id: string }>(`${platform.api}/users/${userId}/jobs`, {
       method: 'POST',
@@ -341,9 +296,7 @@ describe('jobs on the local platform', () => {
 
   it('drops a repeated callback: the second answers duplicate, one event is stored and one streamed', async () => {
     // About 1.2 MB: the step is busy for seconds, so the job is still running when the callbacks arrive.
-    const big = Array.from({ length: 3_000 }, (_, i) => `Paragraph ${i}: ${TEXT(i).slice(0, 400)}`).join(
-      '\n\n',
-    );
+    const big = bigText(3_000);
     const docId = await upload(userId, 'repeat.txt', big);
     const created = await json<{ id: string }>(`${platform.api}/users/${userId}/jobs`, {
       method: 'POST',
@@ -407,9 +360,7 @@ describe('jobs on the local platform', () => {
 
   it('survives a crash of the jobs service mid-job: restarted, the job finishes and no event is lost', async () => {
     // Two small documents and a ~2.5 MB one that keeps the step busy for seconds.
-    const big = Array.from({ length: 6_000 }, (_, i) => `Paragraph ${i}: ${TEXT(i).slice(0, 400)}`).join(
-      '\n\n',
-    );
+    const big = bigText(6_000);
     const docIds = [
       await upload(userId, 'crash-a.txt', TEXT(21)),
       await upload(userId, 'crash-big.txt', big),

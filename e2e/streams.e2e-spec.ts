@@ -5,51 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { freePort, waitFor } from '@docflow/local-platform';
 import { ROOT, json, startPlatform, type RunningPlatform } from './platform';
-
-interface SseEvent {
-  id: number;
-  event: string;
-  data: Record<string, unknown>;
-}
-
-/** Reads Server-Sent Events until `until` says stop (or the stream ends). */
-async function readEvents(
-  url: string,
-  until: (e: SseEvent) => boolean,
-  headers: Record<string, string> = {},
-): Promise<SseEvent[]> {
-  const response = await fetch(url, { headers: { accept: 'text/event-stream', ...headers } });
-  expect(response.status).toBe(200);
-  const events: SseEvent[] = [];
-  const decoder = new TextDecoder();
-  let buffer = '';
-  const reader = response.body!.getReader();
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const frame = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const fields = Object.fromEntries(
-          frame
-            .split('\n')
-            .filter((l) => l && !l.startsWith(':'))
-            .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
-        );
-        if (!fields.event) continue;
-        const event = { id: Number(fields.id), event: fields.event, data: JSON.parse(fields.data ?? '{}') };
-        events.push(event);
-        if (until(event)) return events;
-      }
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  return events;
-}
+import { readEvents } from './sse';
 
 const TERMINAL = new Set(['job_completed', 'job_failed', 'job_cancelled']);
 const HEARTBEAT_MS = 200;

@@ -531,6 +531,14 @@ describe('identity over NATS', () => {
     return seen;
   }
 
+  /** Waits until some transaction waits for a lock (the one `client` holds, in these tests). */
+  const someoneWaitsForALock = (client: Client, description: string) =>
+    waitFor(
+      async () =>
+        (await client.query('SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted')).rows[0].n > 0,
+      { description },
+    );
+
   const signup = (name: string) =>
     ok<AuthResult>(IdentitySubjects.signup, { name, email: newEmail(), password: 'password-1' });
 
@@ -652,11 +660,7 @@ describe('identity over NATS', () => {
         bob.user.id,
       ]);
       const deleting = call(IdentitySubjects.userDelete, { userId: ann.user.id, actorId: ann.user.id });
-      await waitFor(
-        async () =>
-          (await client.query('SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted')).rows[0].n > 0,
-        { description: 'the deletion to wait for the team lock' },
-      );
+      await someoneWaitsForALock(client, 'the deletion to wait for the team lock');
       await client.query('COMMIT');
       // Ann is now the team's only member: not refused, and the team goes with her.
       expect((await deleting).err).toBeUndefined();
@@ -681,11 +685,7 @@ describe('identity over NATS', () => {
       await client.query('SELECT id FROM identity.users WHERE id = $1 FOR UPDATE', [gone.user.id]);
       await client.query('DELETE FROM identity.users WHERE id = $1', [gone.user.id]);
       const creating = call(IdentitySubjects.teamCreate, { actorId: gone.user.id, name: 'Late' });
-      await waitFor(
-        async () =>
-          (await client.query('SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted')).rows[0].n > 0,
-        { description: 'the team creation to wait for the account row' },
-      );
+      await someoneWaitsForALock(client, 'the team creation to wait for the account row');
       await client.query('COMMIT');
       expect((await creating).err).toMatchObject({ code: 'NOT_FOUND', message: 'user not found' });
       expect(
