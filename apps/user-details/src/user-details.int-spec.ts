@@ -21,7 +21,12 @@ import {
   type UserRegisteredEvent,
 } from '@docflow/contracts';
 import { createServiceDataSource, runMigrations } from '@docflow/database';
-import { createTestEnvironment, waitFor, type TestEnvironment } from '@docflow/local-platform';
+import {
+  createTestEnvironment,
+  waitFor,
+  type TestEnvironment,
+  waitForConsumerAck,
+} from '@docflow/local-platform';
 import { RequestContextInterceptor, RpcErrorFilter } from '@docflow/messaging';
 import { loadUserDetailsConfig, type UserDetailsConfig } from './config';
 import { userDetailsDataSourceOptions } from './data-source.options';
@@ -106,16 +111,8 @@ describe('user-details: new-user setup from JetStream, and the details subjects'
   /**
    * Every event up to `seq` was acked (or terminated) by `consumer`: nothing pending, nothing waiting for an ack.
    */
-  async function consumed(seq: number, consumer: string = USER_DETAILS_CONSUMER): Promise<void> {
-    const jsm = await nc.jetstreamManager();
-    await waitFor(
-      async () => {
-        const info = await jsm.consumers.info(IDENTITY_EVENTS_STREAM, consumer);
-        return info.ack_floor.stream_seq >= seq && info.num_pending === 0 && info.num_ack_pending === 0;
-      },
-      { timeoutMs: 20_000, description: `${consumer} to ack up to ${seq}` },
-    );
-  }
+  const consumed = (seq: number, consumer: string = USER_DETAILS_CONSUMER) =>
+    waitForConsumerAck(nc, IDENTITY_EVENTS_STREAM, consumer, seq);
 
   const deletionsConsumed = (seq: number) => consumed(seq, IdentityDeletionConsumers.userDetails);
 

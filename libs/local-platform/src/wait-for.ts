@@ -1,3 +1,5 @@
+import type { NatsConnection } from 'nats';
+
 export interface WaitForOptions {
   timeoutMs?: number;
   intervalMs?: number;
@@ -31,4 +33,24 @@ export async function waitFor<T>(
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/**
+ * Waits until the durable JetStream consumer `consumer` of `stream` has acknowledged (or terminated) every message
+ * up to sequence `seq`: nothing pending, nothing waiting for an ack. For tests of event consumers.
+ */
+export async function waitForConsumerAck(
+  nc: NatsConnection,
+  stream: string,
+  consumer: string,
+  seq: number,
+): Promise<void> {
+  const jsm = await nc.jetstreamManager();
+  await waitFor(
+    async () => {
+      const info = await jsm.consumers.info(stream, consumer);
+      return info.ack_floor.stream_seq >= seq && info.num_pending === 0 && info.num_ack_pending === 0;
+    },
+    { timeoutMs: 20_000, description: `${consumer} to ack up to ${seq}` },
+  );
 }

@@ -21,7 +21,13 @@ import {
 } from '@docflow/contracts';
 import { createServiceDataSource, runMigrations } from '@docflow/database';
 import { NatsRpcClient } from '@docflow/messaging';
-import { LocalS3Server, createTestEnvironment, waitFor, type TestEnvironment } from '@docflow/local-platform';
+import {
+  LocalS3Server,
+  createTestEnvironment,
+  waitFor,
+  type TestEnvironment,
+  waitForConsumerAck,
+} from '@docflow/local-platform';
 import { ObjectStorage } from '@docflow/storage';
 import type { SubmitWorkflowRequest, WorkflowEngine } from '@docflow/workflow-engine';
 import { loadJobsConfig, type JobsConfig } from '../config';
@@ -172,16 +178,8 @@ describe('jobs: erasing a deleted user', () => {
   }
 
   /** Every event up to `seq` was acked (or terminated): nothing pending, nothing waiting for an ack. */
-  async function consumed(seq: number): Promise<void> {
-    const jsm = await nc.jetstreamManager();
-    await waitFor(
-      async () => {
-        const info = await jsm.consumers.info(IDENTITY_EVENTS_STREAM, IdentityDeletionConsumers.jobs);
-        return info.ack_floor.stream_seq >= seq && info.num_pending === 0 && info.num_ack_pending === 0;
-      },
-      { timeoutMs: 20_000, description: `the consumer to ack up to ${seq}` },
-    );
-  }
+  const consumed = (seq: number) =>
+    waitForConsumerAck(nc, IDENTITY_EVENTS_STREAM, IdentityDeletionConsumers.jobs, seq);
 
   beforeAll(async () => {
     env = await createTestEnvironment('jobs_deletions');

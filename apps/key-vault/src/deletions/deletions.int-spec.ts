@@ -20,7 +20,12 @@ import {
   type UserDeletedEvent,
 } from '@docflow/contracts';
 import { createServiceDataSource, runMigrations } from '@docflow/database';
-import { createTestEnvironment, waitFor, type TestEnvironment } from '@docflow/local-platform';
+import {
+  createTestEnvironment,
+  waitFor,
+  type TestEnvironment,
+  waitForConsumerAck,
+} from '@docflow/local-platform';
 import { PinoNestLogger, createLogger } from '@docflow/observability';
 import { RequestContextInterceptor, RpcErrorFilter } from '@docflow/messaging';
 import { loadKeyVaultConfig, type KeyVaultConfig } from '../config';
@@ -126,16 +131,8 @@ describe('key-vault: erasing deleted users and teams', () => {
   }
 
   /** Every event up to `seq` was acked (or terminated): nothing pending, nothing waiting for an ack. */
-  async function consumed(seq: number): Promise<void> {
-    const jsm = await nc.jetstreamManager();
-    await waitFor(
-      async () => {
-        const info = await jsm.consumers.info(IDENTITY_EVENTS_STREAM, IdentityDeletionConsumers.keyVault);
-        return info.ack_floor.stream_seq >= seq && info.num_pending === 0 && info.num_ack_pending === 0;
-      },
-      { timeoutMs: 20_000, description: `the consumer to ack up to ${seq}` },
-    );
-  }
+  const consumed = (seq: number) =>
+    waitForConsumerAck(nc, IDENTITY_EVENTS_STREAM, IdentityDeletionConsumers.keyVault, seq);
 
   beforeAll(async () => {
     env = await createTestEnvironment('keyvault_deletions');
