@@ -51,7 +51,10 @@ export interface JobDocument {
 
 export interface Job {
   id: string;
+  /** The owner, or for a team's job the member who started it. */
   userId: string;
+  /** The team that owns the job, when a team does: its documents are the team's, and so are its outputs. */
+  teamId?: string;
   status: JobStatus;
   crew: string;
   strategy: JobStrategy;
@@ -79,8 +82,14 @@ export interface Job {
   finishedAt?: string;
 }
 
+/**
+ * `userId` alone: the user's own job over the user's own documents. With `teamId`: a job of the team over the
+ * team's documents, started by member `userId` (the gateway has checked `job.create`); outputs become the team's
+ * documents and the team's semaphore caps its concurrent steps.
+ */
 export interface CreateJobRequest {
   userId: string;
+  teamId?: string;
   docIds: string[];
   crew?: string;
   flowId?: string;
@@ -94,13 +103,17 @@ export interface CreateJobRequest {
   idempotencyKey?: string;
 }
 
+/** A job of the user (`teamId` absent) or of the team; another owner's job answers NOT_FOUND. */
 export interface JobRef {
   userId: string;
+  teamId?: string;
   jobId: string;
 }
 
 export interface ListJobsRequest extends PageQuery {
   userId: string;
+  /** The team's jobs instead of the user's own. */
+  teamId?: string;
   status?: JobStatus;
 }
 

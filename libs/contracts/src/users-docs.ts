@@ -16,7 +16,10 @@ export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
 
 export interface DocumentSummary {
   id: string;
+  /** The owner, or for a team's document the member who created it. */
   userId: string;
+  /** The team that owns the document, when a team does. */
+  teamId?: string;
   name: string;
   kind: DocumentKind;
   /** For outputs: the job that made it, and the document(s) it was made from. */
@@ -82,9 +85,19 @@ export interface UserRef {
   userId: string;
 }
 
+/**
+ * Whose documents a request is about. Without `teamId`: the user's own (a team's documents are never among them).
+ * With `teamId`: the team's documents, and `userId` is the member acting, recorded as the creator of what is
+ * made. The gateway has checked the member's role (`document.read` / `document.write` of @docflow/authz) before
+ * it asks; a document of another owner answers NOT_FOUND exactly as an unknown one does.
+ */
+export interface OwnerScope extends UserRef {
+  teamId?: string;
+}
+
 export interface ListUsersRequest extends PageQuery {}
 
-export interface CreateDocumentRequest extends UserRef {
+export interface CreateDocumentRequest extends OwnerScope {
   name: string;
   contentType: string;
   size: number;
@@ -102,11 +115,11 @@ export interface DocumentListFilter {
   uploadedUntil?: string;
 }
 
-export interface ListDocumentsRequest extends UserRef, PageQuery {
+export interface ListDocumentsRequest extends OwnerScope, PageQuery {
   filter?: DocumentListFilter;
 }
 
-export interface DocumentRef extends UserRef {
+export interface DocumentRef extends OwnerScope {
   docId: string;
 }
 
@@ -142,7 +155,7 @@ export interface HealthReport {
 export type UserPage = Page<User>;
 export type DocumentPage = Page<DocumentSummary>;
 
-export interface ResolveDocumentsRequest extends UserRef {
+export interface ResolveDocumentsRequest extends OwnerScope {
   docIds: string[];
 }
 
@@ -155,7 +168,7 @@ export interface ResolvedDocument {
   etag?: string;
 }
 
-export interface RegisterOutputRequest extends UserRef {
+export interface RegisterOutputRequest extends OwnerScope {
   jobId: string;
   sourceDocIds: string[];
   key: string;
