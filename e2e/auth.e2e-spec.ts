@@ -258,6 +258,13 @@ const ROUTES: Record<string, Route> = {
     access: { scope: 'profile:write', who: 'self' },
     ok: [200],
   },
+  'PATCH /users/{user_id}/details/subscription': {
+    method: 'PATCH',
+    path: (ctx) => `/users/${ctx.self.id}/details/subscription`,
+    body: () => ({ quota: { maxJobsPerDay: 1000 } }),
+    access: { scope: 'users:admin', who: 'admin' },
+    ok: [200],
+  },
   'GET /users/{user_id}/docs': {
     method: 'GET',
     path: (ctx) => `/users/${ctx.self.id}/docs`,

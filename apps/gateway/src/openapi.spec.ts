@@ -40,6 +40,7 @@ describe(buildOpenApiDocuments.name, () => {
       '/api/v1/users',
       '/api/v1/users/{user_id}',
       '/api/v1/users/{user_id}/details',
+      '/api/v1/users/{user_id}/details/subscription',
       '/api/v1/users/{user_id}/docs',
       '/api/v1/users/{user_id}/docs/{doc_id}',
       '/api/v1/users/{user_id}/jobs',

@@ -79,6 +79,7 @@ describe('public API routes', () => {
       'GET /users/:user_id': 'profile:read',
       'GET /users/:user_id/details': 'profile:read',
       'PATCH /users/:user_id/details': 'profile:write',
+      'PATCH /users/:user_id/details/subscription': 'users:admin',
       'GET /users/:user_id/docs': 'documents:read',
       'POST /users/:user_id/docs': 'documents:write',
       'GET /users/:user_id/docs/:doc_id': 'documents:read',
