@@ -45,6 +45,9 @@ export type IdentitySubject = (typeof IdentitySubjects)[keyof typeof IdentitySub
 /** Prefix of every personal access token, so scanners and the gateway recognise one. */
 export const PERSONAL_ACCESS_TOKEN_PREFIX = 'dfp_';
 
+/** Personal access tokens a user may hold that are not revoked (expired ones count until revoked). */
+export const MAX_ACTIVE_PERSONAL_ACCESS_TOKENS = 100;
+
 /** Where the request came from, for rate limits and the audit log. */
 export interface ClientInfo {
   ip?: string;
