@@ -89,6 +89,15 @@ export interface LogoutRequest extends ClientInfo {
   refreshToken?: string;
 }
 
+export interface LogoutResult {
+  loggedOut: true;
+  /**
+   * The session that was ended, when it is the caller's: the gateway that served the logout drops it from its
+   * session-check cache at once (it knows the session of an access token, but not the one of a refresh token).
+   */
+  sessionId?: string;
+}
+
 export interface AuthResult {
   /** The access token: a JWT signed with the active key, valid `expiresIn` seconds. */
   jwt: string;

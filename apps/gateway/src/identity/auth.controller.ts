@@ -10,6 +10,7 @@ import {
   type ClientInfo,
   type CreatedPersonalAccessToken,
   type JsonWebKeySet,
+  type LogoutResult,
   type PersonalAccessTokenPage,
 } from '@docflow/contracts';
 import { ServiceClient } from '@docflow/messaging';
@@ -112,13 +113,15 @@ export class AuthController {
     @ClientInfoParam() client: ClientInfo,
   ): Promise<void> {
     const sessionId = body.refreshToken ? undefined : caller.sessionId;
-    await this.services.send(IdentitySubjects.logout, {
+    const result = await this.services.send<LogoutResult>(IdentitySubjects.logout, {
       userId: caller.userId,
       sessionId,
       refreshToken: body.refreshToken,
       ...client,
     });
-    if (sessionId) this.authenticator.forgetSession(sessionId);
+    // The session identity ended: the caller's own, or the one of the refresh token (which only identity knows).
+    const ended = result?.sessionId ?? sessionId;
+    if (ended) this.authenticator.forgetSession(ended);
   }
 
   @Get('me')
