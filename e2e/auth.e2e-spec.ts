@@ -1124,6 +1124,24 @@ describe('access tokens that are rejected', () => {
     expect(refreshed.status).toBe(401);
   });
 
+  it('a logout with { refreshToken } from another session ends that session, and only that one', async () => {
+    const phone = await login(user);
+    const laptop = await login(user);
+    expect((await me(phone.jwt)).status).toBe(200);
+    expect(
+      (
+        await as({ authorization: `Bearer ${laptop.jwt}` }, 'POST', '/auth/logout', {
+          refreshToken: phone.refreshToken,
+        })
+      ).status,
+    ).toBe(204);
+    expect((await me(phone.jwt)).status).toBe(401);
+    expect((await as(undefined, 'POST', '/auth/refresh', { refreshToken: phone.refreshToken })).status).toBe(
+      401,
+    );
+    expect((await me(laptop.jwt)).status).toBe(200);
+  });
+
   it('refresh rotates; reusing an old refresh token revokes the whole family', async () => {
     const first = await login(user);
     const second = await as<{ jwt: string; refreshToken: string }>(undefined, 'POST', '/auth/refresh', {
@@ -1248,6 +1266,47 @@ describe('sign-in', () => {
     );
     expect(types.filter((t) => t === 'login.failed')).toHaveLength(3);
     expect(types).toContain('login.rate_limited');
+  });
+
+  it('signup answers { jwt, refreshToken, expiresIn: 900, user }, and the JWKS lists the kid of that JWT', async () => {
+    const email = `shape-${randomUUID()}@example.com`;
+    const res = await as<{ jwt: string; user: { createdAt: string } }>(undefined, 'POST', '/auth/signup', {
+      name: 'Shape',
+      email,
+      password: 'long-enough-1',
+      birth: '1990-04-01',
+    });
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({
+      jwt: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
+      refreshToken: expect.stringMatching(/^dfr_[\w-]{40,}$/),
+      expiresIn: 900,
+      user: {
+        id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
+        name: 'Shape',
+        email,
+        birth: '1990-04-01',
+        isAdmin: false,
+        createdAt: expect.any(String),
+      },
+    });
+    expect(Math.abs(Date.parse(res.body.user.createdAt) - Date.now())).toBeLessThan(60_000);
+    const [header, claims] = res.body.jwt
+      .split('.')
+      .slice(0, 2)
+      .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>);
+    expect(header).toMatchObject({ alg: 'EdDSA', typ: 'JWT', kid: expect.any(String) });
+    expect((claims!.exp as number) - (claims!.iat as number)).toBe(900);
+
+    const jwks = await as<{ keys: { kid: string }[] }>(undefined, 'GET', '/auth/.well-known/jwks.json');
+    expect(jwks.status).toBe(200);
+    expect(jwks.body.keys.map((k) => k.kid)).toContain(header!.kid);
+    expect(jwks.body.keys.find((k) => k.kid === header!.kid)).toMatchObject({
+      kty: 'OKP',
+      crv: 'Ed25519',
+      alg: 'EdDSA',
+    });
+    expect(jwks.body.keys.find((k) => k.kid === header!.kid)).not.toHaveProperty('d');
   });
 
   it('signup refuses a taken email (409) and a short password (400 naming it)', async () => {

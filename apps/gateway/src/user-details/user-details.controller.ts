@@ -12,12 +12,6 @@ import { UpdateUserDetailsDto } from './update-user-details.dto';
 @ApiTags('user-details')
 @ApiBearerAuth()
 @ApiResponse({ status: 400, type: ErrorModel, description: 'Invalid input; `details` names each field' })
-@ApiResponse({ status: 401, type: ErrorModel, description: 'Not signed in' })
-@ApiResponse({
-  status: 403,
-  type: ErrorModel,
-  description: 'A personal access token without the scope the route names',
-})
 @ApiResponse({
   status: 404,
   type: ErrorModel,
