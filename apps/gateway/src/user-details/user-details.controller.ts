@@ -69,7 +69,6 @@ export class UserDetailsController {
       'to new documents and jobs from then on (what exists stays).',
   })
   @ApiResponse({ status: 200, type: UserDetailsModel })
-  @ApiResponse({ status: 403, type: ErrorModel, description: 'Not a platform admin' })
   setSubscription(
     @Param('user_id', uuidParam('user_id')) userId: string,
     @Body() body: SetSubscriptionDto,
