@@ -258,6 +258,14 @@ describe(DocumentsService.name, () => {
       ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     });
 
+    it("refuses a team id that is there but empty rather than acting on the user's own documents", async () => {
+      const own = await sut.create({ userId, name: 'mine.txt', contentType: 'text/plain', size: 1 });
+      await expect(sut.get({ userId, teamId: '', docId: own.id })).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+        details: [{ field: 'teamId' }],
+      });
+    });
+
     it('refuses to create or register anything for a team recorded as deleted, and removes the late output', async () => {
       await documents.eraseTeam(teamId, 'event-1');
       await expect(upload()).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'team not found' });

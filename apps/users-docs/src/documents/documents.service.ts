@@ -53,7 +53,11 @@ const CONTENT_TYPE_FILTER = /^[a-z0-9!#$&^_.+-]{1,127}\/([a-z0-9!#$&^_.+-]{1,127
 /** Whose documents a request is about, ids in lower case: the team's when it names one, else the user's own. */
 export function scopeOf(request: OwnerScope): DocumentScope {
   const userId = String(request.userId).toLowerCase();
-  return request.teamId ? { userId, teamId: String(request.teamId).toLowerCase() } : { userId };
+  if (request.teamId === undefined || request.teamId === null) return { userId };
+  // Never fall back to the user's own documents on a team id that is there but empty.
+  if (typeof request.teamId !== 'string' || !request.teamId)
+    throw DomainError.validation('teamId', 'must be a team id');
+  return { userId, teamId: request.teamId.toLowerCase() };
 }
 
 /** A listing filter from a request, checked field by field. */
