@@ -96,6 +96,10 @@ interface Ctx {
   members: Record<'editor' | 'reader' | 'consumer' | 'outsider', TestUser>;
   teamId: string;
   docId: string;
+  /** A document of the team (pending), created by `self`. */
+  teamDocId: string;
+  /** A fresh document of the team, for routes that consume one. */
+  teamDoc(): Promise<string>;
   jobId: string;
   /** A schedule of `self` (it runs nothing: no slot before the tests end). */
   scheduleId: string;
@@ -377,6 +381,31 @@ const ROUTES: Record<string, Route> = {
     access: { scope: 'teams:write', who: 'team', roles: ['owner'] },
     ok: [204],
   },
+  'GET /teams/{team_id}/docs': {
+    method: 'GET',
+    path: (ctx) => `/teams/${ctx.teamId}/docs`,
+    access: { scope: 'documents:read', who: 'team', roles: ['owner', 'editor', 'reader'] },
+    ok: [200],
+  },
+  'POST /teams/{team_id}/docs': {
+    method: 'POST',
+    path: (ctx) => `/teams/${ctx.teamId}/docs`,
+    body: () => ({ name: 'x.txt', contentType: 'text/plain', size: 5 }),
+    access: { scope: 'documents:write', who: 'team', roles: ['owner', 'editor'] },
+    ok: [201],
+  },
+  'GET /teams/{team_id}/docs/{doc_id}': {
+    method: 'GET',
+    path: (ctx) => `/teams/${ctx.teamId}/docs/${ctx.teamDocId}`,
+    access: { scope: 'documents:read', who: 'team', roles: ['owner', 'editor', 'reader'] },
+    ok: [200],
+  },
+  'DELETE /teams/{team_id}/docs/{doc_id}': {
+    method: 'DELETE',
+    path: async (ctx) => `/teams/${ctx.teamId}/docs/${await ctx.teamDoc()}`,
+    access: { scope: 'documents:write', who: 'team', roles: ['owner', 'editor'] },
+    ok: [204],
+  },
   'GET /apikeys': {
     method: 'GET',
     path: () => '/apikeys',
@@ -557,11 +586,22 @@ describe('every public route × every caller', () => {
       expect(res.status).toBe(201);
       return res.body.id;
     };
+    const teamDoc = async () => {
+      const res = await as<{ id: string }>(selfUser, 'POST', `/teams/${team.body.id}/docs`, {
+        name: 't.txt',
+        contentType: 'text/plain',
+        size: 5,
+      });
+      expect(res.status).toBe(201);
+      return res.body.id;
+    };
     ctx = {
       self: selfUser,
       members,
       teamId: team.body.id,
       docId: pending,
+      teamDocId: await teamDoc(),
+      teamDoc,
       jobId: job.body.id,
       scheduleId: await schedule(),
       schedule,

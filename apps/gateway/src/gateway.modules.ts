@@ -8,6 +8,7 @@ import { AuthController } from './identity/auth.controller';
 import { TeamsController } from './teams/teams.controller';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { DocumentsController } from './documents/documents.controller';
+import { TeamDocumentsController } from './documents/team-documents.controller';
 import { JobEventsStream } from './jobs/job-events.stream';
 import { JobsController } from './jobs/jobs.controller';
 import { HealthController } from './health/health.controller';
@@ -52,6 +53,7 @@ export class PublicApiModule {
         AuthController,
         UsersController,
         DocumentsController,
+        TeamDocumentsController,
         JobsController,
         TeamsController,
         ApiKeysController,

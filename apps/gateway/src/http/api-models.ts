@@ -28,7 +28,13 @@ export class UserPageModel {
 
 export class DocumentModel {
   @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ format: 'uuid' }) userId!: string;
+  @ApiProperty({
+    format: 'uuid',
+    description: "The owner, or for a team's document the member who created it",
+  })
+  userId!: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'The team that owns the document, when a team does' })
+  teamId?: string;
   @ApiProperty() name!: string;
   @ApiProperty({ enum: DOCUMENT_KINDS }) kind!: string;
   @ApiProperty() contentType!: string;
