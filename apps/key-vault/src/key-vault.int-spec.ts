@@ -261,8 +261,16 @@ describe('key-vault over NATS', () => {
       expect(JSON.stringify(out)).not.toContain(String(patch.key ?? base.key));
     }
     await store(owner, 'dup');
+    const events = () =>
+      db.query(`SELECT count(*)::int AS n FROM key_vault.outbox WHERE payload->'details'->>'ownerId' = $1`, [
+        owner.ownerId,
+      ]) as Promise<{ n: number }[]>;
+    const before = (await events())[0]!.n;
     const dup = await call(KeyVaultSubjects.keyCreate, { ...base, name: 'dup' });
     expect(dup.err).toMatchObject({ code: 'CONFLICT', details: [{ field: 'name' }] });
+    // The refused key left no audit event: the event is written in the key's transaction, rolled back with it.
+    expect(before).toBe(1);
+    expect((await events())[0]!.n).toBe(1);
   });
 
   it("answers NOT_FOUND for another owner's key and deletes nothing of theirs", async () => {
