@@ -35,6 +35,7 @@ describe(buildOpenApiDocuments.name, () => {
       '/api/v1/auth/tokens/{token_id}',
       '/api/v1/teams',
       '/api/v1/teams/{team_id}',
+      '/api/v1/teams/{team_id}/audit',
       '/api/v1/teams/{team_id}/members',
       '/api/v1/teams/{team_id}/members/{user_id}',
       '/api/v1/users',
