@@ -65,6 +65,7 @@ export const AUDIT_EVENT_TYPES = [
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
+/** An event as identity records it (its own events; the key vault's arrive as {@link KeyAuditRecordedEvent}). */
 export interface AuditRecordRequest extends ClientInfo {
   /** The user the event concerns (who may read it). */
   userId: string;
