@@ -161,6 +161,7 @@ describe(buildOpenApiDocuments.name, () => {
       '/api/v1/teams/{team_id}',
       '/api/v1/teams/{team_id}/docs',
       '/api/v1/teams/{team_id}/docs/{doc_id}',
+      '/api/v1/teams/{team_id}/audit',
       '/api/v1/teams/{team_id}/members',
       '/api/v1/teams/{team_id}/members/{user_id}',
       '/api/v1/users',
