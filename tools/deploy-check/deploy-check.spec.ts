@@ -172,12 +172,18 @@ describe('chart check (tools/deploy-check/chart.js)', () => {
   });
 
   it("holds the Roles to exactly the listed rules and to the argo driver's calls", () => {
+    expect(sut.checkRbac(loaded, ROOT)).toEqual([]);
     const extraVerb = sut.checkRbac(
-      replaceIn('rbac.yaml', 'verbs: [create, patch, delete]', 'verbs: [create, get, patch, delete]'),
+      replaceIn(
+        'rbac.yaml',
+        'resources: [secrets]\n    verbs: [create]',
+        'resources: [secrets]\n    verbs: [create, patch]',
+      ),
       ROOT,
     );
     expect(extraVerb.join('\n')).toContain('Role jobs has');
-    expect(extraVerb.join('\n')).toContain('Role jobs grants secrets [create,delete,get,patch] but');
+    expect(extraVerb.join('\n')).toContain('Role jobs grants secrets [create,patch] but');
+    expect(extraVerb.join('\n')).toContain('uses [create]');
 
     const missingWatch = sut.checkRbac(
       replaceIn('rbac.yaml', 'verbs: [create, get, list, watch, patch]', 'verbs: [create, get, list, patch]'),
