@@ -378,9 +378,11 @@ function checkResources(merged) {
     const containers = [
       ...Object.entries(values.services ?? {}).map(([name, s]) => [`services.${name}`, s.resources]),
       ['nats.bundled', values.nats?.bundled?.resources],
+      ['redis.bundled', values.redis?.bundled?.resources],
       ['postgresql.bundled', values.postgresql?.bundled?.resources],
       ['objectStorage.bundled', values.objectStorage?.bundled?.resources],
       ['migrations', values.migrations?.resources],
+      ['keyVault.rotationJob', values.keyVault?.rotationJob?.resources],
     ];
     for (const [where, resources] of containers) {
       const limit = bytesOf(resources?.limits?.memory);
