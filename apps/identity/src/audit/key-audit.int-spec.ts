@@ -169,8 +169,11 @@ describe("key events in identity's audit log (KEY_VAULT_AUDIT)", () => {
           return undefined;
         }
       },
-      { description: 'the event in KEY_VAULT_AUDIT' },
-    );
+      // The relay polls every second; a loaded machine (the whole suite on two cores) can take several passes.
+      { timeoutMs: 30_000, description: 'the event in KEY_VAULT_AUDIT' },
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; key-vault's output:\n${vaultLog.slice(-30).join('\n')}`);
+    });
     const event = stored.json<{ eventId: string; type: string; targetId: string; at: string }>();
     expect(event).toMatchObject({ type: 'key.created', targetId: key.id });
     expect(stored.header.get('Nats-Msg-Id')).toBe(event.eventId);
