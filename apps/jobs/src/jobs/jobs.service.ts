@@ -300,7 +300,13 @@ export class JobsService {
     return this.view(id);
   }
 
-  /** Hands the job to the engine (again, when resuming) and records it as submitted. */
+  /**
+   * Hands the job to the engine (again, when resuming) and records it as submitted. A cancel may come while the
+   * engine starts the workflow (the job is recorded first, so a `DELETE` can find it before its workflow exists,
+   * and then ends it `cancelled` with nothing to stop): the job's state is read again under its lock once the
+   * workflow exists, and a job that ended meanwhile has its workflow stopped at once. The cancel does the
+   * converse (see {@link cancel}), so whichever takes the lock second stops the steps.
+   */
   private async submit(job: JobEntity, chunks?: number[]): Promise<void> {
     const { workflowName } = await this.engine.submit({
       jobId: job.id,
@@ -314,7 +320,8 @@ export class JobsService {
       deadlineSeconds: this.config.JOB_DEADLINE_SECONDS,
       concurrencyKey: semaphoreKeyForOwner(job.userId, this.config.SEMAPHORE_KEYS),
     });
-    await this.jobs.withLockedJob(job.id, async (tx, locked) => {
+    const ended = await this.jobs.withLockedJob(job.id, async (tx, locked) => {
+      if (isTerminal(locked.status)) return true;
       if (locked.status === 'queued') {
         locked.status = 'submitted';
         locked.submittedAt = this.clock.now();
@@ -322,7 +329,24 @@ export class JobsService {
       locked.workflowName = workflowName;
       locked.updatedAt = this.clock.now();
       await tx.save(locked);
+      return false;
     });
+    // Ended (cancelled) while the workflow was starting, or deleted (its owner's erasure): stop what started.
+    if (ended !== false) await this.stopLateWorkflow(job.id);
+  }
+
+  /** Stops a workflow that started after its job ended. Logged, not thrown: the job's end stands. */
+  private async stopLateWorkflow(jobId: string): Promise<void> {
+    this.logger.warn({ msg: 'a workflow started as its job ended; stopping it', jobId });
+    try {
+      await this.engine.cancel(jobId);
+    } catch (error) {
+      this.logger.error({
+        msg: 'could not stop the workflow of an ended job',
+        jobId,
+        error: (error as Error).message,
+      });
+    }
   }
 
   /**
@@ -441,15 +465,18 @@ export class JobsService {
       );
     }
     const now = this.clock.now();
-    const cancelled = await this.jobs.withLockedJob(job.id, async (tx, locked) => {
-      if (isTerminal(locked.status)) return false;
+    const outcome = await this.jobs.withLockedJob(job.id, async (tx, locked) => {
+      if (isTerminal(locked.status)) return { cancelled: false, submittedMeanwhile: false };
       await this.jobs.cancelOpenInputs(tx, locked.id);
       locked.inputsOpen = 0;
       await this.applyEvent.finish(tx, locked, 'cancelled', now);
       locked.updatedAt = now;
       await tx.save(locked);
-      return true;
+      // A workflow recorded after the engine was asked to stop the job's (none then) started in between.
+      return { cancelled: true, submittedMeanwhile: locked.workflowName !== job.workflowName };
     });
+    if (outcome?.submittedMeanwhile) await this.stopLateWorkflow(job.id);
+    const cancelled = outcome?.cancelled ?? false;
     if (cancelled) {
       await this.outbox.flush(job.id);
       this.applyEvent.ended(job);
