@@ -64,6 +64,8 @@ export const IdentityDeletionConsumers = {
   userDetails: 'user-details-deletions',
   /** Filter `identity.user.deleted`: the user's jobs (stopped first), their events, grants and schedules. */
   jobs: 'jobs-deletions',
+  /** Filter `identity.team.deleted`: the team's jobs (stopped first), their events and grants. */
+  jobsTeams: 'jobs-team-deletions',
 } as const;
 
 export type IdentityDeletion =

@@ -60,12 +60,12 @@ function harness() {
     async findByIdempotencyKey() {
       return null;
     },
-    async findJob(id: string, scope?: string | { userId: string; teamId?: string | null }) {
+    async findJob(id: string, owner?: { userId: string; teamId?: string | null }) {
       const row = rows.get(id);
       if (!row) return null;
-      const owner = typeof scope === 'string' ? { userId: scope } : scope;
-      if (owner && (row.userId !== owner.userId || (row.teamId ?? null) !== (owner.teamId ?? null)))
-        return null;
+      // As the repository: a team's jobs by team, whoever started them; a user's own only by user.
+      const mine = owner?.teamId ? row.teamId === owner.teamId : row.userId === owner?.userId && !row.teamId;
+      if (owner && !mine) return null;
       return { ...row };
     },
     async findWithInputs(id: string) {
@@ -181,6 +181,50 @@ describe(JobsService.name, () => {
       expect((await cancelling).status).toBe('cancelled');
 
       expect(h.running.has(jobId!)).toBe(false);
+    });
+  });
+
+  describe("a team's job", () => {
+    it("runs over the team's documents, keeps its objects under the team, and takes the team's semaphore", async () => {
+      const h = harness();
+      const job = await h.sut.create({
+        userId: USER.toUpperCase(),
+        teamId: TEAM.toUpperCase(),
+        docIds: [DOC],
+      });
+      expect(job).toMatchObject({ userId: USER, teamId: TEAM, status: 'submitted' });
+      expect(h.sent[0]).toEqual({
+        subject: 'users-docs.document.resolve',
+        payload: { userId: USER, teamId: TEAM, docIds: [DOC] },
+      });
+      expect(h.puts).toEqual([`teams/${TEAM}/jobs/${job.id}/manifest.json`]);
+      expect(h.engine.submitted[0]).toMatchObject({
+        manifestKey: `teams/${TEAM}/jobs/${job.id}/manifest.json`,
+        concurrencyKey: TEAM,
+      });
+    });
+
+    it("takes the user's semaphore (here `default`, not listed) for the user's own job", async () => {
+      const h = harness();
+      const job = await h.sut.create({ userId: USER, docIds: [DOC] });
+      expect(job.teamId).toBeUndefined();
+      expect(h.sent[0]!.payload).toEqual({ userId: USER, docIds: [DOC] });
+      expect(h.puts).toEqual([`users/${USER}/jobs/${job.id}/manifest.json`]);
+      expect(h.engine.submitted[0]!.concurrencyKey).toBe('default');
+    });
+
+    it("is the team's: the member's own routes do not find it, the team's do, another team's do not", async () => {
+      const h = harness();
+      const job = await h.sut.create({ userId: USER, teamId: TEAM, docIds: [DOC] });
+      await expect(h.sut.cancel({ userId: USER, jobId: job.id })).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
+      const other = '44444444-4444-4444-8444-444444444444';
+      await expect(h.sut.cancel({ userId: USER, teamId: other, jobId: job.id })).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
+      // Any member may act on it (the gateway checked the role), not only the one who started it.
+      expect((await h.sut.cancel({ userId: other, teamId: TEAM, jobId: job.id })).status).toBe('cancelled');
     });
   });
 });
