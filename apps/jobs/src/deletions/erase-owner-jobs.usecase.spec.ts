@@ -153,5 +153,10 @@ describe(EraseOwnerJobsUseCase.name, () => {
       expect(kept).toEqual([`teams/${TEAM}/jobs/a/outputs/x.md`]);
       expect(out).toMatchObject({ schedules: 0, cancelled: ['a', 'c'], grantsRevoked: 2, jobs: 3 });
     });
+    it('removes no object once the rows are gone (a repeated event): it could not tell the documents apart', async () => {
+      const { sut, calls } = harness([]);
+      await sut.execute(team, 'e2');
+      expect(calls).toEqual([`list jobs of team ${TEAM}`, 'delete rows ']);
+    });
   });
 });

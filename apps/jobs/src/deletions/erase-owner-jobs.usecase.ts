@@ -48,7 +48,8 @@ export interface ErasedJobs {
  * 4. once no workflow of the owner still runs (a cancelled step may be writing its output as it stops: until then
  *    the erasure answers "not yet" and the event comes back after a delay), the objects under
  *    `users/<id>/jobs/` (manifests, outputs a step wrote late); for a team, those under `teams/<id>/jobs/` but
- *    the outputs that became documents of the team (users-docs erases the team's documents itself);
+ *    the outputs that became documents of the team (users-docs erases the team's documents itself; the job
+ *    rows say which those are, so a team without job rows left has no objects removed);
  * 5. the jobs' events in the JetStream stream, then the job rows with their inputs and stored events, in one
  *    transaction. Only now are the rows gone, so a rerun after a crash in steps 1–5 finds the jobs again.
  *
@@ -110,16 +111,18 @@ export class EraseOwnerJobsUseCase {
       return { stillRunning };
     }
 
-    let objects: number;
-    if (team) {
-      // The outputs that became the team's documents are users-docs' to erase (with the team's documents).
+    let objects = 0;
+    if (team && jobs.length > 0) {
+      // The outputs that became the team's documents are users-docs' to erase (with the team's documents): the
+      // job rows say which they are, so objects go only while the rows are there (they go after the objects; a
+      // repeated event finds neither).
       const documents = new Set(
         (await this.jobs.registeredOutputs(jobs.map((j) => j.id))).map(
           (o) => `${jobOutputPrefix(owner, o.jobId)}${o.inputId}.md`,
         ),
       );
       objects = await this.storage.deletePrefix(teamJobsPrefix(deleted.id), (key) => documents.has(key));
-    } else {
+    } else if (!team) {
       objects = await this.storage.deletePrefix(userJobsPrefix(deleted.id));
     }
 

@@ -515,12 +515,12 @@ export class JobsRepository {
   /** The inputs of the jobs among `jobIds` whose output became a document (their ids and output document). */
   async registeredOutputs(jobIds: string[]): Promise<{ jobId: string; inputId: string }[]> {
     if (jobIds.length === 0) return [];
-    return this.dataSource
-      .getRepository(JobDocumentEntity)
-      .createQueryBuilder('i')
-      .select(['i.job_id AS "jobId"', 'i.input_id AS "inputId"'])
-      .where('i.job_id = ANY(:jobIds) AND i.output_doc_id IS NOT NULL', { jobIds })
-      .getRawMany<{ jobId: string; inputId: string }>();
+    const rows: { job_id: string; input_id: string }[] = await this.dataSource.query(
+      `SELECT job_id, input_id FROM "${S}"."job_inputs"
+        WHERE job_id = ANY($1::uuid[]) AND output_doc_id IS NOT NULL`,
+      [jobIds],
+    );
+    return rows.map((r) => ({ jobId: r.job_id, inputId: r.input_id }));
   }
 
   /**
