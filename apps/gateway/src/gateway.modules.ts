@@ -10,6 +10,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { DocumentsController } from './documents/documents.controller';
 import { JobEventsStream } from './jobs/job-events.stream';
 import { JobsController } from './jobs/jobs.controller';
+import { TeamJobsController } from './jobs/team-jobs.controller';
 import { HealthController } from './health/health.controller';
 import { HttpErrorFilter } from './http/error.filter';
 import { RequestContextInterceptor } from './http/request-context.interceptor';
@@ -53,6 +54,7 @@ export class PublicApiModule {
         UsersController,
         DocumentsController,
         JobsController,
+        TeamJobsController,
         TeamsController,
         ApiKeysController,
         UserDetailsController,

@@ -23,6 +23,21 @@ import { JobEventsStream } from './job-events.stream';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
+/** An `Idempotency-Key` header is 1 to 255 visible ASCII characters (400 naming it otherwise). */
+export function checkIdempotencyKey(key: string | undefined): void {
+  if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+    throw DomainError.validation('Idempotency-Key', 'must be 1 to 255 visible ASCII characters');
+  }
+}
+
+/** A `Last-Event-ID` header is an event id a stream sent: the sequence after which to resume (0: from the start). */
+export function lastEventSeq(lastEventId: string | undefined): number {
+  if (lastEventId !== undefined && !/^\d{1,15}$/.test(lastEventId)) {
+    throw DomainError.validation('Last-Event-ID', 'must be an event id this stream sent');
+  }
+  return lastEventId ? Number(lastEventId) : 0;
+}
+
 @ApiTags('jobs')
 @ApiBearerAuth()
 @ApiResponse({ status: 400, type: ErrorModel, description: 'Invalid input; `details` names each field' })
@@ -62,9 +77,7 @@ export class JobsController {
     @Body() body: CreateJobDto,
     @Headers('idempotency-key') idempotencyKey?: string,
   ): Promise<Job> {
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-      throw DomainError.validation('Idempotency-Key', 'must be 1 to 255 visible ASCII characters');
-    }
+    checkIdempotencyKey(idempotencyKey);
     return this.services.send(
       JobsSubjects.jobCreate,
       {
@@ -160,10 +173,8 @@ export class JobsController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    if (lastEventId !== undefined && !/^\d{1,15}$/.test(lastEventId)) {
-      throw DomainError.validation('Last-Event-ID', 'must be an event id this stream sent');
-    }
+    const after = lastEventSeq(lastEventId);
     const job = await this.services.send<Job>(JobsSubjects.jobGet, { userId, jobId });
-    await this.stream.serve(job, lastEventId ? Number(lastEventId) : 0, request, reply);
+    await this.stream.serve(job, after, request, reply);
   }
 }
