@@ -148,7 +148,7 @@ describe("a team's jobs through the gateway (teams/{team_id}/jobs)", () => {
     '%s %s: 404 to a non-member (a platform admin included), asking nothing',
     async (method, path, _action, body) => {
       asked.length = 0;
-      for (const headers of [{}, { 'x-test-admin': '1' }]) {
+      for (const headers of [{}, { 'x-test-admin': '1' }] as Record<string, string>[]) {
         const out = await http(method, path, {
           user: stranger,
           headers,
