@@ -96,6 +96,10 @@ interface Ctx {
   members: Record<'editor' | 'reader' | 'consumer' | 'outsider', TestUser>;
   teamId: string;
   docId: string;
+  /** A document of the team (pending), created by `self`. */
+  teamDocId: string;
+  /** A fresh document of the team, for routes that consume one. */
+  teamDoc(): Promise<string>;
   jobId: string;
   /** A schedule of `self` (it runs nothing: no slot before the tests end). */
   scheduleId: string;
@@ -258,6 +262,13 @@ const ROUTES: Record<string, Route> = {
     access: { scope: 'profile:write', who: 'self' },
     ok: [200],
   },
+  'PATCH /users/{user_id}/details/subscription': {
+    method: 'PATCH',
+    path: (ctx) => `/users/${ctx.self.id}/details/subscription`,
+    body: () => ({ quota: { maxJobsPerDay: 1000 } }),
+    access: { scope: 'users:admin', who: 'admin' },
+    ok: [200],
+  },
   'GET /users/{user_id}/docs': {
     method: 'GET',
     path: (ctx) => `/users/${ctx.self.id}/docs`,
@@ -408,6 +419,31 @@ const ROUTES: Record<string, Route> = {
       return `/teams/${ctx.teamId}/members/${member.id}`;
     },
     access: { scope: 'teams:write', who: 'team', roles: ['owner'] },
+    ok: [204],
+  },
+  'GET /teams/{team_id}/docs': {
+    method: 'GET',
+    path: (ctx) => `/teams/${ctx.teamId}/docs`,
+    access: { scope: 'documents:read', who: 'team', roles: ['owner', 'editor', 'reader'] },
+    ok: [200],
+  },
+  'POST /teams/{team_id}/docs': {
+    method: 'POST',
+    path: (ctx) => `/teams/${ctx.teamId}/docs`,
+    body: () => ({ name: 'x.txt', contentType: 'text/plain', size: 5 }),
+    access: { scope: 'documents:write', who: 'team', roles: ['owner', 'editor'] },
+    ok: [201],
+  },
+  'GET /teams/{team_id}/docs/{doc_id}': {
+    method: 'GET',
+    path: (ctx) => `/teams/${ctx.teamId}/docs/${ctx.teamDocId}`,
+    access: { scope: 'documents:read', who: 'team', roles: ['owner', 'editor', 'reader'] },
+    ok: [200],
+  },
+  'DELETE /teams/{team_id}/docs/{doc_id}': {
+    method: 'DELETE',
+    path: async (ctx) => `/teams/${ctx.teamId}/docs/${await ctx.teamDoc()}`,
+    access: { scope: 'documents:write', who: 'team', roles: ['owner', 'editor'] },
     ok: [204],
   },
   'GET /apikeys': {
@@ -590,11 +626,22 @@ describe('every public route × every caller', () => {
       expect(res.status).toBe(201);
       return res.body.id;
     };
+    const teamDoc = async () => {
+      const res = await as<{ id: string }>(selfUser, 'POST', `/teams/${team.body.id}/docs`, {
+        name: 't.txt',
+        contentType: 'text/plain',
+        size: 5,
+      });
+      expect(res.status).toBe(201);
+      return res.body.id;
+    };
     ctx = {
       self: selfUser,
       members,
       teamId: team.body.id,
       docId: pending,
+      teamDocId: await teamDoc(),
+      teamDoc,
       jobId: job.body.id,
       scheduleId: await schedule(),
       schedule,
@@ -1157,6 +1204,24 @@ describe('access tokens that are rejected', () => {
     expect(refreshed.status).toBe(401);
   });
 
+  it('a logout with { refreshToken } from another session ends that session, and only that one', async () => {
+    const phone = await login(user);
+    const laptop = await login(user);
+    expect((await me(phone.jwt)).status).toBe(200);
+    expect(
+      (
+        await as({ authorization: `Bearer ${laptop.jwt}` }, 'POST', '/auth/logout', {
+          refreshToken: phone.refreshToken,
+        })
+      ).status,
+    ).toBe(204);
+    expect((await me(phone.jwt)).status).toBe(401);
+    expect((await as(undefined, 'POST', '/auth/refresh', { refreshToken: phone.refreshToken })).status).toBe(
+      401,
+    );
+    expect((await me(laptop.jwt)).status).toBe(200);
+  });
+
   it('refresh rotates; reusing an old refresh token revokes the whole family', async () => {
     const first = await login(user);
     const second = await as<{ jwt: string; refreshToken: string }>(undefined, 'POST', '/auth/refresh', {
@@ -1281,6 +1346,47 @@ describe('sign-in', () => {
     );
     expect(types.filter((t) => t === 'login.failed')).toHaveLength(3);
     expect(types).toContain('login.rate_limited');
+  });
+
+  it('signup answers { jwt, refreshToken, expiresIn: 900, user }, and the JWKS lists the kid of that JWT', async () => {
+    const email = `shape-${randomUUID()}@example.com`;
+    const res = await as<{ jwt: string; user: { createdAt: string } }>(undefined, 'POST', '/auth/signup', {
+      name: 'Shape',
+      email,
+      password: 'long-enough-1',
+      birth: '1990-04-01',
+    });
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({
+      jwt: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
+      refreshToken: expect.stringMatching(/^dfr_[\w-]{40,}$/),
+      expiresIn: 900,
+      user: {
+        id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
+        name: 'Shape',
+        email,
+        birth: '1990-04-01',
+        isAdmin: false,
+        createdAt: expect.any(String),
+      },
+    });
+    expect(Math.abs(Date.parse(res.body.user.createdAt) - Date.now())).toBeLessThan(60_000);
+    const [header, claims] = res.body.jwt
+      .split('.')
+      .slice(0, 2)
+      .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>);
+    expect(header).toMatchObject({ alg: 'EdDSA', typ: 'JWT', kid: expect.any(String) });
+    expect((claims!.exp as number) - (claims!.iat as number)).toBe(900);
+
+    const jwks = await as<{ keys: { kid: string }[] }>(undefined, 'GET', '/auth/.well-known/jwks.json');
+    expect(jwks.status).toBe(200);
+    expect(jwks.body.keys.map((k) => k.kid)).toContain(header!.kid);
+    expect(jwks.body.keys.find((k) => k.kid === header!.kid)).toMatchObject({
+      kty: 'OKP',
+      crv: 'Ed25519',
+      alg: 'EdDSA',
+    });
+    expect(jwks.body.keys.find((k) => k.kid === header!.kid)).not.toHaveProperty('d');
   });
 
   it('signup refuses a taken email (409) and a short password (400 naming it)', async () => {

@@ -279,7 +279,7 @@ describe('bundles (tools/bundle/bundle.js)', () => {
     });
     // Each service's own health endpoints (what the probes and the images' HEALTHCHECK call).
     const ownChecks: Record<string, string[]> = {
-      'users-docs': ['database', 'storage'],
+      'users-docs': ['database', 'storage', 'events'],
       jobs: ['database', 'events'],
       'key-vault': ['database', 'masterKey', 'events'],
       'user-details': ['database', 'events'],

@@ -8,6 +8,7 @@ import { AuthController } from './identity/auth.controller';
 import { TeamsController } from './teams/teams.controller';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { DocumentsController } from './documents/documents.controller';
+import { TeamDocumentsController } from './documents/team-documents.controller';
 import { JobEventsStream } from './jobs/job-events.stream';
 import { JobsController } from './jobs/jobs.controller';
 import { TeamJobsController } from './jobs/team-jobs.controller';
@@ -53,6 +54,7 @@ export class PublicApiModule {
         AuthController,
         UsersController,
         DocumentsController,
+        TeamDocumentsController,
         JobsController,
         TeamJobsController,
         TeamsController,

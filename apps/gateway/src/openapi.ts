@@ -7,6 +7,7 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import { createLogger } from '@docflow/observability';
 import { loadGatewayConfig } from './config';
 import { createGatewayApps } from './gateway.app';
+import { describeGuardedOperations } from './auth/guard-responses';
 import { ServiceClient } from '@docflow/messaging';
 
 class OfflineServiceClient extends ServiceClient {
@@ -49,6 +50,7 @@ export async function buildOpenApiDocuments(): Promise<{ public: OpenAPIObject; 
         })
         .build(),
     );
+    describeGuardedOperations(apps.publicApp, publicDoc);
     const privateDoc = SwaggerModule.createDocument(
       apps.privateApp,
       new DocumentBuilder()

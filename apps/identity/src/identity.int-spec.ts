@@ -19,6 +19,8 @@ import {
   UsersDocsSubjects,
   type AuthResult,
   type CreateDefaultTeamReply,
+  type LogoutResult,
+  type SessionCheckResult,
   type TeamDeletedEvent,
   type UserDeletedEvent,
   type UserRegisteredEvent,
@@ -64,7 +66,8 @@ describe('identity over NATS', () => {
       NATS_URL: env.natsUrl,
       RATE_LIMIT_PREFIX: `identity-int-${randomBytes(6).toString('hex')}`,
       RATE_LIMIT_LOGIN_IP: '3/60',
-      RATE_LIMIT_SIGNUP_IP: '1000/60',
+      // Every test signs up from addresses of its own (or none, which no per-IP limit counts).
+      RATE_LIMIT_SIGNUP_IP: '4/3600',
       JWT_DEV_KEY_FILE: join(env.directory, 'key.json'),
       LOG_LEVEL: 'silent',
     });
@@ -286,6 +289,68 @@ describe('identity over NATS', () => {
       code: 'RATE_LIMITED',
       details: { retryAfterSeconds: expect.any(Number) },
     });
+  });
+
+  it('limits signups per client IP: 429 with the seconds to wait once the attempts are used up; another IP is not affected', async () => {
+    // RATE_LIMIT_SIGNUP_IP is 4/3600 here. 198.18.0.0/15: a range no other test uses.
+    const ip = `198.18.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
+    const signupFrom = (from: string) =>
+      call<AuthResult>(IdentitySubjects.signup, {
+        name: 'Ip',
+        email: newEmail(),
+        password: 'password-1',
+        ip: from,
+      });
+    for (let i = 0; i < 4; i++) expect((await signupFrom(ip)).err).toBeUndefined();
+    const limited = await signupFrom(ip);
+    expect(limited.err).toMatchObject({
+      code: 'RATE_LIMITED',
+      details: { retryAfterSeconds: expect.any(Number) },
+    });
+    // The gateway sends it as `Retry-After` (HttpErrorFilter): the rest of the hour's window.
+    const seconds = (limited.err!.details as { retryAfterSeconds: number }).retryAfterSeconds;
+    expect(seconds).toBeGreaterThan(3500);
+    expect(seconds).toBeLessThanOrEqual(3600);
+    expect((await signupFrom('198.19.0.1')).err).toBeUndefined();
+  });
+
+  it('logout answers the session it ended (by refresh token too, and again after), never one of another user', async () => {
+    const sid = (jwt: string) =>
+      (JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()) as { sid: string }).sid;
+    const email = newEmail();
+    const made = await ok<AuthResult>(IdentitySubjects.signup, { name: 'Lo', email, password: 'password-1' });
+    const userId = made.user.id;
+    const other = await ok<AuthResult>(IdentitySubjects.login, { email, password: 'password-1' });
+    const stranger = await ok<AuthResult>(IdentitySubjects.signup, {
+      name: 'St',
+      email: newEmail(),
+      password: 'password-1',
+    });
+    const active = async (user: string, sessionId: string) =>
+      (await ok<SessionCheckResult>(IdentitySubjects.sessionCheck, { userId: user, sessionId })).active;
+
+    const byRefresh = { userId, refreshToken: made.refreshToken };
+    expect(await ok<LogoutResult>(IdentitySubjects.logout, byRefresh)).toEqual({
+      loggedOut: true,
+      sessionId: sid(made.jwt),
+    });
+    expect(await active(userId, sid(made.jwt))).toBe(false);
+    expect(await active(userId, sid(other.jwt))).toBe(true);
+    // Ended before: the same id, so a gateway that still holds it forgets it.
+    expect(await ok<LogoutResult>(IdentitySubjects.logout, byRefresh)).toEqual({
+      loggedOut: true,
+      sessionId: sid(made.jwt),
+    });
+    // Another user's refresh token ends nothing and names nothing.
+    expect(
+      await ok<LogoutResult>(IdentitySubjects.logout, { userId, refreshToken: stranger.refreshToken }),
+    ).toEqual({ loggedOut: true });
+    expect(await active(stranger.user.id, sid(stranger.jwt))).toBe(true);
+    expect(await ok<LogoutResult>(IdentitySubjects.logout, { userId, sessionId: sid(other.jwt) })).toEqual({
+      loggedOut: true,
+      sessionId: sid(other.jwt),
+    });
+    expect(await active(userId, sid(other.jwt))).toBe(false);
   });
 
   it('keeps the birth date given at signup, and records the signup and each successful login in the audit log', async () => {

@@ -13,6 +13,11 @@ export const usersDocsConfigSchema = z
     DOWNLOAD_URL_TTL_SECONDS: positiveInt(900).pipe(z.number().max(7 * 24 * 3600)),
     MAX_DOCUMENT_SIZE_BYTES: positiveInt(100 * 1024 * 1024),
     LOG_LEVEL: logLevel,
+    /** How long JetStream waits for the ack of a team's erasure (identity.team.deleted) before delivering it again. */
+    DELETION_ACK_WAIT_MS: positiveInt(30_000),
+    /** First delay before an erasure that failed (database, storage) is tried again; doubles up to the max. */
+    DELETION_RETRY_BASE_MS: positiveInt(1_000),
+    DELETION_RETRY_MAX_MS: positiveInt(60_000),
     /** The HTTP health endpoints (`/health/live`, `/health/ready`) for probes; off unless a port is set. */
     HEALTH_HOST: z.string().default('127.0.0.1'),
     HEALTH_PORT: z.coerce.number().int().min(1).max(65535).optional(),

@@ -1,6 +1,7 @@
 import type { ServiceDataSourceOptions } from '@docflow/database';
 import { USERS_DOCS_SCHEMA, type UsersDocsConfig } from './config';
 import { DocumentEntity } from './documents/document.entity';
+import { DeletedTeamEntity } from './teams/deleted-team.entity';
 import { UserEntity } from './users/user.entity';
 import { migrations } from './migrations';
 
@@ -11,7 +12,7 @@ export function usersDocsDataSourceOptions(
     url: config.DATABASE_URL,
     schema: USERS_DOCS_SCHEMA,
     poolSize: config.DB_POOL_SIZE,
-    entities: [UserEntity, DocumentEntity],
+    entities: [UserEntity, DocumentEntity, DeletedTeamEntity],
     migrations,
     applicationName: 'docflow-users-docs',
   };

@@ -5,12 +5,31 @@ import { NestFactory } from '@nestjs/core';
 import type { INestMicroservice } from '@nestjs/common';
 import { Transport } from '@nestjs/microservices';
 import { connect, headers, type NatsConnection } from 'nats';
-import { QueueGroups, REQUEST_ID_HEADER, UsersDocsSubjects } from '@docflow/contracts';
+import {
+  IDENTITY_EVENTS_STREAM,
+  IdentityDeletionConsumers,
+  IdentityEventSubjects,
+  QueueGroups,
+  REQUEST_ID_HEADER,
+  UsersDocsSubjects,
+  type DocumentDetail,
+  type DocumentPage,
+  type DocumentSummary,
+  type DocumentWithUpload,
+  type TeamDeletedEvent,
+} from '@docflow/contracts';
 import { createServiceDataSource, runMigrations } from '@docflow/database';
-import { LocalS3Server, createTestEnvironment, type TestEnvironment } from '@docflow/local-platform';
+import {
+  LocalS3Server,
+  createTestEnvironment,
+  waitFor,
+  waitForConsumerAck,
+  type TestEnvironment,
+} from '@docflow/local-platform';
+import { ObjectStorage, storageFromConfig } from '@docflow/storage';
 import { PinoNestLogger, createLogger } from '@docflow/observability';
 import { RequestContextInterceptor, RpcErrorFilter } from '@docflow/messaging';
-import { loadUsersDocsConfig } from './config';
+import { loadUsersDocsConfig, type UsersDocsConfig } from './config';
 import { usersDocsDataSourceOptions } from './data-source.options';
 import { UsersDocsModule } from './users-docs.module';
 
@@ -19,6 +38,8 @@ describe('users-docs over NATS', () => {
   let s3: LocalS3Server;
   let app: INestMicroservice;
   let nc: NatsConnection;
+  let config: UsersDocsConfig;
+  let storage: ObjectStorage;
   const logLines: Record<string, unknown>[] = [];
 
   async function call<T>(
@@ -39,14 +60,17 @@ describe('users-docs over NATS', () => {
     env = await createTestEnvironment('usersdocs');
     s3 = new LocalS3Server({ port: 0, directory: `${env.directory}/s3`, bucket: 'docflow' });
     const endpoint = await s3.start();
-    const config = loadUsersDocsConfig({
+    config = loadUsersDocsConfig({
       DATABASE_URL: env.databaseUrl,
       NATS_URL: env.natsUrl,
       S3_ENDPOINT: endpoint,
       S3_ACCESS_KEY_ID: 'S3RVER',
       S3_SECRET_ACCESS_KEY: 'S3RVER',
       MAX_DOCUMENT_SIZE_BYTES: '1000',
+      DELETION_RETRY_BASE_MS: '100',
+      DELETION_RETRY_MAX_MS: '400',
     });
+    storage = storageFromConfig(config);
     const migrations = createServiceDataSource(usersDocsDataSourceOptions(config));
     await runMigrations(migrations);
     await migrations.destroy();
@@ -66,9 +90,16 @@ describe('users-docs over NATS', () => {
     app.useGlobalInterceptors(new RequestContextInterceptor());
     await app.listen();
     nc = await connect({ servers: env.natsUrl });
+    // The team deletions consumer binds (and creates the IDENTITY_EVENTS stream) once NATS answers.
+    await waitFor(
+      async () =>
+        (await call<{ status: string }>(UsersDocsSubjects.healthCheck, {})).response?.status === 'ok',
+      { description: 'users-docs to consume identity.team.deleted' },
+    );
   });
 
   afterAll(async () => {
+    storage?.destroy();
     await nc?.close();
     await app?.close();
     await s3?.stop();
@@ -330,7 +361,254 @@ describe('users-docs over NATS', () => {
     expect(out.response).toEqual({
       service: 'users-docs',
       status: 'ok',
-      checks: { database: { status: 'ok' }, storage: { status: 'ok' } },
+      checks: { database: { status: 'ok' }, storage: { status: 'ok' }, events: { status: 'ok' } },
+    });
+  });
+
+  describe("a team's documents", () => {
+    const newUser = async (name: string) =>
+      (
+        await call<{ id: string }>(UsersDocsSubjects.userCreate, {
+          id: randomUUID(),
+          name,
+          email: `${name.toLowerCase()}-${randomUUID()}@example.com`,
+        })
+      ).response!.id;
+
+    /** A document created through users-docs, its bytes PUT to the S3 server, its storage event applied. */
+    async function uploaded(scope: { userId: string; teamId?: string }, name = 'plan.txt') {
+      const body = 'team plan';
+      const created = await call<DocumentWithUpload>(UsersDocsSubjects.documentCreate, {
+        ...scope,
+        name,
+        contentType: 'text/plain',
+        size: body.length,
+      });
+      expect(created.err).toBeUndefined();
+      const doc = created.response!;
+      const put = await fetch(doc.upload.url, { method: 'PUT', headers: doc.upload.headers, body });
+      expect(put.status).toBe(200);
+      const applied = await call<{ results: { outcome: string }[] }>(UsersDocsSubjects.storageEventsApply, {
+        records: [
+          {
+            eventName: 's3:ObjectCreated:Put',
+            bucket: 'docflow',
+            key: new URL(doc.upload.url).pathname.replace(/^\/docflow\//, ''),
+            size: body.length,
+          },
+        ],
+      });
+      expect(applied.response?.results[0]?.outcome).toBe('uploaded');
+      return doc;
+    }
+
+    const teamDeleted = (teamId: string): TeamDeletedEvent => ({
+      eventId: randomUUID(),
+      teamId,
+      deletedAt: new Date().toISOString(),
+    });
+    async function deleteTeam(teamId: string): Promise<void> {
+      const { seq } = await nc
+        .jetstream()
+        .publish(IdentityEventSubjects.teamDeleted, JSON.stringify(teamDeleted(teamId)));
+      await waitForConsumerAck(nc, IDENTITY_EVENTS_STREAM, IdentityDeletionConsumers.usersDocsTeams, seq);
+    }
+
+    const ids = (page: { response?: DocumentPage }) => page.response!.items.map((d) => d.id).sort();
+
+    it("keeps a team's documents apart from the member's own, under the team's prefix, through storage events", async () => {
+      const member = await newUser('Member');
+      const teamId = randomUUID();
+      const teamDoc = await uploaded({ userId: member, teamId }, 'team.txt');
+      const own = await uploaded({ userId: member }, 'own.txt');
+      expect(teamDoc).toMatchObject({ userId: member, teamId });
+      expect(new URL(teamDoc.upload.url).pathname).toBe(
+        `/docflow/teams/${teamId}/docs/${teamDoc.id}/team.txt`,
+      );
+
+      expect(ids(await call(UsersDocsSubjects.documentList, { userId: member }))).toEqual([own.id]);
+      expect(ids(await call(UsersDocsSubjects.documentList, { userId: member, teamId }))).toEqual([
+        teamDoc.id,
+      ]);
+      // Another member of the team sees it; the team of someone else does not.
+      const other = await newUser('Other');
+      const got = await call<DocumentDetail>(UsersDocsSubjects.documentGet, {
+        userId: other,
+        teamId,
+        docId: teamDoc.id,
+      });
+      expect(got.response).toMatchObject({ id: teamDoc.id, teamId, status: 'uploaded' });
+      expect(await (await fetch(got.response!.download!.url)).text()).toBe('team plan');
+      for (const ref of [
+        { userId: member, docId: teamDoc.id },
+        { userId: member, teamId: randomUUID(), docId: teamDoc.id },
+        { userId: member, teamId, docId: own.id },
+      ]) {
+        expect((await call(UsersDocsSubjects.documentGet, ref)).err?.code).toBe('NOT_FOUND');
+        expect((await call(UsersDocsSubjects.documentDelete, ref)).err?.code).toBe('NOT_FOUND');
+      }
+      // A team job resolves the team's documents only.
+      const resolved = await call<{ key: string }[]>(UsersDocsSubjects.documentResolve, {
+        userId: member,
+        teamId,
+        docIds: [teamDoc.id],
+      });
+      expect(resolved.response).toEqual([
+        expect.objectContaining({ key: `teams/${teamId}/docs/${teamDoc.id}/team.txt` }),
+      ]);
+      expect(
+        (await call(UsersDocsSubjects.documentResolve, { userId: member, teamId, docIds: [own.id] })).err
+          ?.code,
+      ).toBe('NOT_FOUND');
+
+      // Removing the object from storage marks the team's document deleted (the removal event).
+      await storage.delete(`teams/${teamId}/docs/${teamDoc.id}/team.txt`);
+      const removed = await call<{ results: { outcome: string }[] }>(UsersDocsSubjects.storageEventsApply, {
+        records: [
+          {
+            eventName: 's3:ObjectRemoved:Delete',
+            bucket: 'docflow',
+            key: `teams/${teamId}/docs/${teamDoc.id}/team.txt`,
+          },
+        ],
+      });
+      expect(removed.response?.results[0]?.outcome).toBe('deleted');
+    });
+
+    it("keeps the team's documents and objects when their creator's account is deleted", async () => {
+      const creator = await newUser('Creator');
+      const teamId = randomUUID();
+      const teamDoc = await uploaded({ userId: creator, teamId });
+      const own = await uploaded({ userId: creator });
+      expect((await call(UsersDocsSubjects.userDelete, { userId: creator })).err).toBeUndefined();
+
+      const reader = await newUser('Reader');
+      const page = await call<DocumentPage>(UsersDocsSubjects.documentList, { userId: reader, teamId });
+      expect(page.response!.items).toEqual([
+        expect.objectContaining({ id: teamDoc.id, userId: creator, teamId, status: 'uploaded' }),
+      ]);
+      expect(await storage.head(`teams/${teamId}/docs/${teamDoc.id}/plan.txt`)).toMatchObject({ size: 9 });
+      // The creator's own document went with the account, object and all.
+      expect(await storage.head(`users/${creator}/docs/${own.id}/plan.txt`)).toBeUndefined();
+      expect((await call(UsersDocsSubjects.documentList, { userId: creator })).err?.code).toBe('NOT_FOUND');
+    });
+
+    it("registers a team job's outputs as the team's documents", async () => {
+      const member = await newUser('Runner');
+      const teamId = randomUUID();
+      const jobId = randomUUID();
+      const key = `teams/${teamId}/jobs/${jobId}/outputs/out.md`;
+      await storage.put(key, '# out', 'text/markdown');
+      const request = {
+        userId: member,
+        teamId,
+        jobId,
+        sourceDocIds: [],
+        key,
+        name: 'out.md',
+        contentType: 'text/markdown',
+        size: 5,
+      };
+      const out = await call<DocumentSummary>(UsersDocsSubjects.documentRegisterOutput, request);
+      expect(out.response).toMatchObject({ teamId, userId: member, kind: 'output', status: 'uploaded' });
+      expect(
+        (await call<DocumentSummary>(UsersDocsSubjects.documentRegisterOutput, request)).response?.id,
+      ).toBe(out.response!.id);
+      expect(ids(await call(UsersDocsSubjects.documentList, { userId: member, teamId }))).toEqual([
+        out.response!.id,
+      ]);
+      expect(
+        (await call<DocumentPage>(UsersDocsSubjects.documentList, { userId: member })).response?.items,
+      ).toEqual([]);
+      const misplaced = await call(UsersDocsSubjects.documentRegisterOutput, {
+        ...request,
+        key: `users/${member}/jobs/${jobId}/outputs/out.md`,
+      });
+      expect(misplaced.err?.code).toBe('VALIDATION_FAILED');
+    });
+
+    it("erases a deleted team's documents and objects from identity.team.deleted, once, and stores nothing for it after", async () => {
+      const member = await newUser('Erased');
+      const teamId = randomUUID();
+      const otherTeam = randomUUID();
+      const a = await uploaded({ userId: member, teamId }, 'a.txt');
+      await call(UsersDocsSubjects.documentCreate, {
+        userId: member,
+        teamId,
+        name: 'pending.txt',
+        contentType: 'text/plain',
+        size: 3,
+      });
+      const kept = await uploaded({ userId: member, teamId: otherTeam }, 'kept.txt');
+      const own = await uploaded({ userId: member }, 'own.txt');
+      await storage.put(`teams/${teamId}/jobs/${randomUUID()}/outputs/x.md`, 'x', 'text/markdown');
+
+      await deleteTeam(teamId.toUpperCase());
+      await deleteTeam(teamId); // identity published it twice: nothing more happens
+
+      expect(
+        (await call<DocumentPage>(UsersDocsSubjects.documentList, { userId: member, teamId })).response
+          ?.items,
+      ).toEqual([]);
+      expect(
+        (await call(UsersDocsSubjects.documentGet, { userId: member, teamId, docId: a.id })).err?.code,
+      ).toBe('NOT_FOUND');
+      expect(await storage.head(`teams/${teamId}/docs/${a.id}/a.txt`)).toBeUndefined();
+      expect(await storage.deletePrefix(`teams/${teamId}/`)).toBe(0);
+      expect(ids(await call(UsersDocsSubjects.documentList, { userId: member, teamId: otherTeam }))).toEqual([
+        kept.id,
+      ]);
+      expect(ids(await call(UsersDocsSubjects.documentList, { userId: member }))).toEqual([own.id]);
+      const erased = logLines.filter((l) => l.msg === 'team erased' && l.teamId === teamId);
+      expect(erased).toEqual([expect.objectContaining({ documentIds: expect.any(Array), objects: 2 })]);
+      expect((erased[0]!.documentIds as string[]).length).toBe(2);
+
+      // A request the gateway authorized just before the deletion: nothing is stored for the team.
+      const late = await call(UsersDocsSubjects.documentCreate, {
+        userId: member,
+        teamId,
+        name: 'late.txt',
+        contentType: 'text/plain',
+        size: 1,
+      });
+      expect(late.err).toEqual({ code: 'NOT_FOUND', message: 'team not found' });
+      const jobId = randomUUID();
+      const lateKey = `teams/${teamId}/jobs/${jobId}/outputs/late.md`;
+      await storage.put(lateKey, 'late', 'text/markdown');
+      const lateOutput = await call(UsersDocsSubjects.documentRegisterOutput, {
+        userId: member,
+        teamId,
+        jobId,
+        sourceDocIds: [],
+        key: lateKey,
+        name: 'late.md',
+        contentType: 'text/markdown',
+        size: 4,
+      });
+      expect(lateOutput.err?.code).toBe('NOT_FOUND');
+      expect(await storage.head(lateKey)).toBeUndefined();
+    });
+
+    it('leaves no document of a team whose deletion raced with creations', async () => {
+      const member = await newUser('Racer');
+      const teamId = randomUUID();
+      const creating = Array.from({ length: 20 }, (_, i) =>
+        call<DocumentWithUpload>(UsersDocsSubjects.documentCreate, {
+          userId: member,
+          teamId,
+          name: `r${i}.txt`,
+          contentType: 'text/plain',
+          size: 1,
+        }),
+      );
+      await deleteTeam(teamId);
+      const outcomes = await Promise.all(creating);
+      // Each one either committed before the erasure (and went with it) or was refused after it.
+      for (const o of outcomes) if (o.err) expect(o.err.code).toBe('NOT_FOUND');
+      expect(
+        (await call<DocumentPage>(UsersDocsSubjects.documentList, { userId: member, teamId })).response
+          ?.items,
+      ).toEqual([]);
     });
   });
 });

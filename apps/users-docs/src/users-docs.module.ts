@@ -1,6 +1,14 @@
-import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { createServiceDataSource } from '@docflow/database';
+import { NatsRpcClient } from '@docflow/messaging';
 import { ObjectStorage, storageFromConfig } from '@docflow/storage';
 import { Clock } from './common/clock';
 import { USERS_DOCS_CONFIG, type UsersDocsConfig } from './config';
@@ -10,18 +18,30 @@ import { DocumentsService } from './documents/documents.service';
 import { HealthController } from './health/health.controller';
 import { ApplyStorageEventsUseCase } from './storage-events/apply-storage-events.usecase';
 import { StorageEventsController } from './storage-events/storage-events.controller';
+import { EraseTeamUseCase } from './teams/erase-team.usecase';
+import { TeamDeletedConsumer } from './teams/team-deleted.consumer';
 import { UsersController } from './users/users.controller';
 import { UsersRepository } from './users/users.repository';
 import { UsersService } from './users/users.service';
 import { usersDocsDataSourceOptions } from './data-source.options';
 
-class ResourcesLifecycle implements OnApplicationShutdown {
+@Injectable()
+class ResourcesLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     private readonly dataSource: DataSource,
     @Inject(ObjectStorage) private readonly storage: ObjectStorage,
+    private readonly nats: NatsRpcClient,
+    private readonly teamDeletions: TeamDeletedConsumer,
   ) {}
 
+  onApplicationBootstrap(): void {
+    this.nats.start();
+    this.teamDeletions.start();
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    await this.teamDeletions.stop();
+    await this.nats.close();
     this.storage.destroy();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
@@ -40,12 +60,23 @@ export class UsersDocsModule {
           useFactory: async () => createServiceDataSource(usersDocsDataSourceOptions(config)).initialize(),
         },
         { provide: ObjectStorage, useFactory: () => storageFromConfig(config) },
+        // Its own connection, for JetStream (identity's deletion events); requests come in through the transport.
+        {
+          provide: NatsRpcClient,
+          useValue: new NatsRpcClient({
+            servers: config.NATS_URL,
+            name: 'users-docs',
+            defaultTimeoutMs: 5_000,
+          }),
+        },
         Clock,
         UsersRepository,
         DocumentsRepository,
         UsersService,
         DocumentsService,
         ApplyStorageEventsUseCase,
+        EraseTeamUseCase,
+        TeamDeletedConsumer,
         ResourcesLifecycle,
       ],
     };

@@ -19,6 +19,18 @@ describe(parseWorkerArgs.name, () => {
     expect(() => parseWorkerArgs(['report', '--job', 'j1'], {})).toThrow('--status is required');
   });
 
+  it('reads the plan command', () => {
+    expect(parseWorkerArgs(['plan', '--job', 'j1', '--manifest', 's3://b/k'], {})).toEqual({
+      command: 'plan',
+      jobId: 'j1',
+      manifest: 's3://b/k',
+    });
+    expect(() => parseWorkerArgs(['plan', '--job', 'j1'], {})).toThrow('--manifest is required');
+    expect(() =>
+      parseWorkerArgs(['plan', '--job', 'j1', '--manifest', 's3://b/k', '--chunk', '1'], {}),
+    ).toThrow('plan takes no --chunk');
+  });
+
   it('falls back to the environment', () => {
     expect(
       parseWorkerArgs([], { DOCFLOW_JOB_ID: 'j2', DOCFLOW_MANIFEST: 's3://b/m', DOCFLOW_CHUNK: '0' }),

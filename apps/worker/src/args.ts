@@ -2,10 +2,12 @@ import { parseArgs } from 'node:util';
 
 export type WorkerArgs =
   | { command: 'run'; jobId: string; manifest: string; chunk: number }
+  | { command: 'plan'; jobId: string; manifest: string }
   | { command: 'report'; jobId: string; status: string };
 
 export const USAGE =
   'usage: docflow-worker run --job <job_id> --manifest s3://<bucket>/<key> --chunk <n>\n' +
+  '       docflow-worker plan --job <job_id> --manifest s3://<bucket>/<key>   (prints the chunk indexes as JSON)\n' +
   '       docflow-worker report --job <job_id> --status <Succeeded|Failed|Error>   (the workflow exit handler)\n' +
   '       (or DOCFLOW_JOB_ID, DOCFLOW_MANIFEST, DOCFLOW_CHUNK in the environment)';
 
@@ -26,7 +28,7 @@ export function parseWorkerArgs(
     },
   });
   const command = positionals[0] ?? 'run';
-  if ((command !== 'run' && command !== 'report') || positionals.length > 1)
+  if (!['run', 'plan', 'report'].includes(command) || positionals.length > 1)
     throw new Error(`unknown command ${positionals.join(' ')}`);
   const jobId = values.job ?? env.DOCFLOW_JOB_ID;
   if (!jobId) throw new Error('--job is required');
@@ -36,6 +38,11 @@ export function parseWorkerArgs(
     return { command, jobId, status: values.status };
   }
   const manifest = values.manifest ?? env.DOCFLOW_MANIFEST;
+  if (command === 'plan') {
+    if (!manifest) throw new Error('--manifest is required');
+    if (values.chunk !== undefined) throw new Error('plan takes no --chunk: it lists every chunk');
+    return { command, jobId, manifest };
+  }
   const chunkText = values.chunk ?? env.DOCFLOW_CHUNK ?? '0';
   if (!manifest) throw new Error('--manifest is required');
   if (!/^\d{1,6}$/.test(chunkText))

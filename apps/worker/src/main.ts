@@ -10,6 +10,7 @@ import { USAGE, parseWorkerArgs, type WorkerArgs } from './args';
 import { CallbackClient } from './callbacks/callback-client';
 import { loadWorkerConfig, workerConfigSchema, type WorkerConfig } from './config';
 import { CrewTransformer } from './step/crew-transformer';
+import { planChunks } from './step/plan';
 import { RunStepUseCase } from './step/run-step.usecase';
 
 /** Exit code after SIGTERM (Argo's shutdown, the local engine's cancel): the step was stopped on purpose. */
@@ -43,6 +44,15 @@ async function main(): Promise<number> {
     return delivered ? WorkerExitCode.OK : WorkerExitCode.RETRYABLE;
   }
   const storage = storageFromConfig(config, { presignCacheSize: 0 });
+  if (args.command === 'plan') {
+    // The workflow's `plan` step: its standard output is the list `transform` fans out over (Argo's
+    // outputs.result), so nothing else may be written there; the failure goes to standard error.
+    const plan = await planChunks(storage, args.jobId, args.manifest);
+    storage.destroy();
+    if (plan.chunks) process.stdout.write(JSON.stringify(plan.chunks));
+    else console.error(`plan: ${plan.error}`);
+    return plan.exitCode;
+  }
   const abort = new AbortController();
   // Every model call of every concurrent input listens on this one signal (and removes its listener after).
   setMaxListeners(0, abort.signal);

@@ -163,8 +163,9 @@ describe('docflow-worker', () => {
   function worker(
     args: string[],
     env: Record<string, string> = {},
-  ): { child: ChildProcess; exit: Promise<number | null>; output: string[] } {
+  ): { child: ChildProcess; exit: Promise<number | null>; output: string[]; stdout: string[] } {
     const output: string[] = [];
+    const stdout: string[] = [];
     const child = spawn(process.execPath, [WORKER, ...args], {
       env: {
         PATH: process.env.PATH,
@@ -178,10 +179,10 @@ describe('docflow-worker', () => {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout!.on('data', (d) => output.push(String(d)));
+    child.stdout!.on('data', (d) => (output.push(String(d)), stdout.push(String(d))));
     child.stderr!.on('data', (d) => output.push(String(d)));
     const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    return { child, exit, output };
+    return { child, exit, output, stdout };
   }
 
   async function outputs(prefix: string): Promise<string[]> {
@@ -389,6 +390,28 @@ describe('docflow-worker', () => {
       type: 'doc_failed',
       error: { kind: 'permanent', message: expect.stringContaining('over the limit') },
     });
+  });
+
+  it("plans: prints only the manifest's chunk list on standard output (the fan-out's withParam)", async () => {
+    const job = await seedJob([{ name: 'a.txt', contentType: 'text/plain', bytes: Buffer.from(REPORT) }]);
+    const manifestKey = `users/user-1/jobs/${job.jobId}/manifest.json`;
+    const chunks = [0, 1, 2].map((index) => ({ index, inputs: job.manifest.chunks[0]!.inputs }));
+    await storage.put(manifestKey, JSON.stringify({ ...job.manifest, chunks }), 'application/json');
+    const plan = worker(['plan', '--job', job.jobId, '--manifest', `s3://docflow/${manifestKey}`]);
+    expect(await plan.exit).toBe(WorkerExitCode.OK);
+    expect(JSON.parse(plan.stdout.join(''))).toEqual([0, 1, 2]);
+    expect(receiver.events.filter((e) => e.jobId === job.jobId)).toEqual([]);
+
+    const missing = worker([
+      'plan',
+      '--job',
+      job.jobId,
+      '--manifest',
+      's3://docflow/users/user-1/jobs/none.json',
+    ]);
+    expect(await missing.exit).toBe(WorkerExitCode.PERMANENT);
+    expect(missing.stdout.join('')).toBe('');
+    expect(missing.output.join('')).toContain('does not exist');
   });
 
   it('exits 75 (retryable) when object storage cannot be reached', async () => {

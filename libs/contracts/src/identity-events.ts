@@ -1,6 +1,6 @@
 /**
  * Durable identity events on JetStream, shared by identity (publisher) and the services that react to them
- * (user-details: new-user setup; key-vault, user-details and jobs: deletions). Consumers are durable and
+ * (user-details: new-user setup; key-vault, user-details, jobs and users-docs: deletions). Consumers are durable and
  * at-least-once, so handlers must be idempotent.
  */
 export const IDENTITY_EVENTS_STREAM = 'IDENTITY_EVENTS';
@@ -13,7 +13,10 @@ export const IdentityEventSubjects = {
    * data of the user removes it: key-vault its keys, user-details its details, jobs its jobs and schedules.
    */
   userDeleted: 'identity.user.deleted',
-  /** A team was deleted (by its owner, or with the account of its only member). Payload: {@link TeamDeletedEvent}. */
+  /**
+   * A team was deleted (by its owner, or with the account of its only member). Payload: {@link TeamDeletedEvent}.
+   * key-vault drops the team's keys, users-docs its documents and their objects.
+   */
   teamDeleted: 'identity.team.deleted',
 } as const;
 
@@ -66,6 +69,11 @@ export const IdentityDeletionConsumers = {
   jobs: 'jobs-deletions',
   /** Filter `identity.team.deleted`: the team's jobs (stopped first), their events and grants. */
   jobsTeams: 'jobs-team-deletions',
+  /**
+   * Filter `identity.team.deleted`: the team's documents and their objects (`teams/{team_id}/`). A user's own
+   * documents go synchronously with the account (`users-docs.user.delete`), before the user event.
+   */
+  usersDocsTeams: 'users-docs-team-deletions',
 } as const;
 
 export type IdentityDeletion =

@@ -45,6 +45,9 @@ export type IdentitySubject = (typeof IdentitySubjects)[keyof typeof IdentitySub
 /** Prefix of every personal access token, so scanners and the gateway recognise one. */
 export const PERSONAL_ACCESS_TOKEN_PREFIX = 'dfp_';
 
+/** Personal access tokens a user may hold that are not revoked (expired ones count until revoked). */
+export const MAX_ACTIVE_PERSONAL_ACCESS_TOKENS = 100;
+
 /** Where the request came from, for rate limits and the audit log. */
 export interface ClientInfo {
   ip?: string;
@@ -84,6 +87,15 @@ export interface LogoutRequest extends ClientInfo {
   sessionId?: string;
   /** ...or of this refresh token. */
   refreshToken?: string;
+}
+
+export interface LogoutResult {
+  loggedOut: true;
+  /**
+   * The session that was ended, when it is the caller's: the gateway that served the logout drops it from its
+   * session-check cache at once (it knows the session of an access token, but not the one of a refresh token).
+   */
+  sessionId?: string;
 }
 
 export interface AuthResult {

@@ -6,6 +6,8 @@ export const UserDetailsSubjects = {
   healthCheck: 'user-details.health.check',
   get: 'user-details.details.get',
   update: 'user-details.details.update',
+  /** Plan, subscription status and quota: platform administrators (billing) only; the gateway checks. */
+  setSubscription: 'user-details.subscription.set',
 } as const;
 
 /** The durable JetStream consumer of user-details on the IDENTITY_EVENTS stream. */
@@ -61,6 +63,21 @@ export interface UpdateUserDetailsRequest {
   locale?: string;
   timezone?: string;
   avatarUrl?: string | null;
+}
+
+/** The limits of a quota field: 0 stops the user from adding more; the upper bounds only catch typos. */
+export const QUOTA_LIMITS: Readonly<Record<keyof Quota, { max: number }>> = {
+  maxDocuments: { max: 100_000_000 },
+  maxStorageBytes: { max: 1024 ** 5 },
+  maxJobsPerDay: { max: 10_000_000 },
+};
+
+/** What an administrator changes: only the fields present (and, in `quota`, only the limits present). */
+export interface SetSubscriptionRequest {
+  userId: string;
+  plan?: Plan;
+  subscriptionStatus?: SubscriptionStatus;
+  quota?: Partial<Quota>;
 }
 
 /**

@@ -18,12 +18,10 @@ import { ApiKeyOwnerQueryDto, CreateApiKeyDto, ListApiKeysQueryDto } from './cre
 @ApiTags('apikeys')
 @ApiBearerAuth()
 @ApiResponse({ status: 400, type: ErrorModel, description: 'Invalid input; `details` names each field' })
-@ApiResponse({ status: 401, type: ErrorModel, description: 'Not signed in' })
 @ApiResponse({
   status: 403,
   type: ErrorModel,
-  description:
-    "A personal access token without the scope the route names, or a team role that does not allow it (a team's keys)",
+  description: "A team role that does not allow it (a team's keys)",
 })
 @ApiResponse({ status: 503, type: ErrorModel, description: 'A service or the message bus is unavailable' })
 @Controller('apikeys')

@@ -1,5 +1,5 @@
 import { Controller, Get, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import {
   IdentitySubjects,
@@ -10,6 +10,7 @@ import {
   type HealthReport,
 } from '@docflow/contracts';
 import { Public } from '../auth/public.decorator';
+import { HealthCheckModel, LivenessModel, ReadinessModel } from '../http/api-models';
 import { ServiceClient } from '@docflow/messaging';
 
 type Check = { status: 'ok' | 'fail'; detail?: string };
@@ -24,6 +25,7 @@ const DOWNSTREAM: Record<string, string> = {
 };
 
 @ApiTags('health')
+@ApiExtraModels(HealthCheckModel)
 @Public()
 @Controller('health')
 export class HealthController {
@@ -31,12 +33,20 @@ export class HealthController {
 
   @Get('live')
   @ApiOperation({ summary: 'The process is up' })
+  @ApiResponse({ status: 200, type: LivenessModel })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
   @Get('ready')
   @ApiOperation({ summary: 'NATS is connected and every downstream service answers (503 otherwise)' })
+  @ApiResponse({ status: 200, type: ReadinessModel, description: '`status: ok`: every check passed' })
+  @ApiResponse({
+    status: 503,
+    type: ReadinessModel,
+    description:
+      '`status: unavailable`: NATS is not connected, or a service failed or did not answer within 1.5 s',
+  })
   async ready(
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ status: 'ok' | 'unavailable'; checks: Record<string, Check> }> {

@@ -1,10 +1,12 @@
 // Response shapes for the OpenAPI description. They mirror the types in @docflow/contracts.
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import {
   API_KEY_PROVIDERS,
   DOCUMENT_KINDS,
   DOCUMENT_STATUSES,
   ErrorCode,
+  JOB_EVENT_TYPES,
+  JOB_STAGES,
   PLANS,
   SETUP_STATUSES,
   SUBSCRIPTION_STATUSES,
@@ -26,7 +28,13 @@ export class UserPageModel {
 
 export class DocumentModel {
   @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ format: 'uuid' }) userId!: string;
+  @ApiProperty({
+    format: 'uuid',
+    description: "The owner, or for a team's document the member who created it",
+  })
+  userId!: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'The team that owns the document, when a team does' })
+  teamId?: string;
   @ApiProperty() name!: string;
   @ApiProperty({ enum: DOCUMENT_KINDS }) kind!: string;
   @ApiProperty() contentType!: string;
@@ -81,6 +89,14 @@ export class ErrorModel {
   @ApiProperty({ type: ErrorBodyModel }) error!: ErrorBodyModel;
 }
 
+/** The `Retry-After` response header of a 429 (from the error's `details.retryAfterSeconds`). */
+export const RETRY_AFTER_HEADER = {
+  'Retry-After': {
+    description: 'Seconds to wait before trying again',
+    schema: { type: 'integer', minimum: 1 },
+  },
+} as const;
+
 export class StorageEventResultModel {
   @ApiProperty() key!: string;
   @ApiProperty() eventName!: string;
@@ -109,6 +125,69 @@ export class TokenUsageModel {
   @ApiProperty() inputTokens!: number;
   @ApiProperty() outputTokens!: number;
   @ApiProperty() totalTokens!: number;
+}
+
+// ---- job events (SSE `data:` and the steps' callbacks) ----
+
+export class JobEventOutputModel {
+  @ApiProperty({ maxLength: 1024 }) markdownKey!: string;
+  @ApiProperty({ maxLength: 1024 }) sidecarKey!: string;
+  @ApiProperty({ minimum: 0 }) bytes!: number;
+}
+
+export class JobEventErrorModel {
+  @ApiProperty({ enum: ['retryable', 'permanent'] }) kind!: string;
+  @ApiProperty({ maxLength: 4000 }) message!: string;
+}
+
+/** A step's event (`JobEvent` of @docflow/contracts), as the jobs service validates it. */
+export class JobEventModel {
+  @ApiProperty({
+    maxLength: 300,
+    description:
+      'Stable for the same fact, so a rerun step sends the same ids and repeats are ignored: ' +
+      '`<jobId>:<chunk>:<inputId>:<type>[:<stage>]` (must start with the job id)',
+  })
+  id!: string;
+  @ApiProperty({ format: 'uuid', description: 'The job of the URL' }) jobId!: string;
+  @ApiProperty({
+    enum: JOB_EVENT_TYPES,
+    description:
+      'A step reports `stage_started`, `stage_progress`, `stage_completed`, `doc_completed` and `doc_failed` (with ' +
+      '`inputId`); the workflow exit handler reports `job_completed` or `job_failed` (without `inputId`)',
+  })
+  type!: string;
+  @ApiProperty({ maxLength: 64, description: 'When it happened (ISO 8601)' }) at!: string;
+  @ApiPropertyOptional({ minimum: 0, description: 'The step (chunk) that reports it' }) chunk?: number;
+  @ApiPropertyOptional({ maxLength: 128, description: 'The input: a document id, `combined` or `batch-<n>`' })
+  inputId?: string;
+  @ApiPropertyOptional({ type: [String], maxItems: 10000 }) docIds?: string[];
+  @ApiPropertyOptional({ enum: JOB_STAGES }) stage?: string;
+  @ApiPropertyOptional({ minimum: 0, maximum: 100, description: 'Within the stage' }) progress?: number;
+  @ApiPropertyOptional({ maxLength: 4000 }) message?: string;
+  @ApiPropertyOptional({
+    type: JobEventOutputModel,
+    description: "`doc_completed`: the input's output, at `users/<userId>/jobs/<jobId>/outputs/<inputId>.md`",
+  })
+  output?: JobEventOutputModel;
+  @ApiPropertyOptional({ type: TokenUsageModel }) usage?: TokenUsageModel;
+  @ApiPropertyOptional({ type: JobEventErrorModel }) error?: JobEventErrorModel;
+}
+
+export class RecordEventResultModel {
+  @ApiProperty({ enum: [true] }) accepted!: true;
+  @ApiProperty({ description: 'The event id was seen before: nothing changed' }) duplicate!: boolean;
+  @ApiPropertyOptional({
+    enum: [true],
+    description: 'With 202: kept in JetStream while the jobs service is unavailable, applied when it is back',
+  })
+  buffered?: true;
+}
+
+export class ResolvedKeyModel {
+  @ApiProperty({ format: 'uuid' }) keyId!: string;
+  @ApiProperty({ enum: API_KEY_PROVIDERS }) provider!: string;
+  @ApiProperty({ description: 'The provider key in clear text' }) key!: string;
 }
 
 export class JobModel {
@@ -208,6 +287,27 @@ export class UserDetailsModel {
   @ApiProperty({ enum: SETUP_STATUSES }) setupStatus!: string;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+}
+
+// ---- health ----
+
+export class HealthCheckModel {
+  @ApiProperty({ enum: ['ok', 'fail'] }) status!: string;
+  @ApiPropertyOptional({ description: 'Why it failed' }) detail?: string;
+}
+
+export class LivenessModel {
+  @ApiProperty({ enum: ['ok'] }) status!: string;
+}
+
+export class ReadinessModel {
+  @ApiProperty({ enum: ['ok', 'unavailable'] }) status!: string;
+  @ApiProperty({
+    description: '`nats` and each downstream service: users-docs, jobs, key-vault, user-details, identity',
+    type: 'object',
+    additionalProperties: { $ref: getSchemaPath(HealthCheckModel) },
+  })
+  checks!: Record<string, HealthCheckModel>;
 }
 
 // ---- identity ----

@@ -3,12 +3,14 @@ import { ApiBearerAuth, ApiNoContentResponse, ApiOperation, ApiResponse, ApiTags
 import type { FastifyReply } from 'fastify';
 import {
   IdentitySubjects,
+  MAX_ACTIVE_PERSONAL_ACCESS_TOKENS,
   type AccountUser,
   type AuditEventPage,
   type AuthResult,
   type ClientInfo,
   type CreatedPersonalAccessToken,
   type JsonWebKeySet,
+  type LogoutResult,
   type PersonalAccessTokenPage,
 } from '@docflow/contracts';
 import { ServiceClient } from '@docflow/messaging';
@@ -24,6 +26,7 @@ import {
   ErrorModel,
   JwksModel,
   PersonalAccessTokenPageModel,
+  RETRY_AFTER_HEADER,
 } from '../http/api-models';
 import { PageQueryDto } from '../http/page-query.dto';
 import { uuidParam } from '../http/validation';
@@ -47,7 +50,12 @@ export class AuthController {
   @ApiOperation({ summary: 'Create an account and sign in' })
   @ApiResponse({ status: 201, type: AuthResultModel })
   @ApiResponse({ status: 409, type: ErrorModel, description: 'The email is already registered' })
-  @ApiResponse({ status: 429, type: ErrorModel, description: 'Too many signups; see `Retry-After`' })
+  @ApiResponse({
+    status: 429,
+    type: ErrorModel,
+    headers: RETRY_AFTER_HEADER,
+    description: 'Too many signups from this IP address, or for this email address; see `Retry-After`',
+  })
   signup(@Body() body: SignupDto, @ClientInfoParam() client: ClientInfo): Promise<AuthResult> {
     return this.services.send(IdentitySubjects.signup, { ...body, ...client }, { timeoutMs: 10_000 });
   }
@@ -62,7 +70,14 @@ export class AuthController {
     type: ErrorModel,
     description: 'Invalid email or password (one message for both)',
   })
-  @ApiResponse({ status: 429, type: ErrorModel, description: 'Too many attempts; see `Retry-After`' })
+  @ApiResponse({
+    status: 429,
+    type: ErrorModel,
+    headers: RETRY_AFTER_HEADER,
+    description:
+      'Too many attempts from this IP address, or failed ones for this account (even with the right password ' +
+      'until the window ends); see `Retry-After`',
+  })
   login(@Body() body: LoginDto, @ClientInfoParam() client: ClientInfo): Promise<AuthResult> {
     return this.services.send(
       IdentitySubjects.login,
@@ -98,13 +113,15 @@ export class AuthController {
     @ClientInfoParam() client: ClientInfo,
   ): Promise<void> {
     const sessionId = body.refreshToken ? undefined : caller.sessionId;
-    await this.services.send(IdentitySubjects.logout, {
+    const result = await this.services.send<LogoutResult>(IdentitySubjects.logout, {
       userId: caller.userId,
       sessionId,
       refreshToken: body.refreshToken,
       ...client,
     });
-    if (sessionId) this.authenticator.forgetSession(sessionId);
+    // The session identity ended: the caller's own, or the one of the refresh token (which only identity knows).
+    const ended = result?.sessionId ?? sessionId;
+    if (ended) this.authenticator.forgetSession(ended);
   }
 
   @Get('me')
@@ -134,6 +151,18 @@ export class AuthController {
       'Works as `Authorization: Bearer dfp_...` wherever an access token does, limited to its scopes.',
   })
   @ApiResponse({ status: 201, type: CreatedPersonalAccessTokenModel })
+  @ApiResponse({
+    status: 403,
+    type: ErrorModel,
+    description: '`users:admin` asked for by someone who is not a platform administrator',
+  })
+  @ApiResponse({
+    status: 409,
+    type: ErrorModel,
+    description:
+      `You hold ${MAX_ACTIVE_PERSONAL_ACCESS_TOKENS} tokens that are not revoked (expired ones count until ` +
+      'revoked), the most allowed: revoke one first',
+  })
   createToken(
     @Body() body: CreateTokenDto,
     @CurrentPrincipal() caller: Caller,

@@ -56,7 +56,8 @@ export class TeamsController {
   @HttpCode(204)
   @RequireScopes('teams:write')
   @ApiOperation({
-    summary: "Delete a team (owners only): its members leave, and the team's provider keys are deleted",
+    summary:
+      "Delete a team (owners only): its members leave, and the team's provider keys and documents are deleted",
   })
   @ApiNoContentResponse()
   async delete(

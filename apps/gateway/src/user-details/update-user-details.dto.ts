@@ -63,7 +63,8 @@ const SetByBilling = () =>
     name: 'setByBilling',
     validator: {
       validate: (value) => value === undefined,
-      defaultMessage: () => 'is set by billing and platform administrators, not by this route',
+      defaultMessage: () =>
+        'is set by platform administrators (PATCH …/details/subscription), not by this route',
     },
   });
 

@@ -3,20 +3,15 @@ import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagg
 import { UserDetailsSubjects, type AuthPrincipal, type UserDetails } from '@docflow/contracts';
 import { ServiceClient } from '@docflow/messaging';
 import { CurrentPrincipal, requireSelfOrAdmin } from '../auth/principal';
-import { RequireScopes } from '../auth/scopes.decorator';
+import { PlatformAdmin, RequireScopes } from '../auth/scopes.decorator';
 import { ErrorModel, UserDetailsModel } from '../http/api-models';
 import { uuidParam } from '../http/validation';
+import { SetSubscriptionDto } from './set-subscription.dto';
 import { UpdateUserDetailsDto } from './update-user-details.dto';
 
 @ApiTags('user-details')
 @ApiBearerAuth()
 @ApiResponse({ status: 400, type: ErrorModel, description: 'Invalid input; `details` names each field' })
-@ApiResponse({ status: 401, type: ErrorModel, description: 'Not signed in' })
-@ApiResponse({
-  status: 403,
-  type: ErrorModel,
-  description: 'A personal access token without the scope the route names',
-})
 @ApiResponse({
   status: 404,
   type: ErrorModel,
@@ -45,7 +40,7 @@ export class UserDetailsController {
     summary: 'Change your profile (displayName, bio, locale, timezone, avatarUrl)',
     description:
       'Only the fields sent change; `null` clears `bio` or `avatarUrl`. Plan, subscription status and quota are ' +
-      'set by billing and platform administrators: sending them answers 400.',
+      'set by platform administrators (`PATCH …/details/subscription`): sending them here answers 400.',
   })
   @ApiResponse({ status: 200, type: UserDetailsModel })
   update(
@@ -61,6 +56,28 @@ export class UserDetailsController {
       locale: body.locale,
       timezone: body.timezone,
       avatarUrl: body.avatarUrl,
+    });
+  }
+
+  @Patch('subscription')
+  @PlatformAdmin()
+  @RequireScopes('users:admin')
+  @ApiOperation({
+    summary: "Set a user's plan, subscription status and quota (platform admins)",
+    description:
+      'Only the fields sent change, and in `quota` only the limits sent; at least one field. The quota applies ' +
+      'to new documents and jobs from then on (what exists stays).',
+  })
+  @ApiResponse({ status: 200, type: UserDetailsModel })
+  setSubscription(
+    @Param('user_id', uuidParam('user_id')) userId: string,
+    @Body() body: SetSubscriptionDto,
+  ): Promise<UserDetails> {
+    return this.services.send(UserDetailsSubjects.setSubscription, {
+      userId,
+      plan: body.plan,
+      subscriptionStatus: body.subscriptionStatus,
+      quota: body.quota && { ...body.quota },
     });
   }
 }

@@ -166,12 +166,18 @@ describe('user details through the gateway', () => {
     });
     expect(refused.status).toBe(400);
     expect(refused.body.error.details).toEqual([
-      { field: 'plan', message: 'is set by billing and platform administrators, not by this route' },
+      {
+        field: 'plan',
+        message: 'is set by platform administrators (PATCH …/details/subscription), not by this route',
+      },
       {
         field: 'subscriptionStatus',
-        message: 'is set by billing and platform administrators, not by this route',
+        message: 'is set by platform administrators (PATCH …/details/subscription), not by this route',
       },
-      { field: 'quota', message: 'is set by billing and platform administrators, not by this route' },
+      {
+        field: 'quota',
+        message: 'is set by platform administrators (PATCH …/details/subscription), not by this route',
+      },
     ]);
     const bad = await http('PATCH', `/users/${alice}/details`, {
       user: alice,
@@ -191,6 +197,54 @@ describe('user details through the gateway', () => {
     expect((await http('GET', `/users/${alice}/details`, { user: alice })).body).toMatchObject({
       displayName: 'Alice L.',
       plan: 'free',
+    });
+  });
+
+  it("lets a platform admin set a user's plan, subscription status and quota, and no one else", async () => {
+    const path = `/users/${bob}/details/subscription`;
+    const body = { plan: 'pro', subscriptionStatus: 'active', quota: { maxJobsPerDay: 200 } };
+    // Not an admin: 403 whoever's id it is (the answer says nothing about the id); anonymous: 401.
+    expect((await http('PATCH', path, { user: bob, body })).status).toBe(403);
+    expect((await http('PATCH', path, { user: alice, body })).status).toBe(403);
+    expect((await http('PATCH', path, { body })).status).toBe(401);
+    expect((await http('GET', `/users/${bob}/details`, { user: bob })).body).toMatchObject({ plan: 'free' });
+
+    const set = await http('PATCH', path, { user: alice, admin: true, body });
+    expect(set.status).toBe(200);
+    expect(set.body).toMatchObject({
+      userId: bob,
+      plan: 'pro',
+      subscriptionStatus: 'active',
+      // Only the limit sent changed.
+      quota: { maxDocuments: 100, maxStorageBytes: 1024 ** 3, maxJobsPerDay: 200 },
+    });
+    expect((await http('GET', `/users/${bob}/details`, { user: bob })).body).toMatchObject({ plan: 'pro' });
+
+    const bad = await http('PATCH', path, {
+      user: alice,
+      admin: true,
+      body: { plan: 'gold', quota: { maxDocuments: -1, maxPages: 3 } },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details!.map((d) => d.field).sort()).toEqual([
+      'plan',
+      'quota.maxDocuments',
+      'quota.maxPages',
+    ]);
+    const empty = await http('PATCH', path, { user: alice, admin: true, body: {} });
+    expect(empty.status).toBe(400);
+    expect(empty.body.error.details).toEqual([
+      { field: 'body', message: 'send at least one of plan, subscriptionStatus, quota' },
+    ]);
+    const unknown = await http('PATCH', `/users/${randomUUID()}/details/subscription`, {
+      user: alice,
+      admin: true,
+      body,
+    });
+    expect(unknown.status).toBe(404);
+    expect((await http('GET', `/users/${bob}/details`, { user: bob })).body).toMatchObject({
+      plan: 'pro',
+      quota: { maxJobsPerDay: 200 },
     });
   });
 });

@@ -21,7 +21,6 @@ import { CreateUserDto } from './create-user.dto';
 @ApiTags('users')
 @ApiBearerAuth()
 @ApiResponse({ status: 400, type: ErrorModel, description: 'Invalid input; `details` names each field' })
-@ApiResponse({ status: 401, type: ErrorModel, description: 'No valid access token or personal access token' })
 @ApiResponse({ status: 503, type: ErrorModel, description: 'A service or the message bus is unavailable' })
 @Controller('users')
 export class UsersController {
@@ -35,7 +34,6 @@ export class UsersController {
   @RequireScopes('users:admin')
   @ApiOperation({ summary: 'List users, newest first (platform admins)' })
   @ApiResponse({ status: 200, type: UserPageModel })
-  @ApiResponse({ status: 403, type: ErrorModel, description: 'Not a platform admin' })
   list(@Query() query: PageQueryDto): Promise<UserPage> {
     return this.services.send(UsersDocsSubjects.userList, { limit: query.limit, cursor: query.cursor });
   }
@@ -49,7 +47,6 @@ export class UsersController {
     description: 'Without `password` the account cannot sign in. People sign up with `POST /auth/signup`.',
   })
   @ApiResponse({ status: 201, type: UserModel })
-  @ApiResponse({ status: 403, type: ErrorModel, description: 'Not a platform admin' })
   @ApiResponse({ status: 409, type: ErrorModel, description: 'The email is already registered' })
   async create(
     @Body() body: CreateUserDto,

@@ -1,11 +1,22 @@
 import { createHash } from 'node:crypto';
-import { Controller, HttpCode, Logger, Param, Post, Req, Res, type RawBodyRequest } from '@nestjs/common';
-import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  Controller,
+  HttpCode,
+  Logger,
+  Param,
+  Post,
+  Req,
+  Res,
+  applyDecorators,
+  type RawBodyRequest,
+} from '@nestjs/common';
+import { ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { NatsConnection } from 'nats';
 import {
   CALLBACK_SIGNATURE_HEADER,
   CALLBACK_TIMESTAMP_HEADER,
+  CALLBACK_WINDOW_SECONDS,
   DomainError,
   ErrorCode,
   JobsSubjects,
@@ -16,8 +27,32 @@ import {
   type ResolvedKey,
 } from '@docflow/contracts';
 import { STREAMS, ServiceClient, ensureStream } from '@docflow/messaging';
-import { ErrorModel } from '../http/api-models';
+import { ErrorModel, JobEventModel, RecordEventResultModel, ResolvedKeyModel } from '../http/api-models';
 import { uuidParam } from '../http/validation';
+
+/** What the OpenAPI description says of every request a step signs with its job's secret. */
+const SignedByTheStep = () =>
+  applyDecorators(
+    ApiHeader({
+      name: CALLBACK_TIMESTAMP_HEADER,
+      required: true,
+      description: `When the step signed the request, in unix seconds; refused more than ${CALLBACK_WINDOW_SECONDS} s away from now`,
+      schema: { type: 'string', pattern: '^\\d{1,12}$' },
+    }),
+    ApiHeader({
+      name: CALLBACK_SIGNATURE_HEADER,
+      required: true,
+      description:
+        '`v1=<hex HMAC-SHA256(job secret, "<timestamp>.<body>")>` over the exact bytes of the body',
+      schema: { type: 'string', pattern: '^v1=[0-9a-f]{64}$' },
+    }),
+    ApiResponse({
+      status: 401,
+      type: ErrorModel,
+      description: `\`UNAUTHENTICATED\`: a signature header missing, a timestamp more than ${CALLBACK_WINDOW_SECONDS} s away, or a wrong signature`,
+    }),
+    ApiResponse({ status: 413, type: ErrorModel, description: 'The body is over 1 MiB' }),
+  );
 
 @ApiTags('private: job callbacks')
 @Controller()
@@ -36,14 +71,39 @@ export class JobCallbacksController {
       'Signed with the per-job secret: `x-docflow-timestamp` (unix seconds, within 5 minutes) and ' +
       '`x-docflow-signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`. Repeated event ids are ignored.',
   })
-  @ApiResponse({ status: 200, description: '`{ accepted: true, duplicate }`' })
+  @SignedByTheStep()
+  @ApiBody({
+    type: JobEventModel,
+    description: 'The event, as JSON; the signature covers these exact bytes',
+  })
+  @ApiResponse({
+    status: 200,
+    type: RecordEventResultModel,
+    description: 'Applied (`duplicate: false`), or an id seen before (`duplicate: true`)',
+  })
   @ApiResponse({
     status: 202,
+    type: RecordEventResultModel,
     description:
-      '`{ accepted: true, buffered: true }`: the jobs service is unavailable; the callback is kept in JetStream ' +
-      'and applied (signature checked) when it is back',
+      '`{ accepted: true, duplicate: false, buffered: true }`: the jobs service (or a service it needs for the ' +
+      'event) is unavailable; the callback is kept in JetStream and applied (signature checked) when it is back',
   })
-  @ApiResponse({ status: 401, type: ErrorModel, description: 'Missing, stale or wrong signature' })
+  @ApiResponse({
+    status: 400,
+    type: ErrorModel,
+    description:
+      '`VALIDATION_FAILED`: `job_id` not a UUID; no body, a body that is not JSON or not an event (`details` names ' +
+      'each field); `jobId` not the job of the URL; an `id` that does not start with the job id; a type a step ' +
+      'may not report; a step event without `inputId`, or with an input or output key not of this job',
+  })
+  @ApiResponse({ status: 404, type: ErrorModel, description: '`NOT_FOUND`: no such job' })
+  @ApiResponse({
+    status: 503,
+    type: ErrorModel,
+    description:
+      '`SERVICE_UNAVAILABLE`: the jobs service (or a service it needs for the event) is unavailable and the ' +
+      'callback could not be kept in JetStream either: send it again',
+  })
   async record(
     @Param('job_id', uuidParam('job_id')) jobId: string,
     @Req() request: RawBodyRequest<FastifyRequest>,
@@ -82,10 +142,34 @@ export class JobCallbacksController {
       'Signed like an event with the per-job secret; the body is `{"keyId": "<id>"}`, the key the job was started ' +
       'with. Answered from the vault while the job runs (its grant is revoked when it ends).',
   })
-  @ApiResponse({ status: 200, description: '`{ keyId, provider, key }`' })
-  @ApiResponse({ status: 401, type: ErrorModel, description: 'Missing, stale or wrong signature' })
-  @ApiResponse({ status: 404, type: ErrorModel, description: 'Not the key of this job' })
-  @ApiResponse({ status: 409, type: ErrorModel, description: 'The job has ended' })
+  @SignedByTheStep()
+  @ApiBody({
+    description: 'The key the job was started with; the signature covers these exact bytes',
+    schema: {
+      type: 'object',
+      required: ['keyId'],
+      properties: { keyId: { type: 'string', format: 'uuid' } },
+    },
+  })
+  @ApiResponse({ status: 200, type: ResolvedKeyModel })
+  @ApiResponse({
+    status: 400,
+    type: ErrorModel,
+    description: '`VALIDATION_FAILED`: `job_id` not a UUID; no body, a body that is not JSON, or no `keyId`',
+  })
+  @ApiResponse({
+    status: 404,
+    type: ErrorModel,
+    description:
+      "`NOT_FOUND`: no such job, not the key of this job, or no live grant for it (the key was deleted, or the job's " +
+      'member may no longer use a team key)',
+  })
+  @ApiResponse({ status: 409, type: ErrorModel, description: '`CONFLICT`: the job has ended' })
+  @ApiResponse({
+    status: 503,
+    type: ErrorModel,
+    description: '`SERVICE_UNAVAILABLE`: the jobs service or the key vault is unavailable',
+  })
   providerKey(
     @Param('job_id', uuidParam('job_id')) jobId: string,
     @Req() request: RawBodyRequest<FastifyRequest>,

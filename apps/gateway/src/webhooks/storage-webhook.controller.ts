@@ -24,8 +24,21 @@ export class StorageWebhookController {
       'S3 / MinIO event notification: `{ Records: [{ eventName, s3: { bucket: { name }, object: { key, size, eTag } } }] }`',
   })
   @ApiResponse({ status: 200, type: StorageEventsResultModel })
-  @ApiResponse({ status: 400, type: ErrorModel })
-  @ApiResponse({ status: 401, type: ErrorModel })
+  @ApiResponse({
+    status: 400,
+    type: ErrorModel,
+    description: '`VALIDATION_FAILED`: not a bucket notification',
+  })
+  @ApiResponse({
+    status: 401,
+    type: ErrorModel,
+    description: '`UNAUTHENTICATED`: no `Authorization: Bearer <STORAGE_WEBHOOK_TOKEN>`, or another token',
+  })
+  @ApiResponse({
+    status: 503,
+    type: ErrorModel,
+    description: '`SERVICE_UNAVAILABLE`: users-docs is unavailable',
+  })
   status(@Body() body: unknown): Promise<ApplyStorageEventsResult> {
     const records = parseBucketNotification(body);
     return this.services.send(UsersDocsSubjects.storageEventsApply, { records });

@@ -5,6 +5,7 @@ import {
   type AuthResult,
   type JsonWebKeySet,
   type LogoutRequest,
+  type LogoutResult,
   type RefreshRequest,
   type SessionCheckRequest,
   type SessionCheckResult,
@@ -28,12 +29,12 @@ export class SessionsController {
   }
 
   @MessagePattern(IdentitySubjects.logout)
-  async logout(@Payload() request: LogoutRequest): Promise<{ loggedOut: true }> {
-    await this.sessions.logout(request.userId, request.sessionId, request.refreshToken, {
+  async logout(@Payload() request: LogoutRequest): Promise<LogoutResult> {
+    const sessionId = await this.sessions.logout(request.userId, request.sessionId, request.refreshToken, {
       ip: request.ip,
       userAgent: request.userAgent,
     });
-    return { loggedOut: true };
+    return { loggedOut: true, ...(sessionId ? { sessionId } : {}) };
   }
 
   @MessagePattern(IdentitySubjects.sessionCheck)

@@ -124,13 +124,16 @@ export class SessionsService {
     return this.result(toAccountUser(account), session.id, next, now);
   }
 
-  /** Ends a session: the caller's (from the access token) or the one the refresh token belongs to. */
+  /**
+   * Ends a session: the caller's (from the access token) or the one the refresh token belongs to. Answers the
+   * session's id when it is the caller's (ended now or before), so the gateway can forget it at once.
+   */
   async logout(
     userId: string,
     sessionId: string | undefined,
     refreshToken: string | undefined,
     client: ClientInfo,
-  ): Promise<void> {
+  ): Promise<string | undefined> {
     let target = sessionId;
     if (!target && refreshToken) {
       const row = refreshToken.startsWith(REFRESH_TOKEN_PREFIX)
@@ -140,7 +143,12 @@ export class SessionsService {
     }
     if (!target) throw DomainError.validation('refreshToken', 'names no session of yours');
     const revoked = await this.sessions.revoke(target, 'logout', this.clock.now(), userId);
-    if (revoked) await this.audit.record({ userId, type: 'logout', targetId: target, ...client });
+    if (revoked) {
+      await this.audit.record({ userId, type: 'logout', targetId: target, ...client });
+      return target;
+    }
+    // Ended before (another logout, a reuse), or another user's session, which is not the caller's to forget.
+    return (await this.sessions.findSession(target))?.userId === userId ? target : undefined;
   }
 
   async check(userId: string, sessionId: string): Promise<SessionCheckResult> {

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import {
   DomainError,
   ErrorCode,
+  MAX_ACTIVE_PERSONAL_ACCESS_TOKENS,
   PAGE_LIMIT_DEFAULT,
   PERSONAL_ACCESS_TOKEN_PREFIX,
   type CreatedPersonalAccessToken,
@@ -22,8 +23,8 @@ import { randomSecret, sha256Hex } from '../common/secrets';
 import { PersonalAccessTokenEntity } from './personal-access-token.entity';
 import { TokensRepository } from './tokens.repository';
 
-/** Active tokens per user at most. */
-export const MAX_ACTIVE_TOKENS = 100;
+/** Tokens per user that are not revoked, at most (expired ones count until revoked). */
+export const MAX_ACTIVE_TOKENS = MAX_ACTIVE_PERSONAL_ACCESS_TOKENS;
 /** `last_used_at` is written at most this often per token. */
 const TOUCH_EVERY_MS = 60_000;
 

@@ -1,5 +1,13 @@
-import { DomainError, type UpdateUserDetailsRequest } from '@docflow/contracts';
-import type { ProfilePatch } from './user-details.repository';
+import {
+  DomainError,
+  PLANS,
+  QUOTA_LIMITS,
+  SUBSCRIPTION_STATUSES,
+  type Quota,
+  type SetSubscriptionRequest,
+  type UpdateUserDetailsRequest,
+} from '@docflow/contracts';
+import type { ProfilePatch, SubscriptionPatch } from './user-details.repository';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -74,5 +82,47 @@ export function profilePatchFrom(request: UpdateUserDetailsRequest): ProfilePatc
       patch.avatarUrl = raw;
     }
   }
+  return patch;
+}
+
+/**
+ * The billing fields of an administrator's change, checked: `plan` and `subscriptionStatus` from their lists,
+ * each quota limit a whole number from 0 to its bound. At least one field must be sent.
+ */
+export function subscriptionPatchFrom(request: SetSubscriptionRequest): SubscriptionPatch {
+  const patch: SubscriptionPatch = {};
+  if (request.plan !== undefined) {
+    if (!(PLANS as readonly unknown[]).includes(request.plan))
+      throw DomainError.validation('plan', `must be one of ${PLANS.join(', ')}`);
+    patch.plan = request.plan;
+  }
+  if (request.subscriptionStatus !== undefined) {
+    if (!(SUBSCRIPTION_STATUSES as readonly unknown[]).includes(request.subscriptionStatus))
+      throw DomainError.validation(
+        'subscriptionStatus',
+        `must be one of ${SUBSCRIPTION_STATUSES.join(', ')}`,
+      );
+    patch.subscriptionStatus = request.subscriptionStatus;
+  }
+  if (request.quota !== undefined) {
+    if (typeof request.quota !== 'object' || request.quota === null || Array.isArray(request.quota))
+      throw DomainError.validation('quota', 'must be an object');
+    for (const field of Object.keys(request.quota)) {
+      if (!(field in QUOTA_LIMITS))
+        throw DomainError.validation(
+          `quota.${field}`,
+          `is not a quota (${Object.keys(QUOTA_LIMITS).join(', ')})`,
+        );
+    }
+    for (const [field, { max }] of Object.entries(QUOTA_LIMITS) as [keyof Quota, { max: number }][]) {
+      const value = request.quota[field];
+      if (value === undefined) continue;
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > max)
+        throw DomainError.validation(`quota.${field}`, `must be a whole number from 0 to ${max}`);
+      patch[field] = value;
+    }
+  }
+  if (Object.keys(patch).length === 0)
+    throw DomainError.validation('body', 'send at least one of plan, subscriptionStatus, quota');
   return patch;
 }

@@ -3,6 +3,7 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   UserDetailsSubjects,
   type GetUserDetailsRequest,
+  type SetSubscriptionRequest,
   type UpdateUserDetailsRequest,
   type UserDetails,
 } from '@docflow/contracts';
@@ -20,5 +21,10 @@ export class UserDetailsController {
   @MessagePattern(UserDetailsSubjects.update)
   update(@Payload() request: UpdateUserDetailsRequest): Promise<UserDetails> {
     return this.details.update(request);
+  }
+
+  @MessagePattern(UserDetailsSubjects.setSubscription)
+  setSubscription(@Payload() request: SetSubscriptionRequest): Promise<UserDetails> {
+    return this.details.setSubscription(request);
   }
 }

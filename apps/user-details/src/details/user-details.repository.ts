@@ -7,6 +7,13 @@ export type ProfilePatch = Partial<
   Pick<UserDetailsEntity, 'displayName' | 'bio' | 'locale' | 'timezone' | 'avatarUrl'>
 >;
 
+export type SubscriptionPatch = Partial<
+  Pick<
+    UserDetailsEntity,
+    'plan' | 'subscriptionStatus' | 'maxDocuments' | 'maxStorageBytes' | 'maxJobsPerDay'
+  >
+>;
+
 @Injectable()
 export class UserDetailsRepository {
   private readonly repo: Repository<UserDetailsEntity>;
@@ -78,6 +85,16 @@ export class UserDetailsRepository {
   }
 
   /** Changes profile fields only; the row after the change, or null when the user has none. */
+  async updateSubscription(
+    userId: string,
+    patch: SubscriptionPatch,
+    at: Date,
+  ): Promise<UserDetailsEntity | null> {
+    const result = await this.repo.update({ userId }, { ...patch, updatedAt: at });
+    if ((result.affected ?? 0) === 0) return null;
+    return this.findByUserId(userId);
+  }
+
   async updateProfile(userId: string, patch: ProfilePatch, at: Date): Promise<UserDetailsEntity | null> {
     const result = await this.repo.update({ userId }, { ...patch, updatedAt: at });
     if ((result.affected ?? 0) === 0) return null;

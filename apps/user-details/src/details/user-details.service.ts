@@ -2,11 +2,12 @@ import { Injectable } from '@nestjs/common';
 import {
   DomainError,
   type GetUserDetailsRequest,
+  type SetSubscriptionRequest,
   type UpdateUserDetailsRequest,
   type UserDetails,
 } from '@docflow/contracts';
 import { Clock } from '../common/clock';
-import { profilePatchFrom, requireUserId } from './profile.validation';
+import { profilePatchFrom, requireUserId, subscriptionPatchFrom } from './profile.validation';
 import type { UserDetailsEntity } from './user-details.entity';
 import { UserDetailsRepository } from './user-details.repository';
 
@@ -52,6 +53,15 @@ export class UserDetailsService {
     const entity = Object.keys(patch).length
       ? await this.details.updateProfile(userId, patch, this.clock.now())
       : await this.details.findByUserId(userId);
+    if (!entity) throw DomainError.notFound('user details');
+    return toUserDetails(entity);
+  }
+
+  /** Plan, subscription status and quota: what billing and platform administrators set (the gateway checks). */
+  async setSubscription(request: SetSubscriptionRequest): Promise<UserDetails> {
+    const userId = requireUserId(request.userId);
+    const patch = subscriptionPatchFrom(request);
+    const entity = await this.details.updateSubscription(userId, patch, this.clock.now());
     if (!entity) throw DomainError.notFound('user details');
     return toUserDetails(entity);
   }

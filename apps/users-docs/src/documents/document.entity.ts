@@ -1,4 +1,4 @@
-import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import type { DocumentKind, DocumentStatus } from '@docflow/contracts';
 import { UserEntity } from '../users/user.entity';
 
@@ -7,18 +7,38 @@ const bigintAsNumber = {
   from: (value: string | null) => (value === null ? null : Number(value)),
 };
 
+/**
+ * A document of a user (`team_id` NULL) or of a team (`team_id` set; `user_id` is then the member who created
+ * it). `owner_user_id` is `user_id` for a user's own document and NULL for a team's: its foreign key cascades,
+ * so deleting an account deletes the user's own documents and leaves the team documents the user created (their
+ * `user_id` stays as a record of who created them; it has no foreign key). The check keeps the two consistent.
+ */
 @Entity({ name: 'documents' })
 @Index('IDX_documents_user_created_id', ['userId', 'createdAt', 'id'])
+@Index('IDX_documents_team_created_id', ['teamId', 'createdAt', 'id'])
+@Check(
+  'CHK_documents_owner',
+  '(team_id IS NULL AND owner_user_id = user_id) OR (team_id IS NOT NULL AND owner_user_id IS NULL)',
+)
 export class DocumentEntity {
   @PrimaryColumn('uuid')
   id!: string;
 
+  /** The owner, or for a team's document the member who created it. */
   @Column({ name: 'user_id', type: 'uuid' })
   userId!: string;
 
+  /** The team that owns the document; NULL for a user's own. */
+  @Column({ name: 'team_id', type: 'uuid', nullable: true })
+  teamId!: string | null;
+
+  /** `user_id` for a user's own document, NULL for a team's: the owner whose deletion takes it along. */
+  @Column({ name: 'owner_user_id', type: 'uuid', nullable: true })
+  ownerUserId!: string | null;
+
   @ManyToOne(() => UserEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'FK_documents_user' })
-  user?: UserEntity;
+  @JoinColumn({ name: 'owner_user_id', foreignKeyConstraintName: 'FK_documents_owner_user' })
+  ownerUser?: UserEntity;
 
   @Column({ type: 'varchar', length: 255 })
   name!: string;

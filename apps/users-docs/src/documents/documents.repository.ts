@@ -1,8 +1,32 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, In, Not, type Repository } from 'typeorm';
+import { DataSource, In, IsNull, Not, type EntityManager, type Repository } from 'typeorm';
 import type { DocumentKind, DocumentStatus } from '@docflow/contracts';
 import type { CursorPosition } from '@docflow/database';
+import { DeletedTeamEntity } from '../teams/deleted-team.entity';
 import { DocumentEntity } from './document.entity';
+
+/**
+ * Whose documents: a team's (`teamId`), or the user's own, which never include a team's (`team_id IS NULL`). Ids
+ * in lower case.
+ */
+export interface DocumentScope {
+  userId: string;
+  teamId?: string;
+}
+
+function scopeWhere(scope: DocumentScope) {
+  return scope.teamId ? { teamId: scope.teamId } : { userId: scope.userId, teamId: IsNull() };
+}
+
+/**
+ * A transaction-scoped advisory lock on a team: creating a document of the team and erasing the team never
+ * interleave (the erasure records the team as deleted under the same lock).
+ */
+export async function lockTeam(manager: EntityManager, teamId: string): Promise<void> {
+  await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
+    `users-docs.team:${teamId.toLowerCase()}`,
+  ]);
+}
 
 export interface DocumentFilter {
   kind?: DocumentKind;
@@ -24,18 +48,32 @@ export class DocumentsRepository {
     this.repo = dataSource.getRepository(DocumentEntity);
   }
 
-  async insert(document: DocumentEntity): Promise<void> {
-    await this.repo.insert(document);
+  /**
+   * Stores the document. A team's document is stored under the team's lock and only while the team is not
+   * recorded as deleted: false when it is (nothing stored).
+   */
+  async insert(document: DocumentEntity): Promise<boolean> {
+    if (!document.teamId) {
+      await this.repo.insert(document);
+      return true;
+    }
+    const teamId = document.teamId;
+    return this.repo.manager.transaction(async (tx) => {
+      await lockTeam(tx, teamId);
+      if (await tx.getRepository(DeletedTeamEntity).exists({ where: { teamId } })) return false;
+      await tx.getRepository(DocumentEntity).insert(document);
+      return true;
+    });
   }
 
-  /** A document of this user that has not been deleted. */
-  findVisible(userId: string, id: string): Promise<DocumentEntity | null> {
-    return this.repo.findOneBy({ id, userId, status: Not('deleted') });
+  /** A document in this scope that has not been deleted. */
+  findVisible(scope: DocumentScope, id: string): Promise<DocumentEntity | null> {
+    return this.repo.findOneBy({ id, ...scopeWhere(scope), status: Not('deleted') });
   }
 
-  /** The user's documents among `ids` that are not deleted. */
-  findVisibleMany(userId: string, ids: string[]): Promise<DocumentEntity[]> {
-    return this.repo.findBy({ userId, id: In(ids), status: Not('deleted') });
+  /** The scope's documents among `ids` that are not deleted. */
+  findVisibleMany(scope: DocumentScope, ids: string[]): Promise<DocumentEntity[]> {
+    return this.repo.findBy({ ...scopeWhere(scope), id: In(ids), status: Not('deleted') });
   }
 
   findByObjectKey(objectKey: string): Promise<DocumentEntity | null> {
@@ -44,14 +82,15 @@ export class DocumentsRepository {
 
   /** Newest first, deleted documents left out; `limit` rows after `after`, narrowed by `filter`. */
   listVisible(
-    userId: string,
+    scope: DocumentScope,
     limit: number,
     after?: CursorPosition,
     filter: DocumentFilter = {},
   ): Promise<DocumentEntity[]> {
-    const query = this.repo
-      .createQueryBuilder('d')
-      .where('d.user_id = :userId', { userId })
+    const query = this.repo.createQueryBuilder('d');
+    if (scope.teamId) query.where('d.team_id = :teamId', { teamId: scope.teamId });
+    else query.where('d.user_id = :userId AND d.team_id IS NULL', { userId: scope.userId });
+    query
       .andWhere("d.status <> 'deleted'")
       .orderBy('d.created_at', 'DESC')
       .addOrderBy('d.id', 'DESC')
@@ -84,5 +123,31 @@ export class DocumentsRepository {
   async transition(id: string, from: DocumentStatus[], patch: DocumentPatch): Promise<boolean> {
     const result = await this.repo.update({ id, status: In(from) }, patch);
     return (result.affected ?? 0) > 0;
+  }
+
+  /**
+   * Records the team as deleted (once: the first event's id stays) and deletes its documents, in one
+   * transaction under the team's lock: a document being created for the team either committed before (and
+   * goes now) or finds the record and is refused. The ids of the documents that went.
+   */
+  async eraseTeam(teamId: string, eventId: string, now: Date): Promise<string[]> {
+    return this.repo.manager.transaction(async (tx) => {
+      await lockTeam(tx, teamId);
+      await tx
+        .createQueryBuilder()
+        .insert()
+        .into(DeletedTeamEntity)
+        .values({ teamId, eventId, deletedAt: now })
+        .orIgnore()
+        .execute();
+      const deleted = await tx
+        .createQueryBuilder()
+        .delete()
+        .from(DocumentEntity)
+        .where('team_id = :teamId', { teamId })
+        .returning(['id'])
+        .execute();
+      return (deleted.raw as { id: string }[]).map((r) => r.id);
+    });
   }
 }

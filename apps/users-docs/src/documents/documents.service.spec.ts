@@ -12,6 +12,9 @@ import type { DocumentsRepository } from './documents.repository';
 import { DocumentsService } from './documents.service';
 
 const userId = '11111111-2222-4333-8444-555555555555';
+const teamId = 'aaaaaaaa-2222-4333-8444-555555555555';
+const otherTeam = 'bbbbbbbb-2222-4333-8444-555555555555';
+const jobId = '77777777-2222-4333-8444-555555555555';
 const config = {
   MAX_DOCUMENT_SIZE_BYTES: 1000,
   UPLOAD_URL_TTL_SECONDS: 900,
@@ -173,6 +176,119 @@ describe(DocumentsService.name, () => {
         sourceDocIds: request.sourceDocIds,
       });
       expect((await sut.get({ userId, docId: first.id })).download?.url).toContain('x.md');
+    });
+  });
+
+  describe("a team's documents", () => {
+    const upload = (over: Record<string, unknown> = {}) =>
+      sut.create({ userId, teamId, name: 'Team plan.txt', contentType: 'text/plain', size: 5, ...over });
+
+    it('creates under the team prefix, the member recorded as creator', async () => {
+      const out = await upload({ teamId: teamId.toUpperCase() });
+      expect(out).toMatchObject({ userId, teamId, status: 'pending_upload' });
+      const row = documents.rows.get(out.id)!;
+      expect(row).toMatchObject({ teamId, ownerUserId: null });
+      expect(row.objectKey).toBe(`teams/${teamId}/docs/${out.id}/Team_plan.txt`);
+      expect(out.upload.url).toContain(`teams/${teamId}/docs/${out.id}/`);
+    });
+
+    it("never shows a team's document through the user's own routes, nor a user's through the team's", async () => {
+      const teamDoc = await upload();
+      const own = await sut.create({ userId, name: 'mine.txt', contentType: 'text/plain', size: 1 });
+      expect((await sut.list({ userId })).items.map((d) => d.id)).toEqual([own.id]);
+      expect((await sut.list({ userId, teamId })).items.map((d) => d.id)).toEqual([teamDoc.id]);
+      expect((await sut.list({ userId, teamId: otherTeam })).items).toEqual([]);
+      await expect(sut.get({ userId, docId: teamDoc.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(sut.delete({ userId, docId: teamDoc.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(sut.get({ userId, teamId, docId: own.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(sut.get({ userId, teamId: otherTeam, docId: teamDoc.id })).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
+      expect(documents.rows.get(teamDoc.id)?.status).toBe('pending_upload');
+    });
+
+    it("is read and deleted by any member the gateway let through (another member's id included)", async () => {
+      const doc = await upload();
+      await documents.transition(doc.id, ['pending_upload'], { status: 'uploaded' });
+      const other = { userId: '22222222-2222-4333-8444-555555555555', teamId };
+      expect((await sut.get({ ...other, docId: doc.id })).download?.url).toContain(`teams/${teamId}/`);
+      await sut.delete({ ...other, docId: doc.id });
+      expect(documents.rows.get(doc.id)).toMatchObject({
+        status: 'deleted',
+        statusReason: 'deleted by a member of the team',
+      });
+      expect(storage.deleted).toEqual([documents.rows.get(doc.id)!.objectKey]);
+    });
+
+    it("resolves only the team's uploaded documents for a team job", async () => {
+      const doc = await upload();
+      const own = await sut.create({ userId, name: 'mine.txt', contentType: 'text/plain', size: 1 });
+      await documents.transition(doc.id, ['pending_upload'], { status: 'uploaded' });
+      await documents.transition(own.id, ['pending_upload'], { status: 'uploaded' });
+      expect(await sut.resolve({ userId, teamId, docIds: [doc.id] })).toEqual([
+        expect.objectContaining({ docId: doc.id, key: `teams/${teamId}/docs/${doc.id}/Team_plan.txt` }),
+      ]);
+      await expect(sut.resolve({ userId, teamId, docIds: [own.id] })).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+        details: { docIds: [own.id] },
+      });
+      await expect(sut.resolve({ userId, docIds: [doc.id] })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    });
+
+    it("registers a team job's output as the team's, only from under the team's outputs", async () => {
+      const base = {
+        userId,
+        teamId,
+        jobId,
+        sourceDocIds: [],
+        name: 'x.md',
+        contentType: 'text/markdown',
+        size: 3,
+      };
+      await expect(
+        sut.registerOutput({ ...base, key: `users/${userId}/jobs/${jobId}/outputs/x.md` }),
+      ).rejects.toMatchObject({ code: 'VALIDATION_FAILED', details: [{ field: 'key' }] });
+      const out = await sut.registerOutput({ ...base, key: `teams/${teamId}/jobs/${jobId}/outputs/x.md` });
+      expect(out).toMatchObject({ userId, teamId, kind: 'output', status: 'uploaded' });
+      expect((await sut.list({ userId, teamId })).items.map((d) => d.id)).toEqual([out.id]);
+      expect((await sut.list({ userId })).items).toEqual([]);
+      // The same key registered as the user's own (a confused caller) is refused, not handed over.
+      await expect(
+        sut.registerOutput({ ...base, teamId: undefined, key: `teams/${teamId}/jobs/${jobId}/outputs/x.md` }),
+      ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    });
+
+    it("refuses a team id that is there but empty rather than acting on the user's own documents", async () => {
+      const own = await sut.create({ userId, name: 'mine.txt', contentType: 'text/plain', size: 1 });
+      await expect(sut.get({ userId, teamId: '', docId: own.id })).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+        details: [{ field: 'teamId' }],
+      });
+    });
+
+    it('refuses to create or register anything for a team recorded as deleted, and removes the late output', async () => {
+      await documents.eraseTeam(teamId, 'event-1');
+      await expect(upload()).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'team not found' });
+      const key = `teams/${teamId}/jobs/${jobId}/outputs/late.md`;
+      storage.objects.set(key, 3);
+      await expect(
+        sut.registerOutput({
+          userId,
+          teamId,
+          jobId,
+          sourceDocIds: [],
+          key,
+          name: 'late.md',
+          contentType: 'text/markdown',
+          size: 3,
+        }),
+      ).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'team not found' });
+      expect(storage.objects.has(key)).toBe(false);
+      expect(documents.rows.size).toBe(0);
+      // The user's own documents are not affected.
+      await expect(
+        sut.create({ userId, name: 'mine.txt', contentType: 'text/plain', size: 1 }),
+      ).resolves.toMatchObject({ userId });
     });
   });
 });

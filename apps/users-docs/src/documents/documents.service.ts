@@ -14,6 +14,7 @@ import {
   type DocumentSummary,
   type DocumentWithUpload,
   type ListDocumentsRequest,
+  type OwnerScope,
   type RegisterOutputRequest,
   type ResolveDocumentsRequest,
   type ResolvedDocument,
@@ -24,13 +25,14 @@ import { Clock } from '../common/clock';
 import { USERS_DOCS_CONFIG, type UsersDocsConfig } from '../config';
 import { UsersRepository } from '../users/users.repository';
 import { DocumentEntity } from './document.entity';
-import { DocumentsRepository, type DocumentFilter } from './documents.repository';
-import { documentObjectKey } from './object-keys';
+import { DocumentsRepository, type DocumentFilter, type DocumentScope } from './documents.repository';
+import { documentObjectKey, jobOutputsPrefix, teamDocumentObjectKey } from './object-keys';
 
 export function toDocumentSummary(entity: DocumentEntity): DocumentSummary {
   return {
     id: entity.id,
     userId: entity.userId,
+    ...(entity.teamId ? { teamId: entity.teamId } : {}),
     name: entity.name,
     kind: entity.kind,
     contentType: entity.contentType,
@@ -47,6 +49,16 @@ export function toDocumentSummary(entity: DocumentEntity): DocumentSummary {
 }
 
 const CONTENT_TYPE_FILTER = /^[a-z0-9!#$&^_.+-]{1,127}\/([a-z0-9!#$&^_.+-]{1,127}|\*)$/i;
+
+/** Whose documents a request is about, ids in lower case: the team's when it names one, else the user's own. */
+export function scopeOf(request: OwnerScope): DocumentScope {
+  const userId = String(request.userId).toLowerCase();
+  if (request.teamId === undefined || request.teamId === null) return { userId };
+  // Never fall back to the user's own documents on a team id that is there but empty.
+  if (typeof request.teamId !== 'string' || !request.teamId)
+    throw DomainError.validation('teamId', 'must be a team id');
+  return { userId, teamId: request.teamId.toLowerCase() };
+}
 
 /** A listing filter from a request, checked field by field. */
 export function listFilter(filter: DocumentListFilter | undefined): DocumentFilter {
@@ -95,7 +107,8 @@ export class DocumentsService {
     if (request.size > this.config.MAX_DOCUMENT_SIZE_BYTES) {
       throw DomainError.validation('size', `must not exceed ${this.config.MAX_DOCUMENT_SIZE_BYTES} bytes`);
     }
-    const userId = request.userId.toLowerCase();
+    const { userId, teamId } = scopeOf(request);
+    // The creator of a team's document is a known user too.
     if (!(await this.users.exists(userId))) throw DomainError.notFound('user');
 
     const now = this.clock.now();
@@ -103,13 +116,17 @@ export class DocumentsService {
     const entity = Object.assign(new DocumentEntity(), {
       id,
       userId,
+      teamId: teamId ?? null,
+      ownerUserId: teamId ? null : userId,
       name: request.name,
       kind: 'upload' as const,
       contentType: request.contentType,
       size: request.size,
       status: 'pending_upload' as const,
       statusReason: null,
-      objectKey: documentObjectKey(userId, id, request.name),
+      objectKey: teamId
+        ? teamDocumentObjectKey(teamId, id, request.name)
+        : documentObjectKey(userId, id, request.name),
       etag: null,
       createdAt: now,
       updatedAt: now,
@@ -125,7 +142,8 @@ export class DocumentsService {
       contentLength: entity.size,
       expiresInSeconds: this.config.UPLOAD_URL_TTL_SECONDS,
     });
-    await this.documents.insert(entity);
+    // A team deleted since the gateway checked the member's role: nothing is stored for it.
+    if (!(await this.documents.insert(entity))) throw DomainError.notFound('team');
     return {
       ...toDocumentSummary(entity),
       upload: {
@@ -138,12 +156,12 @@ export class DocumentsService {
   }
 
   /**
-   * The documents a job will read: every id must be the user's own (404 otherwise, as for any other
-   * user's resource) and uploaded (400 naming the ids that are not).
+   * The documents a job will read: every id must be the user's own (a team job: the team's; 404 otherwise, as
+   * for any other owner's resource) and uploaded (400 naming the ids that are not).
    */
   async resolve(request: ResolveDocumentsRequest): Promise<ResolvedDocument[]> {
     const ids = [...new Set(request.docIds.map((id) => id.toLowerCase()))];
-    const found = await this.documents.findVisibleMany(request.userId.toLowerCase(), ids);
+    const found = await this.documents.findVisibleMany(scopeOf(request), ids);
     const byId = new Map(found.map((d) => [d.id, d]));
     const missing = ids.filter((id) => !byId.has(id));
     if (missing.length) {
@@ -173,24 +191,30 @@ export class DocumentsService {
   }
 
   /**
-   * A job's output object becomes a document of the user, already uploaded. Idempotent on the object key:
-   * the same output registered twice is one document.
+   * A job's output object becomes a document of the user (with `teamId`: of the team, created by the member who
+   * started the job), already uploaded. Idempotent on the object key: the same output registered twice is one
+   * document. For a team recorded as deleted nothing is registered and the object is removed (NOT_FOUND).
    */
   async registerOutput(request: RegisterOutputRequest): Promise<DocumentSummary> {
-    const userId = request.userId.toLowerCase();
-    // Only an object under the job's own outputs can become a document of this user.
-    if (!request.key.startsWith(`users/${userId}/jobs/${request.jobId.toLowerCase()}/outputs/`)) {
+    const scope = scopeOf(request);
+    const { userId, teamId } = scope;
+    // Only an object under the job's own outputs (the user's, or the team's) can become a document of its owner.
+    if (!request.key.startsWith(jobOutputsPrefix(scope, request.jobId.toLowerCase()))) {
       throw DomainError.validation('key', "is not under the job's outputs");
     }
+    const sameOwner = (d: DocumentEntity) =>
+      teamId ? d.teamId === teamId : d.userId === userId && d.teamId === null;
     const existing = await this.documents.findByObjectKey(request.key);
     if (existing) {
-      if (existing.userId !== userId) throw DomainError.validation('key', 'belongs to another document');
+      if (!sameOwner(existing)) throw DomainError.validation('key', 'belongs to another document');
       return toDocumentSummary(existing);
     }
     const now = this.clock.now();
     const entity = Object.assign(new DocumentEntity(), {
       id: randomUUID(),
-      userId: request.userId,
+      userId,
+      teamId: teamId ?? null,
+      ownerUserId: teamId ? null : userId,
       name: request.name,
       kind: 'output' as const,
       contentType: request.contentType,
@@ -206,11 +230,25 @@ export class DocumentsService {
       jobId: request.jobId,
       sourceDocIds: request.sourceDocIds,
     });
+    let stored: boolean;
     try {
-      await this.documents.insert(entity);
+      stored = await this.documents.insert(entity);
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
-      return toDocumentSummary((await this.documents.findByObjectKey(request.key))!);
+      const winner = (await this.documents.findByObjectKey(request.key))!;
+      if (!sameOwner(winner)) throw DomainError.validation('key', 'belongs to another document');
+      return toDocumentSummary(winner);
+    }
+    if (!stored) {
+      // The team's objects were removed with it; this one arrived late and goes too.
+      await this.storage.delete(request.key).catch((error: unknown) =>
+        this.logger.warn({
+          msg: 'could not remove the output of a deleted team',
+          teamId,
+          error: (error as Error).message,
+        }),
+      );
+      throw DomainError.notFound('team');
     }
     return toDocumentSummary(entity);
   }
@@ -218,19 +256,17 @@ export class DocumentsService {
   async list(request: ListDocumentsRequest): Promise<DocumentPage> {
     const limit = request.limit ?? PAGE_LIMIT_DEFAULT;
     const after = request.cursor ? decodeCursor(request.cursor) : undefined;
-    const rows = await this.documents.listVisible(
-      request.userId,
-      limit + 1,
-      after,
-      listFilter(request.filter),
-    );
-    if (rows.length === 0 && !(await this.users.exists(request.userId))) throw DomainError.notFound('user');
+    const scope = scopeOf(request);
+    const rows = await this.documents.listVisible(scope, limit + 1, after, listFilter(request.filter));
+    // A team without documents lists nothing (the gateway has checked the membership); an unknown user is a 404.
+    if (rows.length === 0 && !scope.teamId && !(await this.users.exists(scope.userId)))
+      throw DomainError.notFound('user');
     return toPage(rows, limit, toDocumentSummary);
   }
 
   /** The document, with a presigned download once it is uploaded. */
   async get(ref: DocumentRef): Promise<DocumentDetail> {
-    const entity = await this.documents.findVisible(ref.userId, ref.docId);
+    const entity = await this.documents.findVisible(scopeOf(ref), ref.docId);
     if (!entity) throw DomainError.notFound('document');
     const summary = toDocumentSummary(entity);
     if (entity.status !== 'uploaded') return summary;
@@ -250,12 +286,12 @@ export class DocumentsService {
    * storage fails the mark is undone, so the document stays and the call can be retried.
    */
   async delete(ref: DocumentRef): Promise<void> {
-    const entity = await this.documents.findVisible(ref.userId, ref.docId);
+    const entity = await this.documents.findVisible(scopeOf(ref), ref.docId);
     if (!entity) throw DomainError.notFound('document');
     const now = this.clock.now();
     const marked = await this.documents.transition(entity.id, [entity.status], {
       status: 'deleted',
-      statusReason: 'deleted by the user',
+      statusReason: entity.teamId ? 'deleted by a member of the team' : 'deleted by the user',
       deletedAt: now,
       updatedAt: now,
     });

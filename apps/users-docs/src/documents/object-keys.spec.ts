@@ -1,4 +1,10 @@
-import { documentObjectKey, parseDocumentObjectKey, sanitizeName } from './object-keys';
+import {
+  documentObjectKey,
+  jobOutputsPrefix,
+  parseDocumentObjectKey,
+  sanitizeName,
+  teamDocumentObjectKey,
+} from './object-keys';
 
 describe(sanitizeName.name, () => {
   it.each([
@@ -26,12 +32,25 @@ describe(parseDocumentObjectKey.name, () => {
   const docId = '66666666-7777-4888-9999-aaaaaaaaaaaa';
 
   it('reads the ids back from a key it made', () => {
-    expect(parseDocumentObjectKey(documentObjectKey(userId, docId, 'a b.txt'))).toEqual({ userId, docId });
+    expect(parseDocumentObjectKey(documentObjectKey(userId, docId, 'a b.txt'))).toEqual({
+      ownerType: 'user',
+      ownerId: userId,
+      docId,
+    });
+  });
+
+  it("reads a team's document key as the team's", () => {
+    expect(teamDocumentObjectKey(userId, docId, 'a b.txt')).toBe(`teams/${userId}/docs/${docId}/a_b.txt`);
+    expect(parseDocumentObjectKey(teamDocumentObjectKey(userId, docId, 'a b.txt'))).toEqual({
+      ownerType: 'team',
+      ownerId: userId,
+      docId,
+    });
   });
 
   it('reads upper-case ids as their canonical lower-case form', () => {
     expect(parseDocumentObjectKey(`users/${userId.toUpperCase()}/docs/${docId.toUpperCase()}/a.txt`)).toEqual(
-      { userId, docId },
+      { ownerType: 'user', ownerId: userId, docId },
     );
   });
 
@@ -44,7 +63,16 @@ describe(parseDocumentObjectKey.name, () => {
     [`users/${userId}/docs/${docId}`],
     [`users/${userId}/docs/${docId}/a/b`],
     [`users/x/docs/${docId}/a`],
+    [`groups/${userId}/docs/${docId}/a`],
+    [`teams/${userId}/jobs/${docId}/outputs/a.md`],
   ])('ignores %p', (key) => {
     expect(parseDocumentObjectKey(key)).toBeUndefined();
+  });
+});
+
+describe(jobOutputsPrefix.name, () => {
+  it("puts a team job's outputs under the team, a user's under the user", () => {
+    expect(jobOutputsPrefix({ userId: 'u' }, 'j')).toBe('users/u/jobs/j/outputs/');
+    expect(jobOutputsPrefix({ userId: 'u', teamId: 't' }, 'j')).toBe('teams/t/jobs/j/outputs/');
   });
 });

@@ -1,4 +1,9 @@
-/** Object keys: `users/{user_id}/docs/{doc_id}/{sanitized-name}`. */
+/**
+ * Object keys: a user's own documents under `users/{user_id}/docs/{doc_id}/{sanitized-name}`, a team's under
+ * `teams/{team_id}/docs/{doc_id}/{sanitized-name}`, so that deleting an account (its `users/{id}/` prefix) never
+ * touches a team's objects, and deleting a team removes `teams/{id}/` whole. A team's job outputs go under
+ * `teams/{team_id}/jobs/{job_id}/outputs/`, a user's under `users/{user_id}/jobs/{job_id}/outputs/`.
+ */
 
 const MAX_NAME_LENGTH = 128;
 
@@ -18,19 +23,44 @@ export function sanitizeName(name: string): string {
   return safe || 'document';
 }
 
+export type ObjectOwnerType = 'user' | 'team';
+
 export function userObjectsPrefix(userId: string): string {
   return `users/${userId}/`;
+}
+
+/** Everything a team keeps in storage (its documents and its jobs' outputs): removed when the team is deleted. */
+export function teamObjectsPrefix(teamId: string): string {
+  return `teams/${teamId}/`;
 }
 
 export function documentObjectKey(userId: string, docId: string, name: string): string {
   return `users/${userId}/docs/${docId}/${sanitizeName(name)}`;
 }
 
-const KEY_PATTERN =
-  /^users\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/docs\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/[^/\p{Cc}]+$/iu;
+export function teamDocumentObjectKey(teamId: string, docId: string, name: string): string {
+  return `teams/${teamId}/docs/${docId}/${sanitizeName(name)}`;
+}
 
-/** The user and document ids in a document object key, or `undefined` for any other key. */
-export function parseDocumentObjectKey(key: string): { userId: string; docId: string } | undefined {
+/** Where a job's outputs must be for `registerOutput` to make them documents of the user, or of the team. */
+export function jobOutputsPrefix(owner: { userId: string; teamId?: string }, jobId: string): string {
+  return owner.teamId
+    ? `teams/${owner.teamId}/jobs/${jobId}/outputs/`
+    : `users/${owner.userId}/jobs/${jobId}/outputs/`;
+}
+
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const KEY_PATTERN = new RegExp(`^(users|teams)\\/(${UUID})\\/docs\\/(${UUID})\\/[^/\\p{Cc}]+$`, 'iu');
+
+/** The owner (a user or a team) and document id in a document object key, or `undefined` for any other key. */
+export function parseDocumentObjectKey(
+  key: string,
+): { ownerType: ObjectOwnerType; ownerId: string; docId: string } | undefined {
   const match = KEY_PATTERN.exec(key);
-  return match ? { userId: match[1]!.toLowerCase(), docId: match[2]!.toLowerCase() } : undefined;
+  if (!match) return undefined;
+  return {
+    ownerType: match[1] === 'teams' ? 'team' : 'user',
+    ownerId: match[2]!.toLowerCase(),
+    docId: match[3]!.toLowerCase(),
+  };
 }

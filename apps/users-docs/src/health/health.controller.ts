@@ -3,12 +3,14 @@ import { MessagePattern } from '@nestjs/microservices';
 import { DataSource } from 'typeorm';
 import { UsersDocsSubjects, type HealthReport } from '@docflow/contracts';
 import { ObjectStorage } from '@docflow/storage';
+import { TeamDeletedConsumer } from '../teams/team-deleted.consumer';
 
 @Controller()
 export class HealthController {
   constructor(
     private readonly dataSource: DataSource,
     @Inject(ObjectStorage) private readonly storage: ObjectStorage,
+    private readonly teamDeletions: TeamDeletedConsumer,
   ) {}
 
   @MessagePattern(UsersDocsSubjects.healthCheck)
@@ -17,8 +19,16 @@ export class HealthController {
       probe(() => this.dataSource.query('SELECT 1')),
       probe(() => this.storage.ping()),
     ]);
-    const ok = database.status === 'ok' && storage.status === 'ok';
-    return { service: 'users-docs', status: ok ? 'ok' : 'degraded', checks: { database, storage } };
+    // A deleted team's documents are erased from identity's events: not consuming them is not ready.
+    const events = this.teamDeletions.isActive()
+      ? ({ status: 'ok' } as const)
+      : ({ status: 'fail', detail: 'not consuming identity.team.deleted yet' } as const);
+    const ok = database.status === 'ok' && storage.status === 'ok' && events.status === 'ok';
+    return {
+      service: 'users-docs',
+      status: ok ? 'ok' : 'degraded',
+      checks: { database, storage, events },
+    };
   }
 }
 

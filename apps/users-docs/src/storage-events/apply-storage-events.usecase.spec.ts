@@ -1,7 +1,7 @@
 import type { StorageEventRecord } from '@docflow/contracts';
 import type { DocumentEntity } from '../documents/document.entity';
 import type { DocumentsRepository } from '../documents/documents.repository';
-import { documentObjectKey } from '../documents/object-keys';
+import { documentObjectKey, teamDocumentObjectKey } from '../documents/object-keys';
 import { FakeDocumentsRepository, FakeStorage, FixedClock, asStorage } from '../testing/fakes';
 import { ApplyStorageEventsUseCase } from './apply-storage-events.usecase';
 
@@ -14,6 +14,8 @@ function document(overrides: Partial<DocumentEntity> = {}): DocumentEntity {
   return {
     id: docId,
     userId,
+    teamId: null,
+    ownerUserId: userId,
     name: 'notes.txt',
     kind: 'upload',
     contentType: 'text/plain',
@@ -167,6 +169,23 @@ describe(ApplyStorageEventsUseCase.name, () => {
     expect(out.results[0]?.outcome).toBe('ignored');
     expect(documents.rows.get(docId)?.status).toBe('pending_upload');
     expect(storage.deleted).toEqual([]);
+  });
+
+  it("applies upload and removal events to a team's document (its key is under the team)", async () => {
+    const teamId = '99999999-7777-4888-9999-aaaaaaaaaaaa';
+    const teamKey = teamDocumentObjectKey(teamId, docId, 'notes.txt');
+    await documents.insert(document({ teamId, ownerUserId: null, objectKey: teamKey }));
+    const up = await sut.execute({ records: [created({ key: teamKey })] });
+    expect(up.results[0]).toMatchObject({ outcome: 'uploaded', documentId: docId });
+    const gone = await sut.execute({ records: [{ ...removed(), key: teamKey }] });
+    expect(gone.results[0]).toMatchObject({ outcome: 'deleted', documentId: docId });
+  });
+
+  it("removes an object that landed under a deleted team's prefix (no document left)", async () => {
+    const teamKey = teamDocumentObjectKey('99999999-7777-4888-9999-aaaaaaaaaaaa', docId, 'late.txt');
+    const out = await sut.execute({ records: [created({ key: teamKey })] });
+    expect(out.results[0]?.outcome).toBe('orphan_removed');
+    expect(storage.deleted).toEqual([teamKey]);
   });
 
   it('handles each record of a batch on its own', async () => {

@@ -3,7 +3,7 @@ import type { DocumentStatus } from '@docflow/contracts';
 import type { ObjectStorage } from '@docflow/storage';
 import { Clock } from '../common/clock';
 import type { DocumentEntity } from '../documents/document.entity';
-import type { DocumentPatch, DocumentsRepository } from '../documents/documents.repository';
+import type { DocumentPatch, DocumentScope, DocumentsRepository } from '../documents/documents.repository';
 import type { UsersRepository } from '../users/users.repository';
 
 export class FixedClock extends Clock {
@@ -18,35 +18,48 @@ export class FixedClock extends Clock {
   }
 }
 
+/** Is the row in the scope: the team's, or the user's own (never a team's)? As the real repository's WHERE. */
+function inScope(row: DocumentEntity, scope: DocumentScope): boolean {
+  return scope.teamId ? row.teamId === scope.teamId : row.userId === scope.userId && !row.teamId;
+}
+
 export class FakeDocumentsRepository implements Pick<DocumentsRepository, keyof DocumentsRepository> {
   readonly rows = new Map<string, DocumentEntity>();
+  /** Teams recorded as deleted, with the event id. */
+  readonly deletedTeams = new Map<string, string>();
 
-  async insert(document: DocumentEntity): Promise<void> {
+  async insert(document: DocumentEntity): Promise<boolean> {
+    if (document.teamId && this.deletedTeams.has(document.teamId)) return false;
     this.rows.set(document.id, { ...document });
+    return true;
   }
-  async findVisible(userId: string, id: string): Promise<DocumentEntity | null> {
+  async findVisible(scope: DocumentScope, id: string): Promise<DocumentEntity | null> {
     const row = this.rows.get(id);
-    return row && row.userId === userId && row.status !== 'deleted' ? { ...row } : null;
+    return row && inScope(row, scope) && row.status !== 'deleted' ? { ...row } : null;
   }
-  async findVisibleMany(userId: string, ids: string[]): Promise<DocumentEntity[]> {
+  async findVisibleMany(scope: DocumentScope, ids: string[]): Promise<DocumentEntity[]> {
     return [...this.rows.values()].filter(
-      (r) => r.userId === userId && ids.includes(r.id) && r.status !== 'deleted',
+      (r) => inScope(r, scope) && ids.includes(r.id) && r.status !== 'deleted',
     );
   }
   async findByObjectKey(objectKey: string): Promise<DocumentEntity | null> {
     const row = [...this.rows.values()].find((r) => r.objectKey === objectKey);
     return row ? { ...row } : null;
   }
-  async listVisible(userId: string, limit: number): Promise<DocumentEntity[]> {
-    return [...this.rows.values()]
-      .filter((r) => r.userId === userId && r.status !== 'deleted')
-      .slice(0, limit);
+  async listVisible(scope: DocumentScope, limit: number): Promise<DocumentEntity[]> {
+    return [...this.rows.values()].filter((r) => inScope(r, scope) && r.status !== 'deleted').slice(0, limit);
   }
   async transition(id: string, from: DocumentStatus[], patch: DocumentPatch): Promise<boolean> {
     const row = this.rows.get(id);
     if (!row || !from.includes(row.status)) return false;
     Object.assign(row, patch);
     return true;
+  }
+  async eraseTeam(teamId: string, eventId: string): Promise<string[]> {
+    if (!this.deletedTeams.has(teamId)) this.deletedTeams.set(teamId, eventId);
+    const gone = [...this.rows.values()].filter((r) => r.teamId === teamId).map((r) => r.id);
+    for (const id of gone) this.rows.delete(id);
+    return gone;
   }
 }
 

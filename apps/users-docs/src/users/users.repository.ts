@@ -50,7 +50,10 @@ export class UsersRepository {
     return rows[0]?.id;
   }
 
-  /** Deletes the user; their documents go with them (ON DELETE CASCADE). */
+  /**
+   * Deletes the user; their own documents go with them (ON DELETE CASCADE on `owner_user_id`). The team documents
+   * they created stay: they are the team's (`user_id` keeps the creator's id, without a foreign key).
+   */
   async deleteById(id: string): Promise<boolean> {
     const result = await this.repo.delete({ id });
     return (result.affected ?? 0) > 0;

@@ -92,8 +92,8 @@ export class UsersService {
   }
 
   /**
-   * Removes the user's objects, then the user and their documents (ON DELETE CASCADE), then the objects
-   * once more: an upload whose event was applied between the two steps would otherwise stay behind, and
+   * Removes the user's objects (`users/{id}/`), then the user and their own documents (ON DELETE CASCADE), then
+   * the objects once more (the team documents the user created stay, with their objects under `teams/`): an upload whose event was applied between the two steps would otherwise stay behind, and
    * any later upload finds no document and is removed as an orphan. When storage fails before the rows
    * are deleted nothing has changed and the call can be retried.
    */

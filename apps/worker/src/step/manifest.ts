@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { JOB_MANIFEST_VERSION, JOB_STRATEGIES, jobOutputPrefix, type JobManifest } from '@docflow/contracts';
+import type { ObjectStorage } from '@docflow/storage';
 import { StepError } from './step-error';
 
 const manifestSchema = z.object({
@@ -85,4 +86,24 @@ export function parseS3Uri(uri: string): { bucket: string; key: string } {
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
   if (!match) throw StepError.permanent(`--manifest must be s3://<bucket>/<key>, got ${uri}`);
   return { bucket: match[1]!, key: match[2]! };
+}
+
+/** The largest manifest a step reads (a job of 10,000 documents is about 3 MB). */
+export const MANIFEST_MAX_BYTES = 16 * 1024 * 1024;
+
+/** Reads and checks the job manifest at `manifestUri`, which must be in the step's own bucket. */
+export async function loadManifest(
+  storage: Pick<ObjectStorage, 'bucket' | 'getBytes'>,
+  jobId: string,
+  manifestUri: string,
+): Promise<JobManifest> {
+  const { bucket, key } = parseS3Uri(manifestUri);
+  if (bucket !== storage.bucket) {
+    throw StepError.permanent(
+      `the manifest is in bucket ${bucket}, but this step is configured for ${storage.bucket}`,
+    );
+  }
+  const bytes = await storage.getBytes(key, MANIFEST_MAX_BYTES);
+  if (!bytes) throw StepError.permanent(`the job manifest ${manifestUri} does not exist`);
+  return parseManifest(bytes, jobId);
 }

@@ -15,7 +15,7 @@ import { detectFormat, extractText, type DocumentFormat } from '../extract/extra
 import { textChunks } from '../extract/text-chunks';
 import { mapWithConcurrency } from './concurrency';
 import { IN_MEMORY_TEXT_LIMIT, PIECE_CHARS, transformLongText } from './long-text';
-import { parseManifest, parseS3Uri } from './manifest';
+import { MANIFEST_MAX_BYTES, loadManifest } from './manifest';
 import { StepError } from './step-error';
 import type { Transformer } from './transformer';
 
@@ -41,8 +41,6 @@ export interface RunStepResult {
   failed: { inputId: string; kind: FailureKind; message: string }[];
   skipped: string[];
 }
-
-const MANIFEST_MAX_BYTES = 16 * 1024 * 1024;
 
 /** Classifies anything thrown while handling an input. */
 export function classify(error: unknown): { kind: FailureKind | 'cancelled'; message: string } {
@@ -141,15 +139,7 @@ export class RunStepUseCase {
   }
 
   private async load(input: RunStepInput): Promise<{ manifest: JobManifest; chunk: ManifestChunk }> {
-    const { bucket, key } = parseS3Uri(input.manifestUri);
-    if (bucket !== this.deps.storage.bucket) {
-      throw StepError.permanent(
-        `the manifest is in bucket ${bucket}, but this step is configured for ${this.deps.storage.bucket}`,
-      );
-    }
-    const bytes = await this.deps.storage.getBytes(key, MANIFEST_MAX_BYTES);
-    if (!bytes) throw StepError.permanent(`the job manifest ${input.manifestUri} does not exist`);
-    const manifest = parseManifest(bytes, input.jobId);
+    const manifest = await loadManifest(this.deps.storage, input.jobId, input.manifestUri);
     const chunk = manifest.chunks.find((c) => c.index === input.chunk);
     if (!chunk) throw StepError.permanent(`the manifest has no chunk ${input.chunk}`);
     return { manifest, chunk };

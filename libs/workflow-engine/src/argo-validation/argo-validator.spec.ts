@@ -144,7 +144,7 @@ describe(ArgoValidator.name, () => {
 
     it("applies the CRD's CEL rules that JSON Schema validators skip", () => {
       const manifest = readTemplate();
-      templateNamed(manifest, 'plan')['container'] = { image: 'x' };
+      templateNamed(manifest, 'plan')['script'] = { image: 'x', source: 'true' };
       const main = templateNamed(manifest, 'main');
       main['dag']['tasks'][1]['continueOn'] = { failed: true };
       main['activeDeadlineSeconds'] = '60';

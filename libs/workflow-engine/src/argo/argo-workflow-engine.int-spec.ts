@@ -135,7 +135,6 @@ describe(ArgoWorkflowEngine.name, () => {
               { name: 'user-id', value: 'user-1' },
               { name: 'manifest-key', value: request.manifestKey },
               { name: 'bucket', value: 'docflow' },
-              { name: 'chunks', value: '[0,1,2,3]' },
               { name: 'parallelism', value: '2' },
               { name: 'concurrency-key', value: 'team-a' },
             ],

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { WorkerExitCode } from '@docflow/contracts';
 import { findRepositoryRoot } from '../argo-validation/argo-schemas';
@@ -48,14 +47,6 @@ const request = {
   concurrencyKey: 'team-a',
 };
 
-function runPlan(env: Record<string, string>) {
-  const plan = named('plan')['script'] as Json;
-  return spawnSync(process.execPath, ['-e', plan['source'] as string], {
-    env: { PATH: process.env['PATH'] ?? '', ...env },
-    encoding: 'utf8',
-  });
-}
-
 describe(DOCFLOW_WORKFLOW_TEMPLATE, () => {
   it('is the WorkflowTemplate the driver references', () => {
     expect(template).toMatchObject({
@@ -77,12 +68,11 @@ describe(DOCFLOW_WORKFLOW_TEMPLATE, () => {
       'user-id',
       'manifest-key',
       'bucket',
-      'chunks',
     ]);
     expect(declared.find((p) => p['name'] === 'image')?.['value']).toBe('ghcr.io/docflow/worker:0.1.0');
   });
 
-  it('fans transform out over the planned chunks', () => {
+  it("fans transform out over the chunks the plan step read from the job's manifest", () => {
     expect(named('main')['dag']).toEqual({
       failFast: false,
       tasks: [
@@ -96,6 +86,20 @@ describe(DOCFLOW_WORKFLOW_TEMPLATE, () => {
         },
       ],
     });
+  });
+
+  it('plans with the worker: the manifest from the bucket, the chunk list on stdout', () => {
+    const container = named('plan')['container'] as Json;
+    expect(container['image']).toBe('{{workflow.parameters.image}}');
+    expect(container['command']).toEqual(['docflow-worker']);
+    expect(container['args']).toEqual([
+      'plan',
+      '--job',
+      '{{workflow.parameters.job-id}}',
+      '--manifest',
+      's3://{{workflow.parameters.bucket}}/{{workflow.parameters.manifest-key}}',
+    ]);
+    expect(container['envFrom']).toEqual(named('transform')['container']['envFrom']);
   });
 
   it('runs the worker step with the documented arguments', () => {
@@ -114,7 +118,7 @@ describe(DOCFLOW_WORKFLOW_TEMPLATE, () => {
   });
 
   it(`retries only exit code ${WorkerExitCode.RETRYABLE} (and pods that ended in Error), with backoff`, () => {
-    for (const name of ['transform', 'report'])
+    for (const name of ['plan', 'transform', 'report'])
       expect(named(name)['retryStrategy']).toMatchObject({
         retryPolicy: 'Always',
         expression: `lastRetry.status == "Error" || asInt(lastRetry.exitCode) == ${WorkerExitCode.RETRYABLE}`,
@@ -132,13 +136,18 @@ describe(DOCFLOW_WORKFLOW_TEMPLATE, () => {
   });
 
   it('reads secrets from Secrets only: the per-job callback secret, S3 credentials, the provider key', () => {
-    const env = named('transform')['container']['env'] as Json[];
-    const fromSecret = Object.fromEntries(
-      env
-        .filter((e) => e['valueFrom']?.['secretKeyRef'])
-        .map((e) => [e['name'], e['valueFrom']['secretKeyRef']]),
-    );
-    expect(fromSecret).toEqual({
+    const fromSecret = (name: string) =>
+      Object.fromEntries(
+        (named(name)['container']['env'] as Json[])
+          .filter((e) => e['valueFrom']?.['secretKeyRef'])
+          .map((e) => [e['name'], e['valueFrom']['secretKeyRef']]),
+      );
+    expect(fromSecret('plan')).toEqual({
+      DOCFLOW_CALLBACK_SECRET: { name: 'docflow-job-{{workflow.parameters.job-id}}', key: JOB_SECRET_KEY },
+      S3_ACCESS_KEY_ID: { name: 'docflow-s3', key: 'access-key-id' },
+      S3_SECRET_ACCESS_KEY: { name: 'docflow-s3', key: 'secret-access-key' },
+    });
+    expect(fromSecret('transform')).toEqual({
       DOCFLOW_CALLBACK_SECRET: { name: 'docflow-job-{{workflow.parameters.job-id}}', key: JOB_SECRET_KEY },
       S3_ACCESS_KEY_ID: { name: 'docflow-s3', key: 'access-key-id' },
       S3_SECRET_ACCESS_KEY: { name: 'docflow-s3', key: 'secret-access-key' },
@@ -203,28 +212,6 @@ describe(DOCFLOW_WORKFLOW_TEMPLATE, () => {
       ttlStrategy: { secondsAfterSuccess: expect.any(Number), secondsAfterFailure: expect.any(Number) },
       activeDeadlineSeconds: expect.any(Number),
       parallelism: expect.any(Number),
-    });
-  });
-
-  describe('the plan step', () => {
-    it('prints the chunk list to fan out over', () => {
-      const result = runPlan({ DOCFLOW_CHUNKS: '[0, 1, 2]', DOCFLOW_PARALLELISM: '2' });
-      expect(result.stderr).toBe('');
-      expect(result.status).toBe(0);
-      expect(JSON.parse(result.stdout)).toEqual([0, 1, 2]);
-    });
-
-    it.each([
-      ['not JSON', '0,1', '2', 'chunks is not JSON'],
-      ['an empty list', '[]', '2', 'chunks must be a non-empty JSON list'],
-      ['a negative index', '[0,-1]', '2', 'chunk indexes must be integers >= 0'],
-      ['a repeated index', '[0,0]', '2', 'chunk indexes must be distinct'],
-      ['a bad parallelism', '[0]', '0', 'parallelism must be an integer >= 1'],
-    ])(`exits ${WorkerExitCode.USAGE} (not retried) on %s`, (_case, chunks, parallelism, message) => {
-      const result = runPlan({ DOCFLOW_CHUNKS: chunks, DOCFLOW_PARALLELISM: parallelism });
-      expect(result.status).toBe(WorkerExitCode.USAGE);
-      expect(result.stdout).toBe('');
-      expect(result.stderr.trim()).toBe(`plan: ${message}`);
     });
   });
 });

@@ -48,7 +48,6 @@ describe(buildWorkflow.name, () => {
             { name: 'user-id', value: '0d6f2c1e-5b3a-4e8f-9c7d-1a2b3c4d5e6f' },
             { name: 'manifest-key', value: request().manifestKey },
             { name: 'bucket', value: 'docflow' },
-            { name: 'chunks', value: '[0,1,2]' },
             { name: 'parallelism', value: '2' },
             { name: 'concurrency-key', value: 'Team-Acme' },
           ],

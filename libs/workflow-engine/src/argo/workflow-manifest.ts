@@ -27,7 +27,6 @@ export const WORKFLOW_PARAMETERS = {
   userId: 'user-id',
   manifestKey: 'manifest-key',
   bucket: 'bucket',
-  chunks: 'chunks',
   parallelism: 'parallelism',
   concurrencyKey: 'concurrency-key',
   image: 'image',
@@ -140,13 +139,11 @@ export function buildWorkflow(
   request: SubmitWorkflowRequest,
   options: WorkflowManifestOptions,
 ): ArgoWorkflow {
-  const chunks = Array.from({ length: request.chunkCount }, (_, i) => i);
   const parameters: Record<string, string> = {
     [WORKFLOW_PARAMETERS.jobId]: request.jobId,
     [WORKFLOW_PARAMETERS.userId]: request.userId,
     [WORKFLOW_PARAMETERS.manifestKey]: request.manifestKey,
     [WORKFLOW_PARAMETERS.bucket]: request.bucket,
-    [WORKFLOW_PARAMETERS.chunks]: JSON.stringify(chunks),
     [WORKFLOW_PARAMETERS.parallelism]: String(request.parallelism),
     [WORKFLOW_PARAMETERS.concurrencyKey]: semaphoreKeyFor(request.concurrencyKey),
   };
