@@ -11,7 +11,7 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   JobsSubjects,
@@ -32,7 +32,13 @@ import { ErrorModel, JobInputPageModel, JobModel, JobPageModel } from '../http/a
 import { uuidParam } from '../http/validation';
 import { CreateJobDto, ListJobInputsQueryDto, ListJobsQueryDto } from './create-job.dto';
 import { JobEventsStream } from './job-events.stream';
-import { checkIdempotencyKey, lastEventSeq } from './jobs.controller';
+import {
+  EVENTS_FINISHED_RESPONSE,
+  EVENTS_LAST_EVENT_ID,
+  EVENTS_STREAM_RESPONSE,
+  checkIdempotencyKey,
+  lastEventSeq,
+} from './jobs.controller';
 
 /**
  * A team's jobs: over the team's documents, their outputs the team's documents, any member with the role for it
@@ -102,7 +108,7 @@ export class TeamJobsController {
     @CurrentPrincipal() principal: AuthPrincipal,
     @Param('team_id', uuidParam('team_id')) teamId: string,
     @Body() body: CreateJobDto,
-    @Headers('idempotency-key') idempotencyKey?: string,
+    @Headers('Idempotency-Key') idempotencyKey?: string,
   ): Promise<Job> {
     checkIdempotencyKey(idempotencyKey);
     const owner = await this.member(principal, teamId, 'job.create');
@@ -200,13 +206,14 @@ export class TeamJobsController {
     description:
       'As for a job of your own: history first, then live; reconnect with `Last-Event-ID` to miss nothing.',
   })
-  @ApiProduces('text/event-stream')
-  @ApiHeader({ name: 'Last-Event-ID', required: false })
+  @ApiHeader(EVENTS_LAST_EVENT_ID)
+  @ApiResponse(EVENTS_STREAM_RESPONSE)
+  @ApiResponse(EVENTS_FINISHED_RESPONSE)
   async events(
     @CurrentPrincipal() principal: AuthPrincipal,
     @Param('team_id', uuidParam('team_id')) teamId: string,
     @Param('job_id', uuidParam('job_id')) jobId: string,
-    @Headers('last-event-id') lastEventId: string | undefined,
+    @Headers('Last-Event-ID') lastEventId: string | undefined,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
