@@ -5,6 +5,7 @@ import { AuthenticationGuard } from './auth/authentication.guard';
 import { Authenticator, IdentityAuthenticator, JwksCache } from './auth/identity.authenticator';
 import { IdentityTeamAccess, TeamAccess } from './auth/team-access';
 import { AuthController } from './identity/auth.controller';
+import { TeamAuditController } from './teams/team-audit.controller';
 import { TeamsController } from './teams/teams.controller';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { DocumentsController } from './documents/documents.controller';
@@ -58,6 +59,7 @@ export class PublicApiModule {
         JobsController,
         TeamJobsController,
         TeamsController,
+        TeamAuditController,
         ApiKeysController,
         UserDetailsController,
         SchedulesController,

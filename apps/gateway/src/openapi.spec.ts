@@ -159,6 +159,7 @@ describe(buildOpenApiDocuments.name, () => {
       '/api/v1/auth/tokens/{token_id}',
       '/api/v1/teams',
       '/api/v1/teams/{team_id}',
+      '/api/v1/teams/{team_id}/audit',
       '/api/v1/teams/{team_id}/docs',
       '/api/v1/teams/{team_id}/docs/{doc_id}',
       '/api/v1/teams/{team_id}/jobs',

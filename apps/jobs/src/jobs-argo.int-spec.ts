@@ -388,7 +388,13 @@ describe('jobs on the argo driver', () => {
     const workflow = fake.workflow(NAMESPACE, workflowNameFor(created.id))!;
     const parameters = (workflow.spec as { arguments: { parameters: { name: string; value: string }[] } })
       .arguments.parameters;
-    expect(JSON.parse(parameters.find((p) => p.name === 'chunks')!.value)).toHaveLength(150);
+    const manifestKey = parameters.find((p) => p.name === 'manifest-key')!.value;
+    const manifest = JSON.parse(
+      (await storage.getBytes(manifestKey, 64 * 1024 * 1024))!.toString('utf8'),
+    ) as {
+      chunks: unknown[];
+    };
+    expect(manifest.chunks).toHaveLength(150);
     expect(JSON.stringify(workflow).length).toBeLessThan(4_096);
     const listed = await client.send<{ items: Job[] }>(JobsSubjects.jobList, { userId, limit: 5 });
     expect(listed.items.find((j) => j.id === created.id)!.documents).toHaveLength(20);

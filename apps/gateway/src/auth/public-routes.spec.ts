@@ -113,6 +113,7 @@ describe('public API routes', () => {
       'POST /teams/:team_id/members': 'teams:write',
       'PATCH /teams/:team_id/members/:user_id': 'teams:write',
       'DELETE /teams/:team_id/members/:user_id': 'teams:write',
+      'GET /teams/:team_id/audit': 'audit:read',
       'GET /apikeys': 'apikeys:read',
       'POST /apikeys': 'apikeys:write',
       'DELETE /apikeys/:key_id': 'apikeys:write',

@@ -397,6 +397,14 @@ export class TeamMemberListModel {
 export class AuditEventModel {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ example: 'login.succeeded' }) type!: string;
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      "In a team's log only: the member the event concerns (who acted, or who was added or removed)",
+  })
+  userId?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'The team the event concerns (its keys, its members)' })
+  teamId?: string;
   @ApiPropertyOptional({ format: 'uuid' }) actorId?: string;
   @ApiPropertyOptional() targetId?: string;
   @ApiPropertyOptional() ip?: string;
