@@ -223,6 +223,15 @@ describe(JobsService.name, () => {
       await expect(h.sut.cancel({ userId: USER, teamId: other, jobId: job.id })).rejects.toMatchObject({
         code: 'NOT_FOUND',
       });
+      // A team id that is not one is refused, never taken for the user's own scope.
+      for (const teamId of ['', 'team']) {
+        await expect(h.sut.get({ userId: USER, teamId, jobId: job.id })).rejects.toMatchObject({
+          code: 'VALIDATION_FAILED',
+        });
+        await expect(h.sut.create({ userId: USER, teamId, docIds: [DOC] })).rejects.toMatchObject({
+          code: 'VALIDATION_FAILED',
+        });
+      }
       // Any member may act on it (the gateway checked the role), not only the one who started it.
       expect((await h.sut.cancel({ userId: other, teamId: TEAM, jobId: job.id })).status).toBe('cancelled');
     });

@@ -89,10 +89,10 @@ export class JobsService {
    * finds may change between attempts, and the job already launched for the slot is the one it wants).
    */
   async create(request: CreateJobRequest, options: { keyReuse?: 'refuse' | 'existing' } = {}): Promise<Job> {
-    const userId = request.userId.toLowerCase();
-    const teamId = request.teamId?.toLowerCase() ?? null;
     // A team's job: over the team's documents, its outputs the team's, its Idempotency-Key the team's.
-    const owner: JobOwner = { userId, teamId };
+    const owner = ownerOf(request);
+    const { userId } = owner;
+    const teamId = owner.teamId ?? null;
     const requestHash = jobRequestHash(request);
     const sameJob = (existing: JobEntity) => {
       if (options.keyReuse !== 'existing' && existing.requestHash && existing.requestHash !== requestHash)
@@ -542,10 +542,14 @@ export class JobsService {
 
 /**
  * Whose jobs a request is about: the team's when it names one (the gateway checked the member's role), the
- * user's own otherwise.
+ * user's own otherwise. A team id that is there but is not one (empty, say) is refused, never read as the user's.
  */
-function ownerOf(request: { userId: string; teamId?: string }): JobOwner {
-  return { userId: request.userId.toLowerCase(), teamId: request.teamId?.toLowerCase() ?? null };
+function ownerOf(request: { userId: string; teamId?: string | null }): JobOwner {
+  const userId = request.userId.toLowerCase();
+  if (request.teamId === undefined || request.teamId === null) return { userId, teamId: null };
+  const teamId = String(request.teamId).toLowerCase();
+  if (!UUID.test(teamId)) throw DomainError.validation('teamId', 'must be a team id (UUID)');
+  return { userId, teamId };
 }
 
 function chunk<T>(items: T[], size: number): T[][] {
