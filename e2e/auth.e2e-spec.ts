@@ -332,6 +332,46 @@ const ROUTES: Record<string, Route> = {
     access: { scope: 'jobs:read', who: 'self' },
     ok: [200],
   },
+  // A team's jobs: the role decides (job.read: owner, editor, reader; job.create: owner, editor). An allowed caller
+  // reaches the jobs service, which finds no such document or job of the team (404 naming it, not the team).
+  'POST /teams/{team_id}/jobs': {
+    method: 'POST',
+    path: (ctx) => `/teams/${ctx.teamId}/jobs`,
+    body: () => ({ docIds: [randomUUID()] }),
+    access: { scope: 'jobs:write', who: 'team', roles: ['owner', 'editor'] },
+    ok: [404],
+  },
+  'GET /teams/{team_id}/jobs': {
+    method: 'GET',
+    path: (ctx) => `/teams/${ctx.teamId}/jobs`,
+    access: { scope: 'jobs:read', who: 'team', roles: ['owner', 'editor', 'reader'] },
+    ok: [200],
+  },
+  'GET /teams/{team_id}/jobs/{job_id}': {
+    method: 'GET',
+    path: (ctx) => `/teams/${ctx.teamId}/jobs/${ctx.jobId}`,
+    access: { scope: 'jobs:read', who: 'team', roles: ['owner', 'editor', 'reader'] },
+    // `jobId` is a job of `self`, not of the team.
+    ok: [404],
+  },
+  'GET /teams/{team_id}/jobs/{job_id}/inputs': {
+    method: 'GET',
+    path: (ctx) => `/teams/${ctx.teamId}/jobs/${ctx.jobId}/inputs`,
+    access: { scope: 'jobs:read', who: 'team', roles: ['owner', 'editor', 'reader'] },
+    ok: [404],
+  },
+  'GET /teams/{team_id}/jobs/{job_id}/events': {
+    method: 'GET',
+    path: (ctx) => `/teams/${ctx.teamId}/jobs/${ctx.jobId}/events`,
+    access: { scope: 'jobs:read', who: 'team', roles: ['owner', 'editor', 'reader'] },
+    ok: [404],
+  },
+  'DELETE /teams/{team_id}/jobs/{job_id}': {
+    method: 'DELETE',
+    path: (ctx) => `/teams/${ctx.teamId}/jobs/${ctx.jobId}`,
+    access: { scope: 'jobs:write', who: 'team', roles: ['owner', 'editor'] },
+    ok: [404],
+  },
   'POST /teams': {
     method: 'POST',
     path: () => '/teams',

@@ -12,6 +12,7 @@ import { DocumentsController } from './documents/documents.controller';
 import { TeamDocumentsController } from './documents/team-documents.controller';
 import { JobEventsStream } from './jobs/job-events.stream';
 import { JobsController } from './jobs/jobs.controller';
+import { TeamJobsController } from './jobs/team-jobs.controller';
 import { HealthController } from './health/health.controller';
 import { HttpErrorFilter } from './http/error.filter';
 import { RequestContextInterceptor } from './http/request-context.interceptor';
@@ -56,6 +57,7 @@ export class PublicApiModule {
         DocumentsController,
         TeamDocumentsController,
         JobsController,
+        TeamJobsController,
         TeamsController,
         TeamAuditController,
         ApiKeysController,

@@ -192,7 +192,13 @@ export class ResolvedKeyModel {
 
 export class JobModel {
   @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ format: 'uuid' }) userId!: string;
+  @ApiProperty({ format: 'uuid', description: "The owner, or for a team's job the member who started it" })
+  userId!: string;
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'The team that owns the job, when a team does (its documents, outputs and semaphore)',
+  })
+  teamId?: string;
   @ApiProperty({
     enum: ['queued', 'submitted', 'running', 'completed', 'completed_with_errors', 'failed', 'cancelled'],
   })
