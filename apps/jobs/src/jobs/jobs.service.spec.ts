@@ -1,7 +1,7 @@
 import type { ResolvedDocument } from '@docflow/contracts';
 import type { ServiceClient } from '@docflow/messaging';
 import type { ObjectStorage } from '@docflow/storage';
-import type { SubmitWorkflowRequest, WorkflowEngine } from '@docflow/workflow-engine';
+import type { SubmitWorkflowRequest, WorkflowEngine, WorkflowStatus } from '@docflow/workflow-engine';
 import type { Clock } from '../common/clock';
 import { loadJobsConfig } from '../config';
 import type { OutboxRelay } from '../events/outbox.relay';
@@ -49,8 +49,10 @@ function harness() {
       log.push(`cancel ${jobId}`);
       running.delete(jobId);
     },
-    async status() {
-      return undefined;
+    /** What `status()` answers per job id (none: the engine does not know the job). */
+    statuses: new Map<string, WorkflowStatus>(),
+    async status(jobId: string) {
+      return this.statuses.get(jobId);
     },
   };
   const repository = {
@@ -88,6 +90,11 @@ function harness() {
       return run;
     },
     async cancelOpenInputs() {},
+    async findUnfinished() {
+      return [...rows.values()].filter(
+        (row) => !['completed', 'completed_with_errors', 'failed', 'cancelled'].includes(row.status),
+      );
+    },
   } as unknown as JobsRepository;
   const services = {
     async send(subject: string, payload: Record<string, unknown>) {
@@ -181,6 +188,38 @@ describe(JobsService.name, () => {
       expect((await cancelling).status).toBe('cancelled');
 
       expect(h.running.has(jobId!)).toBe(false);
+    });
+  });
+
+  describe('recovery (start-up and the periodic sweep)', () => {
+    async function strandedJob(h: ReturnType<typeof harness>, status: Partial<WorkflowStatus>) {
+      await h.sut.create({ userId: USER, docIds: [DOC] });
+      const [jobId] = [...h.rows.keys()];
+      h.engine.submitted.length = 0;
+      h.engine.statuses.set(jobId!, {
+        jobId: jobId!,
+        workflowName: `wf-${jobId}`,
+        phase: 'Pending',
+        ...status,
+      });
+      return jobId!;
+    }
+
+    it('submits again a job whose workflow is still suspended (the service stopped before resuming it)', async () => {
+      const h = harness();
+      const jobId = await strandedJob(h, { suspended: true });
+      expect(await h.sut.recover({ olderThanMs: -1 })).toEqual({ resumed: 1, settled: 0 });
+      expect(h.engine.submitted.map((r) => r.jobId)).toEqual([jobId]);
+    });
+
+    it('leaves alone a workflow that runs, and a suspended one that is being stopped', async () => {
+      const h = harness();
+      await strandedJob(h, { phase: 'Running' });
+      expect(await h.sut.recover({ olderThanMs: -1 })).toEqual({ resumed: 0, settled: 0 });
+      const other = harness();
+      await strandedJob(other, { suspended: true, stopping: true });
+      expect(await other.sut.recover({ olderThanMs: -1 })).toEqual({ resumed: 0, settled: 0 });
+      expect([...h.engine.submitted, ...other.engine.submitted]).toEqual([]);
     });
   });
 

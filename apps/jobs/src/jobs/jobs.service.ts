@@ -361,7 +361,7 @@ export class JobsService {
   /**
    * Takes up the jobs nobody drives any more: at start-up (after a crash or a restart) and then every minute.
    * A job the engine still runs is left alone; one whose workflow ended is settled; a job that was recorded
-   * but never handed to the engine is submitted; a local job the engine does not know (the service restarted,
+   * but never handed to the engine is submitted, and so is one whose Workflow was created but never resumed; a local job the engine does not know (the service restarted,
    * its steps stopped with it) runs its unfinished chunks again, the worker skipping inputs already done;
    * an argo job whose Workflow is gone is settled from what its steps left in storage.
    */
@@ -373,6 +373,14 @@ export class JobsService {
       if (job.createdAt.getTime() > cutoff) continue;
       try {
         const status = await this.engine.status(job.id);
+        if (status?.suspended && !status.stopping && job.engine === this.engine.kind) {
+          // argo: the service stopped between creating the Workflow (suspended) and resuming it. Submitting
+          // again is idempotent: it creates the job's Secret if missing, then resumes the Workflow.
+          this.logger.warn({ msg: 'finishing the submission of a job', jobId: job.id, status: job.status });
+          await this.submit(job);
+          counts.resumed++;
+          continue;
+        }
         if (status) {
           if (['Succeeded', 'Failed', 'Error'].includes(status.phase) && !status.stopping) {
             await this.reconcile(status);
