@@ -5,6 +5,7 @@ export * from './users-docs';
 export * from './jobs';
 export * from './job-callbacks';
 export * from './jobs-api';
+export * from './instant';
 export * from './schedules-api';
 export * from './identity-events';
 export * from './key-vault';

@@ -110,11 +110,24 @@ export interface JobRef {
   jobId: string;
 }
 
+/**
+ * Every filter narrows the list (AND); within `status`, any of the statuses. Paging with `cursor` goes on through
+ * the same filtered list (send the same filters with each page).
+ */
 export interface ListJobsRequest extends PageQuery {
   userId: string;
   /** The team's jobs instead of the user's own. */
   teamId?: string;
-  status?: JobStatus;
+  /** One status, or several: jobs in any of them. */
+  status?: JobStatus | JobStatus[];
+  /** The crew's exact name. */
+  crew?: string;
+  strategy?: JobStrategy;
+  /** ISO 8601 instants: jobs created at or after `createdAfter`, and before `createdBefore` ([after, before)). */
+  createdAfter?: string;
+  createdBefore?: string;
+  /** Jobs that have this document among their inputs. */
+  docId?: string;
 }
 
 export type JobPage = Page<Job>;

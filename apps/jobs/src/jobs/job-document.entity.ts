@@ -1,9 +1,12 @@
-import { Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import type { JobDocumentStatus, JobStage } from '@docflow/contracts';
 import { JobEntity } from './job.entity';
 
 /** One input of a job (one document, or all of them with the combined strategy). */
 @Entity({ name: 'job_inputs' })
+// GIN over `doc_ids` (the jobs that include a document: `doc_ids @> ARRAY[id]`). TypeORM cannot declare a GIN
+// index, so the migration JobListFilters creates it and the schema diff leaves it alone.
+@Index('IDX_job_inputs_doc_ids', { synchronize: false })
 export class JobDocumentEntity {
   @PrimaryColumn({ name: 'job_id', type: 'uuid' })
   jobId!: string;

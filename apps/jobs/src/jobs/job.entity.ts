@@ -5,6 +5,13 @@ import { JobDocumentEntity } from './job-document.entity';
 @Entity({ name: 'jobs' })
 @Index('IDX_jobs_user_created_id', ['userId', 'createdAt', 'id'])
 @Index('IDX_jobs_team_created_id', ['teamId', 'createdAt', 'id'], { where: '"team_id" IS NOT NULL' })
+// A list filtered by status, newest first, without walking the owner's other jobs.
+@Index('IDX_jobs_user_status_created_id', ['userId', 'status', 'createdAt', 'id'], {
+  where: '"team_id" IS NULL',
+})
+@Index('IDX_jobs_team_status_created_id', ['teamId', 'status', 'createdAt', 'id'], {
+  where: '"team_id" IS NOT NULL',
+})
 // An Idempotency-Key is scoped per owner: the user for the user's own jobs, the team for the team's.
 @Index('UQ_jobs_user_idempotency', ['userId', 'idempotencyKey'], {
   unique: true,

@@ -5,6 +5,7 @@ import type { CursorPosition } from '@docflow/database';
 import { JOBS_SCHEMA } from '../config';
 import { JobEventEntity } from '../events/job-event.entity';
 import { JobDocumentEntity } from './job-document.entity';
+import type { JobListFilters } from './job-list-filters';
 import { JobEntity } from './job.entity';
 
 /** What a callback needs of its job before the lock: fields that never change once the job is created. */
@@ -111,13 +112,19 @@ export class JobsRepository {
     return this.dataSource.getRepository(JobEntity).findOneBy({ ...ownedBy(owner), idempotencyKey: key });
   }
 
-  /** Newest first, with the first `inputsPerJob` inputs of each loaded in one more query. */
+  /**
+   * Newest first, with the first `inputsPerJob` inputs of each loaded in one more query. Every filter given
+   * narrows the list; the order (created_at, id) is total, so a cursor goes on correctly through a filtered list.
+   * The owner's index (owner, created_at, id) serves the order and a `created_at` range; a status has an index of
+   * its own per owner (owner, status, created_at, id); `docId` goes through the GIN index of the inputs' document
+   * ids; crew and strategy are checked on the rows the others find.
+   */
   async list(
     owner: JobOwner,
     limit: number,
     inputsPerJob: number,
     after?: CursorPosition,
-    status?: string,
+    filters: JobListFilters = {},
   ): Promise<JobEntity[]> {
     const query = this.dataSource
       .getRepository(JobEntity)
@@ -127,7 +134,19 @@ export class JobsRepository {
       .limit(limit);
     if (owner.teamId) query.where('j.team_id = :teamId', { teamId: owner.teamId });
     else query.where('j.user_id = :userId AND j.team_id IS NULL', { userId: owner.userId });
-    if (status) query.andWhere('j.status = :status', { status });
+    if (filters.statuses?.length)
+      query.andWhere('j.status IN (:...statuses)', { statuses: filters.statuses });
+    if (filters.crew) query.andWhere('j.crew = :crew', { crew: filters.crew });
+    if (filters.strategy) query.andWhere('j.strategy = :strategy', { strategy: filters.strategy });
+    if (filters.createdAfter)
+      query.andWhere('j.created_at >= :createdAfter', { createdAfter: filters.createdAfter });
+    if (filters.createdBefore)
+      query.andWhere('j.created_at < :createdBefore', { createdBefore: filters.createdBefore });
+    if (filters.docId)
+      query.andWhere(
+        `j.id IN (SELECT i.job_id FROM "${S}"."job_inputs" i WHERE i.doc_ids @> ARRAY[:docId]::uuid[])`,
+        { docId: filters.docId },
+      );
     if (after) query.andWhere('(j.created_at, j.id) < (:createdAt, :id)', after);
     const jobs = await query.getMany();
     if (jobs.length === 0) return jobs;

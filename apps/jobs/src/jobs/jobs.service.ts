@@ -38,6 +38,7 @@ import { ApplyJobEventUseCase } from './apply-job-event.usecase';
 import { JobDocumentEntity } from './job-document.entity';
 import { isTerminal } from './job-state';
 import { JobEntity } from './job.entity';
+import { jobListFilters } from './job-list-filters';
 import { jobRequestHash } from './job-request-hash';
 import { toJob, toJobInput } from './job.mapper';
 import { JobsRepository } from './jobs.repository';
@@ -454,7 +455,7 @@ export class JobsService {
       limit + 1,
       JOB_LIST_VIEW_DOCUMENTS,
       request.cursor ? decodeCursor(request.cursor) : undefined,
-      request.status,
+      jobListFilters(request),
     );
     return toPage(rows, limit, (row) => toJob(row, JOB_LIST_VIEW_DOCUMENTS));
   }
