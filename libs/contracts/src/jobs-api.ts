@@ -58,6 +58,11 @@ export interface Job {
   status: JobStatus;
   crew: string;
   strategy: JobStrategy;
+  /**
+   * `object` jobs only: how many documents form one input. The documents (in request order, repeats dropped) are
+   * cut into consecutive groups of this many, the last group holding the rest.
+   */
+  batchSize?: number;
   params: Record<string, string>;
   docIds: string[];
   documents: JobDocument[];
@@ -99,9 +104,16 @@ export interface CreateJobRequest {
     model?: { provider: string; model: string };
     /** A stored provider key of the user (`POST /apikeys`) the job's steps use. */
     apiKeyId?: string;
+    /** `object` only: documents per input, {@link OBJECT_BATCH_SIZE_MIN} to {@link OBJECT_BATCH_SIZE_MAX}. */
+    batchSize?: number;
   };
   idempotencyKey?: string;
 }
+
+/** How many documents an `object` job puts in one input: `options.batchSize`, 10 unless given. */
+export const OBJECT_BATCH_SIZE_DEFAULT = 10;
+export const OBJECT_BATCH_SIZE_MIN = 1;
+export const OBJECT_BATCH_SIZE_MAX = 100;
 
 /** A job of the user (`teamId` absent) or of the team; another owner's job answers NOT_FOUND. */
 export interface JobRef {

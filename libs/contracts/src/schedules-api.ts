@@ -66,6 +66,8 @@ export interface ScheduleJobOptions {
   model?: { provider: string; model: string };
   /** A provider key of the user's, granted to each job a run starts (checked then: a run fails if it is gone). */
   apiKeyId?: string;
+  /** `object` only: documents per input, as `POST /jobs` takes it. */
+  batchSize?: number;
 }
 
 export interface ScheduleRun {

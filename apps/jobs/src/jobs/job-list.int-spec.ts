@@ -47,7 +47,7 @@ describe('jobs: listing with filters (PostgreSQL)', () => {
   const seeded: Seeded[] = [];
   const T0 = Date.parse('2026-03-01T00:00:00Z');
 
-  async function insert(job: Seeded): Promise<void> {
+  async function insert(job: Seeded, batchSize: number | null = null): Promise<void> {
     const inputs =
       job.strategy === 'individual'
         ? job.docIds.map((docId) => ({ inputId: docId, docIds: [docId] }))
@@ -62,6 +62,7 @@ describe('jobs: listing with filters (PostgreSQL)', () => {
         status: job.status,
         crew: job.crew,
         strategy: job.strategy,
+        batchSize,
         params: {},
         model: { provider: 'offline', model: 'offline' },
         docIds: job.docIds,
@@ -305,5 +306,18 @@ describe('jobs: listing with filters (PostgreSQL)', () => {
       code: 'VALIDATION_FAILED',
       details: [{ field: 'status' }],
     });
+  });
+
+  it("shows an object job's batch size: the one recorded, 10 for a job from before it was", async () => {
+    const recorded = { ...job({ userId: user, teamId: null }, 2), createdAt: new Date(T0 - 60_000) };
+    const legacy = { ...job({ userId: user, teamId: null }, 2), createdAt: new Date(T0 - 120_000) };
+    recorded.strategy = legacy.strategy = 'object';
+    await insert(recorded, 25);
+    await insert(legacy, null);
+    const page = await service.list({ userId: user, createdBefore: at(0), strategy: 'object' });
+    expect(page.items.map((j) => [j.id, j.batchSize])).toEqual([
+      [recorded.id, 25],
+      [legacy.id, 10],
+    ]);
   });
 });

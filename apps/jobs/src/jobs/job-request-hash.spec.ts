@@ -39,4 +39,21 @@ describe(jobRequestHash.name, () => {
   ])('differs when %s differ', (_what, change) => {
     expect(jobRequestHash({ ...base, ...change })).not.toBe(jobRequestHash(base));
   });
+
+  describe("an object job's batch size", () => {
+    const object = { ...base, strategy: 'object' as const };
+
+    it('counts when it is not the default', () => {
+      expect(jobRequestHash({ ...object, options: { batchSize: 5 } })).not.toBe(jobRequestHash(object));
+      expect(jobRequestHash({ ...object, options: { batchSize: 5 } })).not.toBe(
+        jobRequestHash({ ...object, options: { batchSize: 6 } }),
+      );
+    });
+
+    it('spelled out as the default (10) is the same request, and keeps the hash jobs were recorded with before', () => {
+      expect(jobRequestHash({ ...object, options: { batchSize: 10 } })).toBe(jobRequestHash(object));
+      // This request's hash as computed before `batchSize` existed: a retry with the same key finds its job.
+      expect(jobRequestHash(object)).toBe('1bf8a1b52d0bd7a91ccc186a64efcd299519ce5fb90fcd32d365c8892fa64f4b');
+    });
+  });
 });

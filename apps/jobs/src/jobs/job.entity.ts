@@ -42,6 +42,13 @@ export class JobEntity {
   @Column({ type: 'varchar', length: 16 })
   strategy!: JobStrategy;
 
+  /**
+   * `object` jobs: documents per input (`options.batchSize`). Null for the other strategies, and for `object` jobs
+   * created before it was recorded, which were grouped by 10.
+   */
+  @Column({ name: 'batch_size', type: 'int', nullable: true })
+  batchSize!: number | null;
+
   @Column({ type: 'jsonb', default: {} })
   params!: Record<string, string>;
 

@@ -1,4 +1,10 @@
-import { JOB_VIEW_DOCUMENTS, type Job, type JobDocument, type JobInput } from '@docflow/contracts';
+import {
+  JOB_VIEW_DOCUMENTS,
+  OBJECT_BATCH_SIZE_DEFAULT,
+  type Job,
+  type JobDocument,
+  type JobInput,
+} from '@docflow/contracts';
 import type { JobDocumentEntity } from './job-document.entity';
 import { countedProgress } from './job-state';
 import type { JobEntity } from './job.entity';
@@ -36,6 +42,7 @@ export function toJob(entity: JobEntity, maxDocuments = JOB_VIEW_DOCUMENTS): Job
     status: entity.status,
     crew: entity.crew,
     strategy: entity.strategy,
+    ...(entity.strategy === 'object' ? { batchSize: entity.batchSize ?? OBJECT_BATCH_SIZE_DEFAULT } : {}),
     params: entity.params,
     docIds: entity.docIds.slice(0, maxDocuments),
     documents,

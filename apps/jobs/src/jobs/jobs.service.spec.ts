@@ -1,4 +1,4 @@
-import type { ResolvedDocument } from '@docflow/contracts';
+import type { JobManifest, ResolvedDocument } from '@docflow/contracts';
 import type { ServiceClient } from '@docflow/messaging';
 import type { ObjectStorage } from '@docflow/storage';
 import type { SubmitWorkflowRequest, WorkflowEngine, WorkflowStatus } from '@docflow/workflow-engine';
@@ -6,6 +6,7 @@ import type { Clock } from '../common/clock';
 import { loadJobsConfig } from '../config';
 import type { OutboxRelay } from '../events/outbox.relay';
 import type { ApplyJobEventUseCase } from './apply-job-event.usecase';
+import type { JobDocumentEntity } from './job-document.entity';
 import type { JobEntity } from './job.entity';
 import type { JobsRepository } from './jobs.repository';
 import { JobsService } from './jobs.service';
@@ -32,6 +33,8 @@ function harness() {
   const log: string[] = [];
   const sent: { subject: string; payload: Record<string, unknown> }[] = [];
   const puts: string[] = [];
+  const bodies = new Map<string, string>();
+  const inputRows = new Map<string, JobDocumentEntity[]>();
   const engine = {
     kind: 'local' as const,
     gate: undefined as Promise<void> | undefined,
@@ -56,8 +59,9 @@ function harness() {
     },
   };
   const repository = {
-    async insert(job: JobEntity) {
+    async insert(job: JobEntity, inputs: JobDocumentEntity[]) {
       rows.set(job.id, { ...job });
+      inputRows.set(job.id, inputs);
     },
     async findByIdempotencyKey() {
       return null;
@@ -110,8 +114,9 @@ function harness() {
   } as unknown as ServiceClient;
   const storage = {
     bucket: 'docflow',
-    async put(key: string) {
+    async put(key: string, body: string) {
       puts.push(key);
+      bodies.set(key, body);
     },
   } as unknown as ObjectStorage;
   const applyEvent = {
@@ -133,7 +138,7 @@ function harness() {
     config,
     clock,
   );
-  return { sut, rows, running, engine, log, sent, puts };
+  return { sut, rows, running, engine, log, sent, puts, bodies, inputRows };
 }
 
 describe(JobsService.name, () => {
@@ -273,6 +278,61 @@ describe(JobsService.name, () => {
       }
       // Any member may act on it (the gateway checked the role), not only the one who started it.
       expect((await h.sut.cancel({ userId: other, teamId: TEAM, jobId: job.id })).status).toBe('cancelled');
+    });
+  });
+  describe('an object job', () => {
+    const docs = (n: number) =>
+      Array.from({ length: n }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+
+    it('groups the documents in request order into consecutive inputs of options.batchSize, and shows it', async () => {
+      const h = harness();
+      const ids = docs(9);
+      // A repeated document counts once, where it first came.
+      const job = await h.sut.create({
+        userId: USER,
+        docIds: [...ids.slice(0, 5), ids[1]!, ...ids.slice(5)],
+        strategy: 'object',
+        options: { batchSize: 4 },
+      });
+      expect(job).toMatchObject({ strategy: 'object', batchSize: 4, documentCount: 9, inputCount: 3 });
+      const groups = [ids.slice(0, 4), ids.slice(4, 8), ids.slice(8)];
+      expect(h.inputRows.get(job.id)!.map((i) => [i.inputId, i.docIds])).toEqual(
+        groups.map((group, n) => [`batch-${n}`, group]),
+      );
+      const manifest = JSON.parse(h.bodies.get(h.puts[0]!)!) as JobManifest;
+      expect(manifest.chunks.flatMap((c) => c.inputs)).toEqual(
+        groups.map((group, n) => ({ inputId: `batch-${n}`, docIds: group })),
+      );
+      expect(h.rows.get(job.id)!.batchSize).toBe(4);
+    });
+
+    it('takes 10 documents an input unless told otherwise', async () => {
+      const h = harness();
+      const job = await h.sut.create({ userId: USER, docIds: docs(23), strategy: 'object' });
+      expect(job.batchSize).toBe(10);
+      expect(h.inputRows.get(job.id)!.map((i) => i.docIds.length)).toEqual([10, 10, 3]);
+    });
+
+    it.each([
+      ['with another strategy', { strategy: 'individual' as const, options: { batchSize: 4 } }],
+      ['with no strategy (individual)', { options: { batchSize: 4 } }],
+      ['out of range', { strategy: 'object' as const, options: { batchSize: 101 } }],
+      ['not an integer', { strategy: 'object' as const, options: { batchSize: 2.5 } }],
+    ])('refuses options.batchSize %s, before anything is resolved or recorded', async (_what, request) => {
+      const h = harness();
+      await expect(h.sut.create({ userId: USER, docIds: docs(3), ...request })).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+        details: [{ field: 'options.batchSize' }],
+      });
+      expect(h.sent).toEqual([]);
+      expect(h.rows.size).toBe(0);
+    });
+
+    it('shows no batch size for the other strategies', async () => {
+      const h = harness();
+      const job = await h.sut.create({ userId: USER, docIds: docs(3) });
+      expect(job).not.toHaveProperty('batchSize');
+      expect(h.rows.get(job.id)!.batchSize).toBeNull();
     });
   });
 });

@@ -40,6 +40,7 @@ import { isTerminal } from './job-state';
 import { JobEntity } from './job.entity';
 import { jobListFilters } from './job-list-filters';
 import { jobRequestHash } from './job-request-hash';
+import { objectBatchSize, objectInputs } from './object-batch-size';
 import { toJob, toJobInput } from './job.mapper';
 import { JobsRepository } from './jobs.repository';
 import { semaphoreKeyForOwner } from './semaphore-key';
@@ -94,6 +95,7 @@ export class JobsService {
     const owner = ownerOf(request);
     const { userId } = owner;
     const teamId = owner.teamId ?? null;
+    const batchSize = objectBatchSize(request.strategy, request.options?.batchSize);
     const requestHash = jobRequestHash(request);
     const sameJob = (existing: JobEntity) => {
       if (options.keyReuse !== 'existing' && existing.requestHash && existing.requestHash !== requestHash)
@@ -153,11 +155,7 @@ export class JobsService {
       strategy === 'combined'
         ? [{ inputId: 'combined', docIds, name: 'combined' }]
         : strategy === 'object'
-          ? chunk(documents, 10).map((group, i) => ({
-              inputId: `batch-${i}`,
-              docIds: group.map((d) => d.docId),
-              name: `batch-${i}`,
-            }))
+          ? objectInputs(docIds, batchSize!)
           : documents.map((d) => ({ inputId: d.docId, docIds: [d.docId], name: d.name }));
     const perChunk = Math.max(
       this.config.DOCS_PER_CHUNK,
@@ -236,6 +234,7 @@ export class JobsService {
       status: 'queued' as const,
       crew,
       strategy,
+      batchSize,
       params,
       model: manifest.model,
       docIds,

@@ -6,6 +6,7 @@ import { JobApiKey1795446556237 } from './1795446556237-JobApiKey';
 import { JobRequestHash1796285573435 } from './1796285573435-JobRequestHash';
 import { TeamJobs1796316253402 } from './1796316253402-TeamJobs';
 import { JobListFilters1796319038159 } from './1796319038159-JobListFilters';
+import { JobBatchSize1796319133519 } from './1796319133519-JobBatchSize';
 
 export const migrations = [
   Jobs1795437981496,
@@ -15,4 +16,5 @@ export const migrations = [
   JobRequestHash1796285573435,
   TeamJobs1796316253402,
   JobListFilters1796319038159,
+  JobBatchSize1796319133519,
 ];

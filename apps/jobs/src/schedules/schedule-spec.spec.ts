@@ -34,6 +34,19 @@ describe(checkJobSpec.name, () => {
     expect(rejectedField(() => checkJobSpec({ crew: 'translate' }))).toBe('options.params.targetLanguage');
     expect(rejectedField(() => checkJobSpec({ flowId: randomUUID() }))).toBe('flowId');
     expect(rejectedField(() => checkJobSpec({ options: { apiKeyId: 'key-1' } }))).toBe('options.apiKeyId');
+    expect(rejectedField(() => checkJobSpec({ options: { batchSize: 5 } }))).toBe('options.batchSize');
+    expect(rejectedField(() => checkJobSpec({ strategy: 'object', options: { batchSize: 101 } }))).toBe(
+      'options.batchSize',
+    );
+  });
+
+  it("keeps an object job's batch size for every run, and only when given", () => {
+    expect(checkJobSpec({ strategy: 'object', options: { batchSize: 25 } })).toEqual({
+      crew: 'summarize',
+      strategy: 'object',
+      options: { batchSize: 25 },
+    });
+    expect(checkJobSpec({ strategy: 'object' }).options).toEqual({});
   });
 });
 

@@ -10,6 +10,7 @@ import {
   type ScheduleDocuments,
   type ScheduleJobOptions,
 } from '@docflow/contracts';
+import { objectBatchSize } from '../jobs/object-batch-size';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CONTENT_TYPE_FILTER = /^[a-z0-9!#$&^_.+-]{1,127}\/([a-z0-9!#$&^_.+-]{1,127}|\*)$/i;
@@ -23,7 +24,7 @@ export interface JobSpec {
 
 /**
  * The job a schedule will start, checked now rather than at its first run: the same rules as
- * `POST /jobs` (a known crew, its required parameters, no flows yet).
+ * `POST /jobs` (a known crew, its required parameters, no flows yet, `options.batchSize` only for `object`).
  */
 export function checkJobSpec(
   request: Pick<CreateScheduleRequest, 'crew' | 'flowId' | 'strategy' | 'options'>,
@@ -54,6 +55,8 @@ export function checkJobSpec(
   if (apiKeyId !== undefined && (typeof apiKeyId !== 'string' || !UUID.test(apiKeyId))) {
     throw DomainError.validation('options.apiKeyId', 'must be a key id (UUID)');
   }
+  const batchSize = request.options?.batchSize;
+  objectBatchSize(strategy, batchSize);
   return {
     crew,
     strategy,
@@ -61,6 +64,7 @@ export function checkJobSpec(
       ...(request.options?.params ? { params } : {}),
       ...(request.options?.model ? { model: request.options.model } : {}),
       ...(apiKeyId ? { apiKeyId: apiKeyId.toLowerCase() } : {}),
+      ...(batchSize !== undefined && batchSize !== null ? { batchSize } : {}),
     },
   };
 }
