@@ -205,6 +205,14 @@ export class JobModel {
   status!: string;
   @ApiProperty() crew!: string;
   @ApiProperty({ enum: ['individual', 'object', 'combined'] }) strategy!: string;
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 100,
+    description:
+      '`object` jobs only: documents per input (`options.batchSize`). Input `batch-<n>` holds documents ' +
+      '`n × batchSize` to `(n + 1) × batchSize − 1` of `docIds`, in their order',
+  })
+  batchSize?: number;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) params!: Record<string, string>;
   @ApiProperty({ type: [String], format: 'uuid' }) docIds!: string[];
   @ApiProperty({ type: [JobDocumentModel] }) documents!: JobDocumentModel[];

@@ -22,11 +22,24 @@ import {
 } from '@nestjs/swagger';
 import { RequireScopes } from '../auth/scopes.decorator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError, JobsSubjects, type Job, type JobInputPage, type JobPage } from '@docflow/contracts';
+import {
+  DomainError,
+  JobsSubjects,
+  type Job,
+  type JobInputPage,
+  type JobPage,
+  type ListJobsRequest,
+} from '@docflow/contracts';
 import { ServiceClient } from '@docflow/messaging';
 import { ErrorModel, JobInputPageModel, JobModel, JobPageModel } from '../http/api-models';
 import { uuidParam } from '../http/validation';
-import { CreateJobDto, ListJobInputsQueryDto, ListJobsQueryDto } from './create-job.dto';
+import {
+  CreateJobDto,
+  LIST_JOBS_DESCRIPTION,
+  ListJobInputsQueryDto,
+  ListJobsQueryDto,
+  listJobsFilters,
+} from './create-job.dto';
 import { JobEventsStream } from './job-events.stream';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -137,7 +150,7 @@ export class JobsController {
 
   @Get()
   @RequireScopes('jobs:read')
-  @ApiOperation({ summary: "List the user's jobs, newest first" })
+  @ApiOperation({ summary: "List the user's jobs, newest first", description: LIST_JOBS_DESCRIPTION })
   @ApiResponse({ status: 200, type: JobPageModel })
   list(
     @Param('user_id', uuidParam('user_id')) userId: string,
@@ -145,10 +158,8 @@ export class JobsController {
   ): Promise<JobPage> {
     return this.services.send(JobsSubjects.jobList, {
       userId,
-      limit: query.limit,
-      cursor: query.cursor,
-      status: query.status,
-    });
+      ...listJobsFilters(query),
+    } satisfies ListJobsRequest);
   }
 
   @Get(':job_id')

@@ -30,7 +30,13 @@ import { RequireScopes } from '../auth/scopes.decorator';
 import { TeamAccess, enforceTeamDecision, type TeamAction } from '../auth/team-access';
 import { ErrorModel, JobInputPageModel, JobModel, JobPageModel } from '../http/api-models';
 import { uuidParam } from '../http/validation';
-import { CreateJobDto, ListJobInputsQueryDto, ListJobsQueryDto } from './create-job.dto';
+import {
+  CreateJobDto,
+  LIST_JOBS_DESCRIPTION,
+  ListJobInputsQueryDto,
+  ListJobsQueryDto,
+  listJobsFilters,
+} from './create-job.dto';
 import { JobEventsStream } from './job-events.stream';
 import {
   EVENTS_FINISHED_RESPONSE,
@@ -129,7 +135,7 @@ export class TeamJobsController {
 
   @Get()
   @RequireScopes('jobs:read')
-  @ApiOperation({ summary: "List the team's jobs, newest first" })
+  @ApiOperation({ summary: "List the team's jobs, newest first", description: LIST_JOBS_DESCRIPTION })
   @ApiResponse({ status: 200, type: JobPageModel })
   async list(
     @CurrentPrincipal() principal: AuthPrincipal,
@@ -139,9 +145,7 @@ export class TeamJobsController {
     const owner = await this.member(principal, teamId, 'job.read');
     return this.services.send(JobsSubjects.jobList, {
       ...owner,
-      limit: query.limit,
-      cursor: query.cursor,
-      status: query.status,
+      ...listJobsFilters(query),
     } satisfies ListJobsRequest);
   }
 

@@ -230,10 +230,79 @@ describe("a team's jobs through the gateway (teams/{team_id}/jobs)", () => {
     expect(out.status).toBe(200);
     expect(asked[0]).toEqual({
       subject: JobsSubjects.jobList,
-      data: { userId: reader, teamId: team, limit: 5, status: 'running' },
+      data: { userId: reader, teamId: team, limit: 5, status: ['running'] },
     });
     const bad = await http('GET', '/teams/not-a-team/jobs', { user: reader });
     expect([bad.status, bad.body.error.details?.[0]?.field]).toEqual([400, 'team_id']);
+  });
+
+  it('passes every filter on to the jobs service, on the team route and the user route alike', async () => {
+    const doc = randomUUID().toUpperCase();
+    const query =
+      'status=queued,running&status=failed&crew=translate&strategy=object&createdAfter=2026-01-01T00:00:00%2B01:00' +
+      `&createdBefore=2026-02-01T00:00:00Z&docId=${doc}&cursor=abc&limit=3`;
+    const filters = {
+      limit: 3,
+      cursor: 'abc',
+      status: ['queued', 'running', 'failed'],
+      crew: 'translate',
+      strategy: 'object',
+      createdAfter: '2026-01-01T00:00:00+01:00',
+      createdBefore: '2026-02-01T00:00:00Z',
+      docId: doc.toLowerCase(),
+    };
+    for (const [path, data] of [
+      [`${base}?${query}`, { userId: reader, teamId: team, ...filters }],
+      [`/users/${reader}/jobs?${query}`, { userId: reader, ...filters }],
+    ] as const) {
+      asked.length = 0;
+      const out = await http('GET', path, { user: reader });
+      expect([path, out.status]).toEqual([path, 200]);
+      expect(asked).toEqual([{ subject: JobsSubjects.jobList, data }]);
+    }
+  });
+
+  it.each([
+    ['status=done', 'status'],
+    ['status=running,', 'status'],
+    ['status=', 'status'],
+    ['crew=Translate', 'crew'],
+    ['crew=a&crew=b', 'crew'],
+    ['strategy=all', 'strategy'],
+    ['createdAfter=2026-01-01', 'createdAfter'],
+    ['createdAfter=2026-02-30T00:00:00Z', 'createdAfter'],
+    ['createdBefore=2026-01-01T00:00:00', 'createdBefore'],
+    ['createdBefore=tomorrow', 'createdBefore'],
+    ['createdAfter=2026-01-02T00:00:00Z&createdBefore=2026-01-01T00:00:00Z', 'createdAfter'],
+    ['docId=doc-1', 'docId'],
+    ['owner=me', 'owner'],
+  ])('answers 400 naming the parameter for ?%s, without asking the jobs service', async (query, field) => {
+    asked.length = 0;
+    for (const path of [`${base}?${query}`, `/users/${reader}/jobs?${query}`]) {
+      const out = await http('GET', path, { user: reader });
+      const fields = new Set(out.body.error?.details?.map((d) => d.field));
+      expect([path, out.status, [...fields]]).toEqual([path, 400, [field]]);
+    }
+    expect(asked).toEqual([]);
+  });
+
+  it('passes options.batchSize on, and refuses one out of range naming it', async () => {
+    asked.length = 0;
+    const docIds = [randomUUID()];
+    const out = await http('POST', base, {
+      user: editor,
+      body: { docIds, strategy: 'object', options: { batchSize: 25 } },
+    });
+    expect(out.status).toBe(202);
+    expect(asked[0]!.data).toMatchObject({ strategy: 'object', options: { batchSize: 25 } });
+    for (const batchSize of [0, 101, 2.5, '5']) {
+      const bad = await http('POST', base, {
+        user: editor,
+        body: { docIds, strategy: 'object', options: { batchSize } },
+      });
+      const fields = new Set(bad.body.error.details?.map((d) => d.field));
+      expect([batchSize, bad.status, [...fields]]).toEqual([batchSize, 400, ['options.batchSize']]);
+    }
   });
 
   it("streams the team's job's events to a reader", async () => {
