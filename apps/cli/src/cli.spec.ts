@@ -655,4 +655,115 @@ describe('docflow CLI', () => {
       expect(api.find('POST', `/api/v1/users/${USER}/docs`)).toEqual([]);
     });
   });
+  describe('jobs list filters, run --batch-size', () => {
+    it('sends every filter with every page, and lists what the API answers', async () => {
+      meRoute();
+      const second = '66666666-6666-4666-8666-666666666666';
+      api.on(`GET /api/v1/users/${USER}/jobs`, (request, response) => {
+        const query = new URLSearchParams(request.query);
+        send(
+          response,
+          200,
+          query.get('cursor')
+            ? { items: [job('running', { id: second })] }
+            : { items: [job('queued')], nextCursor: 'page-2' },
+        );
+      });
+      const result = await cli(
+        [
+          'jobs',
+          'list',
+          '--status',
+          'queued,running,queued',
+          '--crew',
+          'translate',
+          '--strategy',
+          'object',
+          '--created-after',
+          '2026-01-01T00:00:00+01:00',
+          '--created-before',
+          '2026-02-01T00:00:00Z',
+          '--doc',
+          DOC_A,
+        ],
+        { env: withToken() },
+      );
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(JOB);
+      expect(result.stdout).toContain(second);
+      const queries = api
+        .find('GET', `/api/v1/users/${USER}/jobs`)
+        .map((r) => Object.fromEntries(new URLSearchParams(r.query)));
+      const filters = {
+        status: 'queued,running',
+        crew: 'translate',
+        strategy: 'object',
+        createdAfter: '2026-01-01T00:00:00+01:00',
+        createdBefore: '2026-02-01T00:00:00Z',
+        docId: DOC_A,
+        limit: '100',
+      };
+      expect(queries).toEqual([filters, { ...filters, cursor: 'page-2' }]);
+    });
+
+    it('refuses a bad filter or batch size with exit 2 before anything is sent', async () => {
+      for (const argv of [
+        ['jobs', 'list', '--status', 'done'],
+        ['jobs', 'list', '--status', 'running,'],
+        ['jobs', 'list', '--strategy', 'sideways'],
+        ['jobs', 'list', '--created-after', '2026-01-01'],
+        ['jobs', 'list', '--created-before', '2026-02-30T00:00:00Z'],
+        ['run', '--docs', DOC_A, '--strategy', 'object', '--batch-size', '0'],
+        ['run', '--docs', DOC_A, '--strategy', 'object', '--batch-size', '101'],
+        ['run', '--docs', DOC_A, '--strategy', 'object', '--batch-size', '2.5'],
+        ['run', '--docs', DOC_A, '--batch-size', '5'],
+        ['run', '--files', 'a.txt', '--strategy', 'individual', '--batch-size', '5'],
+      ]) {
+        const result = await cli(argv, { env: withToken() });
+        expect({ argv, code: result.code }).toEqual({ argv, code: ExitCode.USAGE });
+      }
+      expect(api.requests).toEqual([]);
+      const flag = await cli(['jobs', 'list', '--created-after', 'yesterday'], { env: withToken() });
+      expect(flag.stderr).toContain("'--created-after <time>' argument 'yesterday' is invalid");
+    });
+
+    it('a filter the API refuses is exit 2, naming it', async () => {
+      meRoute();
+      api.json(
+        `GET /api/v1/users/${USER}/jobs`,
+        400,
+        apiError('VALIDATION_FAILED', 'docId: must be a document id (UUID)', [
+          { field: 'docId', message: 'must be a document id (UUID)' },
+        ]),
+      );
+      const result = await cli(['jobs', 'list', '--doc', 'nope'], { env: withToken() });
+      expect(result.code).toBe(ExitCode.USAGE);
+      expect(result.stderr).toContain('docflow:   docId: must be a document id (UUID)');
+    });
+
+    it('run --strategy object --batch-size sends options.batchSize; jobs get shows it', async () => {
+      meRoute();
+      api.json(`POST /api/v1/users/${USER}/jobs`, 202, job('queued', { strategy: 'object', batchSize: 25 }));
+      api.json(
+        `GET /api/v1/users/${USER}/jobs/${JOB}`,
+        200,
+        job('completed', { strategy: 'object', batchSize: 25 }),
+      );
+      const result = await cli(
+        ['run', '--docs', DOC_A, DOC_B, '--strategy', 'object', '--batch-size', '25'],
+        {
+          env: withToken(),
+        },
+      );
+      expect(result).toMatchObject({ code: 0, stdout: `${JOB}\n` });
+      expect(JSON.parse(api.find('POST', `/api/v1/users/${USER}/jobs`)[0]!.body)).toEqual({
+        docIds: [DOC_A, DOC_B],
+        strategy: 'object',
+        options: { batchSize: 25 },
+      });
+      expect((await cli(['jobs', 'get', JOB], { env: withToken() })).stdout).toContain(
+        'strategy: object\nbatch size: 25\n',
+      );
+    });
+  });
 });

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   JOB_STATUSES,
   JOB_STRATEGIES,
+  OBJECT_BATCH_SIZE_MAX,
+  OBJECT_BATCH_SIZE_MIN,
   TERMINAL_JOB_STATUSES,
+  parseInstant,
   type Job,
   type JobInputPage,
   type JobStatus,
@@ -46,6 +49,11 @@ export function jobCommands(action: Action): Command[] {
         'the crew: summarize, translate, extract, rewrite, review (the API default: summarize)',
       )
       .addOption(new Option('--strategy <strategy>', 'how documents form inputs').choices(JOB_STRATEGIES))
+      .option(
+        '--batch-size <n>',
+        `with --strategy object: documents per input, ${OBJECT_BATCH_SIZE_MIN} to ${OBJECT_BATCH_SIZE_MAX} (the API default: 10)`,
+        batchSize,
+      )
       .option('--param <key=value...>', 'a crew parameter (repeat it), e.g. targetLanguage=French')
       .option('--api-key-id <id>', 'a stored provider key (docflow keys list) for the model calls')
       .option('--idempotency-key <key>', 'the same key gives the same job (default: a new one per run)')
@@ -60,6 +68,7 @@ export function jobCommands(action: Action): Command[] {
           files?: string[];
           crew?: string;
           strategy?: string;
+          batchSize?: number;
           param?: string[];
           apiKeyId?: string;
           idempotencyKey?: string;
@@ -67,6 +76,8 @@ export function jobCommands(action: Action): Command[] {
       ) => {
         if (Boolean(options.docs) === Boolean(options.files))
           throw new CliError('give either --docs <ids...> or --files <paths...>', ExitCode.USAGE);
+        if (options.batchSize !== undefined && options.strategy !== 'object')
+          throw new CliError('--batch-size: only with --strategy object', ExitCode.USAGE);
         const params = parseParams(options.param ?? []);
         // Checked before anything is uploaded or started.
         const idleTimeoutMs =
@@ -83,6 +94,7 @@ export function jobCommands(action: Action): Command[] {
         const optionsBody = {
           ...(Object.keys(params).length ? { params } : {}),
           ...(options.apiKeyId ? { apiKeyId: options.apiKeyId } : {}),
+          ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
         };
         const job = await client.request<Job>('POST', `/users/${userId}/jobs`, {
           body: {
@@ -109,32 +121,66 @@ export function jobCommands(action: Action): Command[] {
   const jobs = new Command('jobs').description('your jobs');
   jobs
     .command('list')
-    .description('your jobs, newest first')
-    .addOption(new Option('--status <status>', 'only jobs with this status').choices(JOB_STATUSES))
+    .description('your jobs, newest first; the filters combine (all must hold)')
+    .option(
+      '--status <statuses>',
+      `only jobs in one of these statuses, comma-separated: ${JOB_STATUSES.join(', ')}`,
+      statusList,
+    )
+    .option('--crew <crew>', 'only jobs of this crew (its exact name)')
+    .addOption(new Option('--strategy <strategy>', 'only jobs with this strategy').choices(JOB_STRATEGIES))
+    .option(
+      '--created-after <time>',
+      'only jobs created at or after this ISO 8601 time with its zone, e.g. 2026-01-31T00:00:00Z',
+      instant,
+    )
+    .option('--created-before <time>', 'only jobs created before this ISO 8601 time', instant)
+    .option('--doc <id>', 'only jobs with this document among their inputs')
     .option('--limit <n>', 'at most this many', positiveInt, 20)
     .action(
-      action(async (ctx, _args, options: { status?: string; limit: number }) => {
-        const client = ctx.client();
-        const items = await allPages<Job>(
-          client,
-          `/users/${await client.userId()}/jobs`,
-          { status: options.status },
-          options.limit,
-        );
-        ctx.out.result({ items }, () =>
-          table([
-            ['ID', 'STATUS', 'PROGRESS', 'CREW', 'DOCS', 'CREATED'],
-            ...items.map((j) => [
-              j.id,
-              j.status,
-              `${j.progress}%`,
-              j.crew,
-              String(j.documentCount),
-              j.createdAt,
+      action(
+        async (
+          ctx,
+          _args,
+          options: {
+            status?: string;
+            crew?: string;
+            strategy?: string;
+            createdAfter?: string;
+            createdBefore?: string;
+            doc?: string;
+            limit: number;
+          },
+        ) => {
+          const client = ctx.client();
+          const items = await allPages<Job>(
+            client,
+            `/users/${await client.userId()}/jobs`,
+            {
+              status: options.status,
+              crew: options.crew,
+              strategy: options.strategy,
+              createdAfter: options.createdAfter,
+              createdBefore: options.createdBefore,
+              docId: options.doc,
+            },
+            options.limit,
+          );
+          ctx.out.result({ items }, () =>
+            table([
+              ['ID', 'STATUS', 'PROGRESS', 'CREW', 'DOCS', 'CREATED'],
+              ...items.map((j) => [
+                j.id,
+                j.status,
+                `${j.progress}%`,
+                j.crew,
+                String(j.documentCount),
+                j.createdAt,
+              ]),
             ]),
-          ]),
-        );
-      }),
+          );
+        },
+      ),
     );
   jobs
     .command('get')
@@ -185,6 +231,32 @@ export function jobCommands(action: Action): Command[] {
   );
 
   return [run, jobs];
+}
+
+/** `--status a,b`: the statuses, each checked (exit 2 before anything is sent), sent comma-separated. */
+function statusList(value: string): string {
+  const statuses = value.split(',').map((s) => s.trim());
+  const unknown = statuses.filter((s) => !(JOB_STATUSES as readonly string[]).includes(s));
+  if (unknown.length)
+    throw new InvalidArgumentError(`expected statuses among ${JOB_STATUSES.join(', ')}, got ${value}`);
+  return [...new Set(statuses)].join(',');
+}
+
+/** An ISO 8601 instant (a date, a time, a zone), checked before anything is sent. */
+function instant(value: string): string {
+  if (!parseInstant(value))
+    throw new InvalidArgumentError('expected an ISO 8601 time with its zone, e.g. 2026-01-31T00:00:00Z');
+  return value;
+}
+
+/** `--batch-size`: an integer within what the API takes. */
+function batchSize(value: string): number {
+  const n = /^\d{1,3}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= OBJECT_BATCH_SIZE_MIN && n <= OBJECT_BATCH_SIZE_MAX))
+    throw new InvalidArgumentError(
+      `expected an integer from ${OBJECT_BATCH_SIZE_MIN} to ${OBJECT_BATCH_SIZE_MAX}`,
+    );
+  return n;
 }
 
 /** `k=v` pairs as the crew's parameters. */
@@ -305,6 +377,7 @@ function describeJob(job: Job): string[] {
     `progress: ${job.progress}%`,
     `crew: ${job.crew}`,
     `strategy: ${job.strategy}`,
+    ...(job.batchSize !== undefined ? [`batch size: ${job.batchSize}`] : []),
     `documents: ${job.documentCount}`,
     ...job.documents.map(
       (d) =>

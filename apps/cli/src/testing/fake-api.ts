@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 export interface RecordedRequest {
   method: string;
   path: string;
+  /** The query string, without `?` (empty when none). */
+  query: string;
   headers: IncomingMessage['headers'];
   body: string;
 }
@@ -33,10 +35,12 @@ export class FakeApi {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
-        const path = new URL(request.url ?? '/', 'http://x').pathname;
+        const url = new URL(request.url ?? '/', 'http://x');
+        const path = url.pathname;
         const recorded = {
           method: request.method ?? 'GET',
           path,
+          query: url.search.slice(1),
           headers: request.headers,
           body: Buffer.concat(chunks).toString('utf8'),
         };
