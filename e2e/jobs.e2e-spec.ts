@@ -213,6 +213,63 @@ describe('jobs on the local platform', () => {
     expect(await jobCount()).toBe(before);
   });
 
+  it('runs an object job in consecutive groups of options.batchSize, and the list finds it by its filters', async () => {
+    const docIds: string[] = [];
+    for (let n = 0; n < 5; n++) docIds.push(await upload(userId, `obj-${n}.txt`, TEXT(20 + n)));
+    const created = await json<{ id: string; batchSize: number; inputCount: number; createdAt: string }>(
+      `${platform.api}/users/${userId}/jobs`,
+      { method: 'POST', body: { docIds, strategy: 'object', options: { batchSize: 2 } } },
+    );
+    expect(created.status).toBe(202);
+    expect(created.body).toMatchObject({ batchSize: 2, inputCount: 3 });
+    const events = await readEvents(`${platform.api}/users/${userId}/jobs/${created.body.id}/events`, (e) =>
+      TERMINAL.has(e.event),
+    );
+    expect(events.at(-1)).toMatchObject({ event: 'job_completed', data: { status: 'completed' } });
+    // In request order, two by two, the last one holding the rest: one crew run and one output each.
+    const inputs = await json<{ items: { inputId: string; docIds: string[]; outputDocId?: string }[] }>(
+      `${platform.api}/users/${userId}/jobs/${created.body.id}/inputs`,
+    );
+    expect(inputs.body.items.map((i) => [i.inputId, i.docIds])).toEqual([
+      ['batch-0', docIds.slice(0, 2)],
+      ['batch-1', docIds.slice(2, 4)],
+      ['batch-2', docIds.slice(4)],
+    ]);
+    expect(inputs.body.items.every((i) => i.outputDocId)).toBe(true);
+    const batched = await json(`${platform.api}/users/${userId}/jobs`, {
+      method: 'POST',
+      body: { docIds, options: { batchSize: 2 } },
+    });
+    expect([
+      batched.status,
+      (batched.body as { error: { details: { field: string }[] } }).error.details,
+    ]).toEqual([400, [{ field: 'options.batchSize', message: 'is only allowed with strategy object' }]]);
+
+    // Filters, with each other (AND) and with paging.
+    const list = (query: string) =>
+      json<{ items: { id: string }[]; nextCursor?: string; error?: { details: { field: string }[] } }>(
+        `${platform.api}/users/${userId}/jobs?${query}`,
+      );
+    const at = encodeURIComponent(created.body.createdAt);
+    const found = await list(
+      `docId=${docIds[3]}&strategy=object&crew=summarize&status=running,completed&createdAfter=${at}&limit=1`,
+    );
+    expect([found.status, found.body.items.map((j) => j.id), found.body.nextCursor]).toEqual([
+      200,
+      [created.body.id],
+      undefined,
+    ]);
+    for (const query of [
+      `docId=${docIds[3]}&strategy=individual`,
+      `docId=${docIds[3]}&status=failed,cancelled`,
+      `docId=${docIds[3]}&createdBefore=${at}`,
+      `docId=${randomUUID()}`,
+    ])
+      expect([query, (await list(query)).body.items]).toEqual([query, []]);
+    const bad = await list(`createdAfter=2026-02-30T00:00:00Z`);
+    expect([bad.status, bad.body.error?.details.map((d) => d.field)]).toEqual([400, ['createdAfter']]);
+  });
+
   it('cancels a running job: its steps stop and it ends cancelled', async () => {
     // About 6 MB: several seconds of work for the offline model on this machine.
     const big = bigText(15_000);
