@@ -11,3 +11,4 @@ export * from './key-vault';
 export * from './audit';
 export * from './user-details';
 export * from './identity';
+export * from './quota';
