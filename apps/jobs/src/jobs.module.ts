@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { createServiceDataSource } from '@docflow/database';
-import { NatsRpcClient, ServiceClient } from '@docflow/messaging';
+import { NatsRpcClient, QuotaSource, ServiceClient } from '@docflow/messaging';
 import { ObjectStorage, storageFromConfig } from '@docflow/storage';
 import { ArgoWorkflowEngine, LocalWorkflowEngine, type WorkflowEngine } from '@docflow/workflow-engine';
 import { Clock } from './common/clock';
@@ -23,6 +23,7 @@ import { HealthController } from './health/health.controller';
 import { ApplyJobEventUseCase } from './jobs/apply-job-event.usecase';
 import { JobsController } from './jobs/jobs.controller';
 import { JobsRepository } from './jobs/jobs.repository';
+import { JobQuota } from './quota/job-quota';
 import { JobsService, WORKFLOW_ENGINE } from './jobs/jobs.service';
 import { StepKeysUseCase } from './jobs/step-keys.usecase';
 import { scheduleControllers, scheduleProviders } from './schedules';
@@ -189,6 +190,9 @@ export class JobsModule {
         { provide: ServiceClient, useValue: nats },
         { provide: WORKFLOW_ENGINE, useValue: engine },
         Clock,
+        // maxJobsPerDay, read from user-details (docs/user-details.md#quotas).
+        { provide: QuotaSource, useValue: new QuotaSource(nats, { cacheMs: config.QUOTA_CACHE_MS }) },
+        JobQuota,
         JobsRepository,
         EventsPublisher,
         OutboxRelay,

@@ -49,8 +49,14 @@ export class JobsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /** Creates a job and its inputs in one transaction. */
-  async insert(job: JobEntity, inputs: JobDocumentEntity[]): Promise<void> {
+  async insert(
+    job: JobEntity,
+    inputs: JobDocumentEntity[],
+    admit?: (tx: EntityManager) => Promise<void>,
+  ): Promise<void> {
     await this.dataSource.transaction(async (tx) => {
+      // The quota check (apps/jobs/src/quota), under the starter's lock in this transaction; it refuses by throwing.
+      if (admit) await admit(tx);
       await tx.insert(JobEntity, job);
       // PostgreSQL takes at most 65,535 parameters per statement: a job may have 10,000 inputs.
       for (let i = 0; i < inputs.length; i += 1_000)

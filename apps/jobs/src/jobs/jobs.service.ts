@@ -40,6 +40,7 @@ import { JobEntity } from './job.entity';
 import { jobRequestHash } from './job-request-hash';
 import { toJob, toJobInput } from './job.mapper';
 import { JobsRepository } from './jobs.repository';
+import { JobQuota } from '../quota/job-quota';
 import { semaphoreKeyForOwner } from './semaphore-key';
 
 export const WORKFLOW_ENGINE = Symbol('WORKFLOW_ENGINE');
@@ -77,6 +78,7 @@ export class JobsService {
     private readonly outbox: OutboxRelay,
     @Inject(JOBS_CONFIG) private readonly config: JobsConfig,
     private readonly clock: Clock,
+    private readonly quota: JobQuota,
   ) {
     this.applyEvent.onWorkflowEnded = (status) => this.reconcile(status);
   }
@@ -129,6 +131,8 @@ export class JobsService {
     if (docIds.length > this.config.MAX_DOCS_PER_JOB) {
       throw DomainError.validation('docIds', `at most ${this.config.MAX_DOCS_PER_JOB} documents per job`);
     }
+    // The starter's maxJobsPerDay (QUOTA_EXCEEDED), checked again when the job is recorded.
+    const admit = await this.quota.admission(userId);
     // In batches: a reply must fit NATS's message size (1 MB by default), and a job may hold 10,000 documents.
     const documents = (
       await Promise.all(
@@ -267,7 +271,7 @@ export class JobsService {
       ),
     );
     try {
-      await this.jobs.insert(job, rows);
+      await this.jobs.insert(job, rows, admit);
     } catch (error) {
       if (isUniqueViolation(error) && request.idempotencyKey) {
         const existing = await this.jobs.findByIdempotencyKey(userId, request.idempotencyKey);
