@@ -16,7 +16,14 @@ import { RequireScopes } from '../auth/scopes.decorator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, JobsSubjects, type Job, type JobInputPage, type JobPage } from '@docflow/contracts';
 import { ServiceClient } from '@docflow/messaging';
-import { ErrorModel, JobInputPageModel, JobModel, JobPageModel } from '../http/api-models';
+import {
+  ErrorModel,
+  JobInputPageModel,
+  JobModel,
+  JobPageModel,
+  QUOTA_429_JOBS,
+  RETRY_AFTER_HEADER,
+} from '../http/api-models';
 import { uuidParam } from '../http/validation';
 import { CreateJobDto, ListJobInputsQueryDto, ListJobsQueryDto } from './create-job.dto';
 import { JobEventsStream } from './job-events.stream';
@@ -50,8 +57,11 @@ export class JobsController {
   @ApiResponse({
     status: 403,
     type: ErrorModel,
-    description: '`options.apiKeyId` is a key of a team where your role may not use its keys',
+    description:
+      '`options.apiKeyId` is a key of a team where your role may not use its keys; or `QUOTA_EXCEEDED` with a ' +
+      '`maxJobsPerDay` of 0 (waiting does not help)',
   })
+  @ApiResponse({ status: 429, type: ErrorModel, description: QUOTA_429_JOBS, headers: RETRY_AFTER_HEADER })
   @ApiResponse({
     status: 422,
     type: ErrorModel,
