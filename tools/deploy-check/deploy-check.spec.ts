@@ -668,7 +668,10 @@ describe('images and compose', () => {
       bases.add(base![1]);
       expect(text).toMatch(/^FROM \$\{NODE_IMAGE\} AS build$/m);
       expect(text).toMatch(/^FROM \$\{NODE_IMAGE\} AS runtime$/m);
-      expect(text).toContain(`nx run${app === 'jobs' ? '-many -t bundle -p jobs' : ` ${app}:bundle`}`);
+      // `nx build <app> -c production` compiles and writes the bundle (the jobs image also bundles the worker).
+      expect(text).toContain(
+        app === 'jobs' ? 'nx run-many -t build -c production -p jobs' : `nx build ${app} -c production`,
+      );
       expect(text).toContain(`COPY --from=build /src/dist/bundles/${app}/ /app/`);
       expect(text).toMatch(/^USER 10001:10001$/m);
       expect(text).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--"/m);
