@@ -332,6 +332,46 @@ const ROUTES: Record<string, Route> = {
     access: { scope: 'jobs:read', who: 'self' },
     ok: [200],
   },
+  // A team's jobs: the role decides (job.read: owner, editor, reader; job.create: owner, editor). An allowed caller
+  // reaches the jobs service, which finds no such document or job of the team (404 naming it, not the team).
+  'POST /teams/{team_id}/jobs': {
+    method: 'POST',
+    path: (ctx) => `/teams/${ctx.teamId}/jobs`,
+    body: () => ({ docIds: [randomUUID()] }),
+    access: { scope: 'jobs:write', who: 'team', roles: ['owner', 'editor'] },
+    ok: [404],
+  },
+  'GET /teams/{team_id}/jobs': {
+    method: 'GET',
+    path: (ctx) => `/teams/${ctx.teamId}/jobs`,
+    access: { scope: 'jobs:read', who: 'team', roles: ['owner', 'editor', 'reader'] },
+    ok: [200],
+  },
+  'GET /teams/{team_id}/jobs/{job_id}': {
+    method: 'GET',
+    path: (ctx) => `/teams/${ctx.teamId}/jobs/${ctx.jobId}`,
+    access: { scope: 'jobs:read', who: 'team', roles: ['owner', 'editor', 'reader'] },
+    // `jobId` is a job of `self`, not of the team.
+    ok: [404],
+  },
+  'GET /teams/{team_id}/jobs/{job_id}/inputs': {
+    method: 'GET',
+    path: (ctx) => `/teams/${ctx.teamId}/jobs/${ctx.jobId}/inputs`,
+    access: { scope: 'jobs:read', who: 'team', roles: ['owner', 'editor', 'reader'] },
+    ok: [404],
+  },
+  'GET /teams/{team_id}/jobs/{job_id}/events': {
+    method: 'GET',
+    path: (ctx) => `/teams/${ctx.teamId}/jobs/${ctx.jobId}/events`,
+    access: { scope: 'jobs:read', who: 'team', roles: ['owner', 'editor', 'reader'] },
+    ok: [404],
+  },
+  'DELETE /teams/{team_id}/jobs/{job_id}': {
+    method: 'DELETE',
+    path: (ctx) => `/teams/${ctx.teamId}/jobs/${ctx.jobId}`,
+    access: { scope: 'jobs:write', who: 'team', roles: ['owner', 'editor'] },
+    ok: [404],
+  },
   'POST /teams': {
     method: 'POST',
     path: () => '/teams',
@@ -405,6 +445,12 @@ const ROUTES: Record<string, Route> = {
     path: async (ctx) => `/teams/${ctx.teamId}/docs/${await ctx.teamDoc()}`,
     access: { scope: 'documents:write', who: 'team', roles: ['owner', 'editor'] },
     ok: [204],
+  },
+  'GET /teams/{team_id}/audit': {
+    method: 'GET',
+    path: (ctx) => `/teams/${ctx.teamId}/audit`,
+    access: { scope: 'audit:read', who: 'team', roles: ['owner'] },
+    ok: [200],
   },
   'GET /apikeys': {
     method: 'GET',
@@ -1362,5 +1408,62 @@ describe('sign-in', () => {
     });
     expect(short.status).toBe(400);
     expect(short.body.error.details.map((d) => d.field)).toEqual(['password']);
+  });
+});
+
+describe("a team's audit log", () => {
+  it("shows the team's owners what an editor did with a team key; a reader gets 403, an outsider 404", async () => {
+    const owner = await signup(platform.api, 'Audit owner');
+    const editor = await signup(platform.api, 'Audit editor');
+    const reader = await signup(platform.api, 'Audit reader');
+    const outsider = await signup(platform.api, 'Audit outsider');
+    const team = await as<{ id: string }>(owner, 'POST', '/teams', { name: 'Audited' });
+    for (const [user, role] of [
+      [editor, 'editor'],
+      [reader, 'reader'],
+    ] as const)
+      expect(
+        (await as(owner, 'POST', `/teams/${team.body.id}/members`, { userId: user.id, role })).status,
+      ).toBe(201);
+    const secret = `sk-team-${randomUUID()}`;
+    const key = await as<{ id: string }>(editor, 'POST', '/apikeys', {
+      name: 'editor made',
+      provider: 'openai',
+      key: secret,
+      teamId: team.body.id,
+    });
+    expect(key.status).toBe(201);
+
+    type Event = { type: string; userId?: string; teamId?: string; targetId?: string; actorId?: string };
+    const created = await waitFor(
+      async () => {
+        const page = await as<{ items: Event[] }>(owner, 'GET', `/teams/${team.body.id}/audit?limit=100`);
+        expect(page.status).toBe(200);
+        return page.body.items.find((e) => e.type === 'key.created' && e.targetId === key.body.id);
+      },
+      { description: "the editor's key.created in the team's audit log" },
+    );
+    expect(created).toMatchObject({ userId: editor.id, teamId: team.body.id });
+    // The team's own events are there too (its members added by the owner), and no secret.
+    const page = await as<{ items: Event[] }>(owner, 'GET', `/teams/${team.body.id}/audit?limit=100`);
+    expect(page.body.items).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'team.created', teamId: team.body.id, userId: owner.id }),
+        expect.objectContaining({ type: 'team.member.added', userId: editor.id, actorId: owner.id }),
+      ]),
+    );
+    expect(JSON.stringify(page.body)).not.toContain(secret);
+    // The editor still reads it in their own log.
+    const own = await as<{ items: Event[] }>(editor, 'GET', '/auth/audit?limit=100');
+    expect(own.body.items.find((e) => e.targetId === key.body.id)).toMatchObject({
+      type: 'key.created',
+      teamId: team.body.id,
+    });
+
+    const denied = await as(reader, 'GET', `/teams/${team.body.id}/audit`);
+    expect(denied.status).toBe(403);
+    expect((await as(editor, 'GET', `/teams/${team.body.id}/audit`)).status).toBe(403);
+    const hidden = await as(outsider, 'GET', `/teams/${team.body.id}/audit`);
+    expect([hidden.status, hidden.body.error?.message]).toEqual([404, 'team not found']);
   });
 });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench:jobs`: the jobs benchmarks of issue 4, in one run:
 //   1. submission latency of the argo driver: ArgoWorkflowEngine.submit against the fake Kubernetes API server
-//      (Secret, validation, Workflow, ownerReference), and the validation time per Workflow;
+//      (validation, Workflow created suspended, Secret owned by it, resume), and the validation time per Workflow;
 //   2. 1,000 small documents through the local engine: the platform started isolated as `npm start` does, one
 //      job over all of them, wall time, documents/s, POST latency and the platform overhead per document;
 //   3. the Workflow of a 10,000-document job: its size against etcd's 1 MB and the pods it would create;
@@ -34,6 +34,7 @@ const {
   argoSchemasDirectory,
   buildWorkflow,
   loadKubernetesClient,
+  workflowNameFor,
 } = require('@docflow/workflow-engine');
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -75,7 +76,7 @@ function listFromEnv(name, fallback) {
     .filter(Boolean);
 }
 
-const ALL_PARTS = ['submit', 'local', 'size', 'sse'];
+const ALL_PARTS = ['submit', 'post', 'local', 'size', 'sse'];
 
 const SETTINGS = {
   parts: listFromEnv('BENCH_PARTS', ALL_PARTS.join(',')),
@@ -83,6 +84,8 @@ const SETTINGS = {
   submits: numberFromEnv('BENCH_SUBMITS', 200, { integer: true, positive: true }),
   /** 1: chunks of each submitted job (40 = 1,000 documents at 25 per chunk). */
   submitChunks: numberFromEnv('BENCH_SUBMIT_CHUNKS', 40, { integer: true, positive: true }),
+  /** 1b: jobs posted through the public API of a platform on the argo driver (after 3 unmeasured ones). */
+  posts: numberFromEnv('BENCH_POSTS', 100, { integer: true, positive: true }),
   /** 2: documents of the local job. */
   docs: numberFromEnv('BENCH_DOCS', 1000, { integer: true, positive: true }),
   /** 2: approximate size of each document in bytes (whole lines, so slightly more). */
@@ -499,6 +502,106 @@ async function submitLatency() {
   };
 }
 
+// -------------------------------------------------------------------- 1b. POST /jobs -> Workflow created
+
+/**
+ * The whole path of a submission: the platform started as `npm start` does, but with the argo driver pointed at
+ * the fake Kubernetes API (in this process, through a kubeconfig file). Each measured job is one `POST
+ * /users/{id}/jobs` over one uploaded document, timed from just before the request to the moment the API server
+ * receives the Workflow (created suspended), and to the resume patch (the steps may start).
+ */
+async function postToWorkflow(tmp) {
+  const { FakeKubeApi } = require(FAKE_KUBE_API);
+  const { writeFileSync } = require('node:fs');
+  const namespace = 'docflow-bench';
+  const token = randomBytes(16).toString('hex');
+  const validator = ArgoValidator.forDirectory(argoSchemasDirectory());
+  const fake = await new FakeKubeApi({ validator, token }).start();
+  onCleanup('stop the fake Kubernetes API server (1b)', () => fake.stop());
+  // Arrival times of the API requests, as the fake server receives them.
+  const arrivals = [];
+  const push = fake.requests.push.bind(fake.requests);
+  fake.requests.push = (...items) => {
+    for (const item of items) arrivals.push({ method: item.method, path: item.path, at: performance.now() });
+    return push(...items);
+  };
+  const kubeconfig = path.join(tmp, 'kubeconfig.yaml');
+  writeFileSync(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      // Plain HTTP on loopback: the client insists on this flag for it.
+      `clusters: [{ name: fake, cluster: { server: '${fake.url}', insecure-skip-tls-verify: true } }]`,
+      `users: [{ name: bench, user: { token: '${token}' } }]`,
+      `contexts: [{ name: bench, context: { cluster: fake, user: bench, namespace: ${namespace} } }]`,
+      'current-context: bench',
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
+  log('  starting the platform with WORKFLOW_ENGINE=argo, KUBECONFIG -> the fake API server');
+  const platform = await startPlatform(tmp, {
+    WORKFLOW_ENGINE: 'argo',
+    ARGO_NAMESPACE: namespace,
+    KUBECONFIG: kubeconfig,
+  });
+  const previous = authorization;
+  try {
+    const { json: session } = await api('POST', `${platform.api}/auth/signup`, {
+      name: 'Bench Poster',
+      email: `bench-post-${randomBytes(4).toString('hex')}@example.com`,
+      password: randomBytes(12).toString('base64url'),
+    });
+    authorization = `Bearer ${session.jwt}`;
+    const userId = session.user.id;
+    // More jobs than the free plan's 20 a day.
+    await raiseQuota(platform, userId, {
+      maxDocuments: 10,
+      maxStorageBytes: 10 * 1024 * 1024,
+      maxJobsPerDay: SETTINGS.posts + 10,
+    });
+    const [doc] = (await platform.guard(uploadDocuments(platform, userId, 1, 2_000_000))).ids;
+    const post = async () => {
+      const from = arrivals.length;
+      const t0 = performance.now();
+      const { json: job } = await api('POST', `${platform.api}/users/${userId}/jobs`, { docIds: [doc.id] });
+      const responded = performance.now();
+      const name = workflowNameFor(job.id);
+      const resumed = await waitFor(
+        () => arrivals.slice(from).find((a) => a.method === 'PATCH' && a.path.endsWith(`/workflows/${name}`)),
+        { timeoutMs: 30_000, intervalMs: 1, description: `the resume of Workflow ${name}` },
+      );
+      const created = arrivals
+        .slice(from)
+        .find((a) => a.method === 'POST' && a.path.endsWith(`/namespaces/${namespace}/workflows`));
+      if (!created) throw new Error(`no Workflow was created for job ${job.id}`);
+      return { response: responded - t0, created: created.at - t0, resumed: resumed.at - t0 };
+    };
+    for (let i = 0; i < 3; i++) await post(); // warm-up: first connections, first validation
+    const samples = [];
+    process.stdout.write(`  ${SETTINGS.posts} jobs posted one after the other`);
+    const started = performance.now();
+    for (let i = 0; i < SETTINGS.posts; i++) {
+      if (interrupted) throw new Error('interrupted');
+      samples.push(await platform.guard(post()));
+    }
+    const totalMs = performance.now() - started;
+    log(` -> ${fmt(totalMs / 1000, 2)} s`);
+    const stored = fake.listWorkflows(namespace).length;
+    if (stored !== SETTINGS.posts + 3)
+      throw new Error(`the fake API server holds ${stored} workflows, expected ${SETTINGS.posts + 3}`);
+    return {
+      response: stats(samples.map((s) => s.response)),
+      created: stats(samples.map((s) => s.created)),
+      resumed: stats(samples.map((s) => s.resumed)),
+      perSecond: (SETTINGS.posts * 1000) / totalMs,
+    };
+  } finally {
+    authorization = previous;
+  }
+}
+
 // ----------------------------------------------------------------------------------- 3. workflow size
 
 function workflowSize(settings) {
@@ -613,7 +716,7 @@ async function endLeftovers(processes) {
 }
 
 /** Starts the platform as e2e/platform.ts does: `node tools/local/start.js`, isolated. */
-async function startPlatform(tmp) {
+async function startPlatform(tmp, extraEnv = {}) {
   const ports = {
     http: await freePort(),
     private: await freePort(),
@@ -643,6 +746,7 @@ async function startPlatform(tmp) {
       LOG_LEVEL: SETTINGS.logLevel,
       BOOTSTRAP_ADMIN_EMAIL: admin.email,
       BOOTSTRAP_ADMIN_PASSWORD: admin.password,
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // our cleanup stops it in order; a Ctrl-C in the terminal reaches only us
@@ -716,7 +820,7 @@ async function startPlatform(tmp) {
  * admin raises the bench user's, with `PATCH /users/{user_id}/details/subscription` as billing would, to what the
  * run uploads and starts (docs/user-details.md#quotas).
  */
-async function raiseQuota(platform, userId) {
+async function raiseQuota(platform, userId, quota) {
   const session = await waitFor(
     async () => {
       const response = await fetch(`${platform.api}/auth/login`, {
@@ -734,11 +838,6 @@ async function raiseQuota(platform, userId) {
     () => api('GET', `${platform.api}/users/${userId}/details`, undefined, admin).catch(() => undefined),
     { timeoutMs: 15_000, intervalMs: 100, description: "the bench user's details" },
   );
-  const quota = {
-    maxDocuments: SETTINGS.docs + 10,
-    maxStorageBytes: Math.ceil(SETTINGS.docs * SETTINGS.docBytes + SETTINGS.sseDocMb * 1e6 + 1e6),
-    maxJobsPerDay: 100,
-  };
   await api('PATCH', `${platform.api}/users/${userId}/details/subscription`, { quota }, admin);
   log(
     `  quota of the bench user raised by the platform admin: ${int(quota.maxDocuments)} documents, ` +
@@ -1293,6 +1392,17 @@ async function main() {
     log('');
   }
 
+  // ---- 1b. POST -> Workflow created, through the platform on the argo driver
+  if (want('post')) {
+    log(
+      '1b. Submission latency through the platform: POST /jobs -> Workflow created (argo driver, fake API server)',
+    );
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'docflow-bench-post-'));
+    onCleanup(`remove ${tmp}`, () => rmSync(tmp, { recursive: true, force: true }));
+    results.post = await postToWorkflow(tmp);
+    log('');
+  }
+
   // ---- 3. workflow size (no platform needed)
   if (want('size')) {
     log(
@@ -1339,7 +1449,11 @@ async function main() {
       scopes: ['documents:read', 'documents:write', 'jobs:read', 'jobs:write'],
     });
     authorization = `Bearer ${pat.token}`;
-    await raiseQuota(platform, user.id);
+    await raiseQuota(platform, user.id, {
+      maxDocuments: SETTINGS.docs + 10,
+      maxStorageBytes: Math.ceil(SETTINGS.docs * SETTINGS.docBytes + SETTINGS.sseDocMb * 1e6 + 1e6),
+      maxJobsPerDay: 100,
+    });
     log('');
 
     let docs = [];
@@ -1390,20 +1504,39 @@ async function main() {
     );
     log(
       table(header, [
-        statsRow('submit (Secret, validate, Workflow, ownerReference)', r.submit),
+        statsRow('submit (validate, Workflow suspended, owned Secret, resume)', r.submit),
         statsRow('  of which: validate the Workflow (client side)', r.validate, 3),
         statsRow('  of which: buildWorkflow', r.build, 3),
         statsRow("  the API server's own check (CRD + strict fields)", r.serverSide, 3),
       ]),
     );
     log(
-      `  ${fmt(r.requestsPerSubmit, 1)} API requests per submit (POST Secret, POST Workflow, PATCH Secret). ` +
+      `  ${fmt(r.requestsPerSubmit, 1)} API requests per submit (POST Workflow, POST Secret, PATCH Workflow). ` +
         `First use, not in the figures: @kubernetes/client-node import ${fmt(r.loadMs, 0)} ms, validators ` +
         `compiled ${fmt(r.compileMs, 0)} ms, first submit ${fmt(r.firstMs, 0)} ms.`,
     );
     log(
       '  The fake server answers at once; a real API server adds its own admission, etcd write and network ' +
         'round trips (three per submit).',
+    );
+    log('');
+  }
+
+  if (results.post) {
+    const r = results.post;
+    log(
+      'Results 1b: POST /users/{id}/jobs -> Workflow (the platform on the argo driver, fake Kubernetes API on loopback)',
+    );
+    log(
+      table(header, [
+        statsRow('POST -> 202 response', r.response),
+        statsRow('POST -> Workflow received by the API server (suspended)', r.created),
+        statsRow('POST -> resume patch received (steps may start)', r.resumed),
+      ]),
+    );
+    log(
+      `  ${fmt(r.perSecond, 1)} jobs/s one after the other. Path: gateway (auth) -> jobs over NATS -> users-docs ` +
+        '(documents) -> manifest to S3 -> PostgreSQL -> Workflow, Secret, resume.',
     );
     log('');
   }

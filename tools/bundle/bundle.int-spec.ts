@@ -361,32 +361,41 @@ describe('bundles (tools/bundle/bundle.js)', () => {
     expect(parameters).toMatchObject({
       'job-id': jobId,
       bucket: 'docflow',
-      chunks: '[0]',
       'concurrency-key': 'default',
     });
     const secret = (kube.secret(NAMESPACE, name)!.stringData as Record<string, string>)['callback-secret']!;
     // The test plays Argo: the step is the worker bundle, as the WorkflowTemplate runs it (docflow-worker-config
     // and the job's Secret in its environment); its signed callbacks go through the gateway's private API.
     kube.setPhase(NAMESPACE, name, 'Running');
-    const step = start(
-      'worker run',
-      bundleDir('worker'),
-      'apps/worker/dist/main.js',
-      {
-        ...s3Env,
-        DOCFLOW_CALLBACK_URL: `http://127.0.0.1:${privatePort}/api/private`,
-        DOCFLOW_CALLBACK_SECRET: secret,
-      },
-      [
-        'run',
-        '--job',
-        jobId,
-        '--manifest',
-        `s3://${parameters.bucket}/${parameters['manifest-key']}`,
-        '--chunk',
-        '0',
-      ],
-    );
+    const stepEnv = {
+      ...s3Env,
+      DOCFLOW_CALLBACK_URL: `http://127.0.0.1:${privatePort}/api/private`,
+      DOCFLOW_CALLBACK_SECRET: secret,
+    };
+    const manifestUri = `s3://${parameters.bucket}/${parameters['manifest-key']}`;
+    // The template's plan step: the chunk list on stdout, nothing else.
+    const plan = start('worker plan', bundleDir('worker'), 'apps/worker/dist/main.js', stepEnv, [
+      'plan',
+      '--job',
+      jobId,
+      '--manifest',
+      manifestUri,
+    ]);
+    let planned = '';
+    plan.stdout!.on('data', (chunk: Buffer) => (planned += chunk.toString()));
+    expect({
+      code: await new Promise<number | null>((done) => plan.once('exit', done)),
+      stdout: planned,
+    }).toEqual({ code: 0, stdout: '[0]' });
+    const step = start('worker run', bundleDir('worker'), 'apps/worker/dist/main.js', stepEnv, [
+      'run',
+      '--job',
+      jobId,
+      '--manifest',
+      manifestUri,
+      '--chunk',
+      '0',
+    ]);
     expect({
       code: await new Promise<number | null>((done) => step.once('exit', done)),
       output: output.get('worker run'),

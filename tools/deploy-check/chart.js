@@ -8,8 +8,9 @@
 // - values.yaml, and values.yaml merged with each examples/*.yaml as Helm merges them, validate against
 //   values.schema.json (ajv, draft-07);
 // - every `include` / `template` names a helper some template `define`s;
-// - the Roles are exactly the issue's (jobs: workflows create/get/list/watch/patch; the per-job callback Secrets
-//   the argo driver writes) and match the Kubernetes calls in libs/workflow-engine's argo driver; no ClusterRole;
+// - the Roles are exactly the issue's (jobs: workflows create/get/list/watch/patch; Secrets create only, for the
+//   per-job callback Secret the argo driver writes) and match the Kubernetes calls in libs/workflow-engine's
+//   argo driver; no ClusterRole;
 // - every service's environment names are fields of its config schema (apps/<service>/src/config.ts), and the
 //   steps' ConfigMap names fields of the worker's;
 // - the jobs service's SEMAPHORE_KEYS is rendered from the keys of workflows.semaphores, which has `default`;
@@ -45,7 +46,9 @@ const EXPECTED_ROLES = {
       resources: ['workflows'],
       verbs: ['create', 'get', 'list', 'watch', 'patch'],
     },
-    { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'patch', 'delete'] },
+    // Only create: the per-job callback Secret, created already owned by its Workflow. A `patch` would answer
+    // with the whole object (any Secret of the namespace); `delete` is not needed either.
+    { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
   ],
   'docflow-workflow': [
     { apiGroups: ['argoproj.io'], resources: ['workflowtaskresults'], verbs: ['create', 'patch'] },
@@ -375,9 +378,11 @@ function checkResources(merged) {
     const containers = [
       ...Object.entries(values.services ?? {}).map(([name, s]) => [`services.${name}`, s.resources]),
       ['nats.bundled', values.nats?.bundled?.resources],
+      ['redis.bundled', values.redis?.bundled?.resources],
       ['postgresql.bundled', values.postgresql?.bundled?.resources],
       ['objectStorage.bundled', values.objectStorage?.bundled?.resources],
       ['migrations', values.migrations?.resources],
+      ['keyVault.rotationJob', values.keyVault?.rotationJob?.resources],
     ];
     for (const [where, resources] of containers) {
       const limit = bytesOf(resources?.limits?.memory);

@@ -36,6 +36,7 @@ interface ChartCheck {
   checkRbac(loaded: Loaded, root?: string): string[];
   checkEnvironment(loaded: Loaded, root?: string): string[];
   checkResources(merged: Map<string, unknown>): string[];
+  bytesOf(quantity: unknown): number;
   checkSemaphoreKeys(merged: Map<string, unknown>): string[];
   checkMasterKey(loaded: Loaded, merged: Map<string, unknown>): string[];
   checkSigningKeys(loaded: Loaded, merged: Map<string, unknown>): string[];
@@ -172,12 +173,18 @@ describe('chart check (tools/deploy-check/chart.js)', () => {
   });
 
   it("holds the Roles to exactly the listed rules and to the argo driver's calls", () => {
+    expect(sut.checkRbac(loaded, ROOT)).toEqual([]);
     const extraVerb = sut.checkRbac(
-      replaceIn('rbac.yaml', 'verbs: [create, patch, delete]', 'verbs: [create, get, patch, delete]'),
+      replaceIn(
+        'rbac.yaml',
+        'resources: [secrets]\n    verbs: [create]',
+        'resources: [secrets]\n    verbs: [create, patch]',
+      ),
       ROOT,
     );
     expect(extraVerb.join('\n')).toContain('Role jobs has');
-    expect(extraVerb.join('\n')).toContain('Role jobs grants secrets [create,delete,get,patch] but');
+    expect(extraVerb.join('\n')).toContain('Role jobs grants secrets [create,patch] but');
+    expect(extraVerb.join('\n')).toContain('uses [create]');
 
     const missingWatch = sut.checkRbac(
       replaceIn('rbac.yaml', 'verbs: [create, get, list, watch, patch]', 'verbs: [create, get, list, patch]'),
@@ -204,10 +211,100 @@ describe('chart check (tools/deploy-check/chart.js)', () => {
     const bad = clone(loaded.values);
     bad.services.jobs.resources.limits.memory = '5Gi';
     bad.services.gateway.podDisruptionBudget.enabled = false;
+    bad.redis.bundled.resources.limits.memory = '8Gi';
+    bad.keyVault.rotationJob.resources.limits.memory = '4097Mi';
     expect(sut.checkResources(new Map([['values.yaml', bad]]))).toEqual([
       'values.yaml: services.jobs memory limit 5Gi is not at most 4Gi',
+      'values.yaml: redis.bundled memory limit 8Gi is not at most 4Gi',
+      'values.yaml: keyVault.rotationJob memory limit 4097Mi is not at most 4Gi',
       'values.yaml: services.gateway has no PodDisruptionBudget',
     ]);
+  });
+
+  it('refuses memory above 4Gi in every resources block of values.schema.json', () => {
+    // Every `resources` the values have, found by walking them (services, bundled dependencies, jobs, hooks).
+    const blocks: string[][] = [];
+    const walk = (node: unknown, path: string[]) => {
+      if (typeof node !== 'object' || node === null || Array.isArray(node)) return;
+      for (const [key, child] of Object.entries(node)) {
+        if (key === 'resources' && typeof child === 'object' && child && 'limits' in child)
+          blocks.push([...path, key]);
+        else walk(child, [...path, key]);
+      }
+    };
+    walk(loaded.values, []);
+    expect(blocks.map((b) => b.join('.'))).toEqual(
+      expect.arrayContaining([
+        'services.jobs.resources',
+        'services.identity.resources',
+        'keyVault.rotationJob.resources',
+        'redis.bundled.resources',
+        'nats.bundled.resources',
+        'postgresql.bundled.resources',
+        'objectStorage.bundled.resources',
+        'migrations.resources',
+      ]),
+    );
+    const resourcesAt = (values: Loaded['values'], path: string[]) =>
+      path.reduce((node, key) => node[key], values) as Record<'limits' | 'requests', { memory: unknown }>;
+    // 8Gi everywhere at once (the validator reports every error): each block's requests and limits are refused.
+    const bad = clone(loaded);
+    for (const path of blocks) {
+      resourcesAt(bad.values, path).limits.memory = '8Gi';
+      resourcesAt(bad.values, path).requests.memory = '8Gi';
+    }
+    const problems = sut.checkSchema(bad).problems;
+    const expected = blocks.flatMap((path) =>
+      ['requests', 'limits'].map(
+        (part) =>
+          `values.yaml against values.schema.json: /${path.join('/')}/${part}/memory must match pattern`,
+      ),
+    );
+    expect(expected.filter((problem) => !problems.some((p) => p.startsWith(problem)))).toEqual([]);
+
+    // The values themselves, against the definition every block uses (its pattern for strings, maximum for numbers).
+    const definition = (loaded.schema['definitions'] as Record<string, { pattern: string; maximum: number }>)[
+      'memory'
+    ];
+    const pattern = new RegExp(definition.pattern);
+    const accepts = (value: string | number) =>
+      typeof value === 'number' ? value >= 0 && value <= definition.maximum : pattern.test(value);
+    const fine = [
+      '4Gi',
+      '4.0Gi',
+      '3.5Gi',
+      '4096Mi',
+      '768Mi',
+      '4194304Ki',
+      '4.29G',
+      '4G',
+      '4294M',
+      '1000M',
+      4294967296,
+    ];
+    expect(fine.filter((value) => !accepts(value))).toEqual([]);
+    const tooMuch = [
+      '8Gi',
+      '4.5Gi',
+      '4097Mi',
+      '10000Mi',
+      '4194305Ki',
+      '4.3G',
+      '5G',
+      '4295M',
+      '1Ti',
+      '512m',
+      '2147483648',
+      4294967297,
+    ];
+    expect(tooMuch.filter(accepts)).toEqual([]);
+    // Sound: whatever the pattern takes is at most 4Gi.
+    const over: string[] = [];
+    for (const unit of ['Gi', 'Mi', 'Ki', 'G', 'M'])
+      for (let n = 0; n <= 5_000_000; n += n < 5000 ? 1 : 997)
+        for (const quantity of [`${n}${unit}`, `${n}.5${unit}`, `${n / 1000}${unit}`])
+          if (pattern.test(quantity) && !(sut.bytesOf(quantity) <= 4 * 1024 ** 3)) over.push(quantity);
+    expect(over).toEqual([]);
   });
 
   it('wants SEMAPHORE_KEYS rendered from the keys of workflows.semaphores, which has default', () => {
@@ -358,6 +455,7 @@ describe('kustomize check (tools/deploy-check/k8s.js)', () => {
       'k8s/base: Job/docflow-users-docs-migrate',
       'k8s/base: Deployment/docflow-key-vault',
       'k8s/base: Deployment/docflow-user-details',
+      'k8s/base: Deployment/docflow-identity',
       'k8s/base: Job/docflow-key-vault-migrate',
       'k8s/base: Job/docflow-user-details-migrate',
     ]) {
@@ -405,6 +503,17 @@ describe('kustomize check (tools/deploy-check/k8s.js)', () => {
           '    spec:',
           '      containers:',
           "        - { name: jobs, image: i, env: [{ name: SEMAPHORE_KEYS, value: 'default,team-b' }] }",
+          '---',
+          'apiVersion: apps/v1',
+          'kind: Deployment',
+          'metadata: { name: identity, labels: { app.kubernetes.io/component: identity } }',
+          'spec:',
+          '  selector: { matchLabels: { a: b } }',
+          '  template:',
+          '    metadata: { labels: { a: b } }',
+          '    spec:',
+          '      containers:',
+          '        - { name: id, image: i, env: [{ name: NOT_AN_IDENTITY_SETTING, value: x }] }',
         ].join('\n'),
       );
       writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [objects.yaml, template.json]\n');
@@ -423,6 +532,8 @@ describe('kustomize check (tools/deploy-check/k8s.js)', () => {
         'retryStategy',
         'names ConfigMap docflow-worker-config, which the rendering does not contain',
         'container jobs: SEMAPHORE_KEYS (default,team-b) must be the keys of ConfigMap docflow-semaphores (default,team-a)',
+        'container id has no liveness or readiness probe',
+        'container id: NOT_AN_IDENTITY_SETTING is not a field of apps/identity/src/config.ts',
       ]) {
         expect(stdout).toContain(problem);
       }
@@ -557,7 +668,10 @@ describe('images and compose', () => {
       bases.add(base![1]);
       expect(text).toMatch(/^FROM \$\{NODE_IMAGE\} AS build$/m);
       expect(text).toMatch(/^FROM \$\{NODE_IMAGE\} AS runtime$/m);
-      expect(text).toContain(`nx run${app === 'jobs' ? '-many -t bundle -p jobs' : ` ${app}:bundle`}`);
+      // `nx build <app> -c production` compiles and writes the bundle (the jobs image also bundles the worker).
+      expect(text).toContain(
+        app === 'jobs' ? 'nx run-many -t build -c production -p jobs' : `nx build ${app} -c production`,
+      );
       expect(text).toContain(`COPY --from=build /src/dist/bundles/${app}/ /app/`);
       expect(text).toMatch(/^USER 10001:10001$/m);
       expect(text).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--"/m);

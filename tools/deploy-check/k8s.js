@@ -28,7 +28,7 @@ const DEFAULTS = [
   { directory: 'k8s/overlays/dev', external: [] },
 ];
 const MAX_MEMORY_BYTES = 4 * 1024 ** 3;
-const PLATFORM = ['gateway', 'users-docs', 'jobs', 'key-vault', 'user-details'];
+const PLATFORM = ['gateway', 'users-docs', 'jobs', 'key-vault', 'user-details', 'identity'];
 
 class SetupError extends Error {}
 

@@ -5,12 +5,14 @@ import { AuthenticationGuard } from './auth/authentication.guard';
 import { Authenticator, IdentityAuthenticator, JwksCache } from './auth/identity.authenticator';
 import { IdentityTeamAccess, TeamAccess } from './auth/team-access';
 import { AuthController } from './identity/auth.controller';
+import { TeamAuditController } from './teams/team-audit.controller';
 import { TeamsController } from './teams/teams.controller';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { DocumentsController } from './documents/documents.controller';
 import { TeamDocumentsController } from './documents/team-documents.controller';
 import { JobEventsStream } from './jobs/job-events.stream';
 import { JobsController } from './jobs/jobs.controller';
+import { TeamJobsController } from './jobs/team-jobs.controller';
 import { HealthController } from './health/health.controller';
 import { HttpErrorFilter } from './http/error.filter';
 import { RequestContextInterceptor } from './http/request-context.interceptor';
@@ -55,7 +57,9 @@ export class PublicApiModule {
         DocumentsController,
         TeamDocumentsController,
         JobsController,
+        TeamJobsController,
         TeamsController,
+        TeamAuditController,
         ApiKeysController,
         UserDetailsController,
         SchedulesController,

@@ -110,6 +110,7 @@ describe(buildOpenApiDocuments.name, () => {
         'POST /api/v1/auth/login',
         'POST /api/v1/auth/signup',
         // QUOTA_EXCEEDED: maxJobsPerDay (docs/user-details.md#quotas)
+        'POST /api/v1/teams/{team_id}/jobs',
         'POST /api/v1/users/{user_id}/jobs',
       ]);
     for (const [name, operation] of limited)
@@ -122,9 +123,11 @@ describe(buildOpenApiDocuments.name, () => {
   it('lists QUOTA_EXCEEDED on the routes that create documents (403) and jobs (429 and 403)', () => {
     for (const path of ['/api/v1/users/{user_id}/docs', '/api/v1/teams/{team_id}/docs'])
       expect(responses(docs.public.paths[path]!.post!)['403']!.description).toContain('`QUOTA_EXCEEDED`');
-    const jobs = responses(docs.public.paths['/api/v1/users/{user_id}/jobs']!.post!);
-    expect(jobs['429']!.description).toContain('`QUOTA_EXCEEDED`');
-    expect(jobs['403']!.description).toContain('`QUOTA_EXCEEDED`');
+    for (const path of ['/api/v1/users/{user_id}/jobs', '/api/v1/teams/{team_id}/jobs']) {
+      const jobs = responses(docs.public.paths[path]!.post!);
+      expect(jobs['429']!.description).toContain('`QUOTA_EXCEEDED`');
+      expect(jobs['403']!.description).toContain('`QUOTA_EXCEEDED`');
+    }
   });
 
   it('GET /health/ready lists its 503', () => {
@@ -169,8 +172,13 @@ describe(buildOpenApiDocuments.name, () => {
       '/api/v1/auth/tokens/{token_id}',
       '/api/v1/teams',
       '/api/v1/teams/{team_id}',
+      '/api/v1/teams/{team_id}/audit',
       '/api/v1/teams/{team_id}/docs',
       '/api/v1/teams/{team_id}/docs/{doc_id}',
+      '/api/v1/teams/{team_id}/jobs',
+      '/api/v1/teams/{team_id}/jobs/{job_id}',
+      '/api/v1/teams/{team_id}/jobs/{job_id}/events',
+      '/api/v1/teams/{team_id}/jobs/{job_id}/inputs',
       '/api/v1/teams/{team_id}/members',
       '/api/v1/teams/{team_id}/members/{user_id}',
       '/api/v1/users',

@@ -1,8 +1,7 @@
-import type { ServiceDataSourceOptions } from '@docflow/database';
+import { OutboxEventEntity, type ServiceDataSourceOptions } from '@docflow/database';
 import { IDENTITY_SCHEMA, type IdentityConfig } from './config';
 import { AccountEntity } from './accounts/account.entity';
 import { AuditEventEntity } from './audit/audit-event.entity';
-import { OutboxEventEntity } from './outbox/outbox-event.entity';
 import { RefreshTokenEntity } from './sessions/refresh-token.entity';
 import { SessionEntity } from './sessions/session.entity';
 import { TeamMemberEntity } from './teams/team-member.entity';

@@ -8,12 +8,14 @@ import { Transport } from '@nestjs/microservices';
 import { connect, consumerOpts, type NatsConnection } from 'nats';
 import { Client } from 'pg';
 import {
-  AuditSubjects,
   IDENTITY_EVENTS_STREAM,
   IDENTITY_EVENTS_STREAM_SUBJECTS,
   IdentitySubjects,
   IdentityTeamSubjects,
+  KEY_VAULT_AUDIT_STREAM,
   KeyAuditEvents,
+  KeyVaultAuditConsumers,
+  KeyVaultAuditSubjects,
   IdentityEventSubjects,
   QueueGroups,
   UsersDocsSubjects,
@@ -21,14 +23,20 @@ import {
   type CreateDefaultTeamReply,
   type LogoutResult,
   type SessionCheckResult,
+  type KeyAuditRecordedEvent,
   type TeamDeletedEvent,
   type UserDeletedEvent,
   type UserRegisteredEvent,
 } from '@docflow/contracts';
 import { createServiceDataSource, runMigrations } from '@docflow/database';
-import { createTestEnvironment, waitFor, type TestEnvironment } from '@docflow/local-platform';
+import {
+  createTestEnvironment,
+  waitFor,
+  waitForConsumerAck,
+  type TestEnvironment,
+} from '@docflow/local-platform';
 import { PinoNestLogger, createLogger } from '@docflow/observability';
-import { RequestContextInterceptor, RpcErrorFilter } from '@docflow/messaging';
+import { RequestContextInterceptor, RpcErrorFilter, STREAMS, ensureStream } from '@docflow/messaging';
 import { loadIdentityConfig } from './config';
 import { identityDataSourceOptions } from './data-source.options';
 import { IdentityModule } from './identity.module';
@@ -424,45 +432,132 @@ describe('identity over NATS', () => {
     }
   });
 
-  it('identity.audit.record accepts a key event from another service and refuses a malformed one', async () => {
+  it("records the key vault's events from KEY_VAULT_AUDIT once each, at their time; a team's in the team's log", async () => {
     const result = await ok<AuthResult>(IdentitySubjects.signup, {
       name: 'Fay',
       email: newEmail(),
       password: 'password-1',
     });
-    // What the key vault sends (apps/key-vault: keys service and grants service), one of each.
+    const team = await ok<{ id: string }>(IdentitySubjects.teamCreate, {
+      actorId: result.user.id,
+      name: 'Keys',
+    });
+    // What the key vault publishes from its outbox (apps/key-vault: keys service and grants service).
     const keyId = randomUUID();
+    const teamKeyId = randomUUID();
     const owner = { ownerType: 'user', ownerId: result.user.id };
-    for (const [type, details] of [
-      [KeyAuditEvents.created, { name: 'Personal OpenAI', provider: 'openai', ...owner }],
-      [KeyAuditEvents.used, { jobId: randomUUID(), provider: 'openai', ...owner }],
-      [KeyAuditEvents.deleted, { name: 'Personal OpenAI', provider: 'openai', ...owner }],
-    ] as const) {
-      const recorded = await call(AuditSubjects.record, {
+    const teamOwner = { ownerType: 'team', ownerId: team.id };
+    const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).toISOString();
+    const events: KeyAuditRecordedEvent[] = [
+      {
+        eventId: randomUUID(),
+        type: KeyAuditEvents.created,
         userId: result.user.id,
-        type,
         targetId: keyId,
-        details,
-      });
-      expect([type, recorded.err]).toEqual([type, undefined]);
+        details: { name: 'Personal OpenAI', provider: 'openai', ...owner },
+        at: at(30),
+      },
+      {
+        eventId: randomUUID(),
+        type: KeyAuditEvents.used,
+        userId: result.user.id,
+        targetId: keyId,
+        details: { jobId: randomUUID(), provider: 'openai', ...owner },
+        at: at(20),
+      },
+      {
+        eventId: randomUUID(),
+        type: KeyAuditEvents.deleted,
+        userId: result.user.id,
+        targetId: keyId,
+        details: { name: 'Personal OpenAI', provider: 'openai', ...owner },
+        at: at(10),
+      },
+      // A team's key, used by a job the team asked for itself: no member's log, the team's only.
+      {
+        eventId: randomUUID(),
+        type: KeyAuditEvents.used,
+        teamId: team.id,
+        targetId: teamKeyId,
+        details: { jobId: randomUUID(), provider: 'openai', ...teamOwner },
+        at: at(5),
+      },
+    ];
+    const js = nc.jetstream();
+    await ensureStream(nc, STREAMS.keyVaultAudit);
+    let seq = 0;
+    for (const event of events)
+      seq = (
+        await js.publish(KeyVaultAuditSubjects.recorded, JSON.stringify(event), { msgID: event.eventId })
+      ).seq;
+    // A repeat beyond the stream's duplicate window (another message id) and two that are not events: one row each
+    // for the events, nothing for the others (terminated, not retried).
+    seq = (
+      await js.publish(KeyVaultAuditSubjects.recorded, JSON.stringify(events[0]), { msgID: randomUUID() })
+    ).seq;
+    seq = (
+      await js.publish(
+        KeyVaultAuditSubjects.recorded,
+        JSON.stringify({ ...events[1], eventId: randomUUID(), type: 'key.stolen', secret: 'x' }),
+      )
+    ).seq;
+    seq = (await js.publish(KeyVaultAuditSubjects.recorded, 'not json')).seq;
+    await waitForConsumerAck(nc, KEY_VAULT_AUDIT_STREAM, KeyVaultAuditConsumers.identity, seq);
+
+    const page = await ok<{ items: { id: string; type: string; at: string; teamId?: string }[] }>(
+      IdentitySubjects.auditList,
+      { userId: result.user.id },
+    );
+    // The owner reads them, newest first, at the time of the operation (not of the recording): after the signup
+    // and the team made just now.
+    expect(
+      page.items
+        .slice(0, 2)
+        .map((e) => e.type)
+        .sort(),
+    ).toEqual(['signup', 'team.created']);
+    expect(page.items.slice(2).map((e) => [e.id, e.type, e.at])).toEqual(
+      events
+        .slice(0, 3)
+        .reverse()
+        .map((e) => [e.eventId, e.type, e.at]),
+    );
+    const db = new Client({ connectionString: env.databaseUrl });
+    await db.connect();
+    try {
+      const rows = await db.query('SELECT count(*)::int AS n FROM identity.audit_events WHERE id = $1', [
+        events[0]!.eventId,
+      ]);
+      expect(rows.rows[0].n).toBe(1);
+      const stolen = await db.query(
+        "SELECT count(*)::int AS n FROM identity.audit_events WHERE type = 'key.stolen'",
+      );
+      expect(stolen.rows[0].n).toBe(0);
+    } finally {
+      await db.end();
     }
-    const bad = await call(IdentitySubjects.auditRecord, {
-      userId: result.user.id,
-      type: 'key.stolen',
-      secret: 'x',
-    });
-    expect(bad.err?.code).toBe('VALIDATION_FAILED');
-    const page = await ok<{ items: { type: string; details?: unknown }[] }>(IdentitySubjects.auditList, {
-      userId: result.user.id,
-    });
-    // The owner reads them (sorted: events recorded within one millisecond have no order between them).
-    expect(page.items.map((e) => e.type).sort()).toEqual([
-      'key.created',
-      'key.deleted',
-      'key.used',
-      'signup',
+    // The team's log: its own events and its key's, whoever they concern, paged.
+    const first = await ok<{
+      items: { type: string; userId?: string; teamId?: string }[];
+      nextCursor?: string;
+    }>(IdentitySubjects.auditTeamList, { teamId: team.id, limit: 1 });
+    expect(first.items).toEqual([
+      expect.objectContaining({ type: 'team.created', teamId: team.id, userId: result.user.id }),
     ]);
-    expect(page.items.find((e) => e.type === 'key.used')).toMatchObject({ targetId: keyId });
+    const rest = await ok<{ items: { type: string; userId?: string; teamId?: string }[] }>(
+      IdentitySubjects.auditTeamList,
+      { teamId: team.id, cursor: first.nextCursor },
+    );
+    expect(rest.items).toEqual([
+      {
+        id: events[3]!.eventId,
+        type: 'key.used',
+        teamId: team.id,
+        targetId: teamKeyId,
+        details: events[3]!.details,
+        at: events[3]!.at,
+      },
+    ]);
   });
 
   it('identity.team.create-default makes one team per user, owned by them, and answers it again after', async () => {

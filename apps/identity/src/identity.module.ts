@@ -17,6 +17,7 @@ import { UsersDirectory } from './accounts/users-directory';
 import { AuditController } from './audit/audit.controller';
 import { AuditLog } from './audit/audit-log';
 import { AuditRepository } from './audit/audit.repository';
+import { KeyAuditConsumer } from './audit/key-audit.consumer';
 import { Clock } from './common/clock';
 import { IDENTITY_CONFIG, type IdentityConfig } from './config';
 import { identityDataSourceOptions } from './data-source.options';
@@ -34,7 +35,10 @@ import { TokensController } from './tokens/tokens.controller';
 import { TokensRepository } from './tokens/tokens.repository';
 import { TokensService } from './tokens/tokens.service';
 
-/** Connects to NATS for outgoing calls, loads the keys, and makes the configured first admin. */
+/**
+ * Connects to NATS for outgoing calls, loads the keys, makes the configured first admin, and consumes the key
+ * vault's audit events.
+ */
 class IdentityLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('IdentityLifecycle');
   private stopped = false;
@@ -45,11 +49,13 @@ class IdentityLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly keys: SigningKeys,
     private readonly accounts: AccountsService,
     private readonly dataSource: DataSource,
+    private readonly keyAudit: KeyAuditConsumer,
     @Inject(IDENTITY_CONFIG) private readonly config: IdentityConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     this.nats.start();
+    this.keyAudit.start();
     await this.keys.init();
     const { BOOTSTRAP_ADMIN_EMAIL: email, BOOTSTRAP_ADMIN_PASSWORD: password } = this.config;
     if (email && password) this.bootstrapped = this.bootstrapAdmin(email, password);
@@ -77,6 +83,7 @@ class IdentityLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     await this.bootstrapped;
+    await this.keyAudit.stop();
     await this.nats.close();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
@@ -119,6 +126,7 @@ export class IdentityModule {
         TeamsRepository,
         AuditRepository,
         AuditLog,
+        KeyAuditConsumer,
         OutboxRelay,
         SessionsService,
         AccountsService,

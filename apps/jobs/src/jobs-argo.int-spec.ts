@@ -80,6 +80,8 @@ describe('jobs on the argo driver', () => {
   const userId = randomUUID();
   /** A user with a semaphore key of its own (the ConfigMap has it, SEMAPHORE_KEYS lists it). */
   const ownKeyUser = randomUUID();
+  /** A team with a semaphore key of its own: its jobs share it, whichever member starts them. */
+  const ownKeyTeam = randomUUID();
   const semaphoreKeys = deployedSemaphoreKeys();
   const documents = new Map<string, ResolvedDocument>();
   const registered: RegisterOutputRequest[] = [];
@@ -148,7 +150,7 @@ describe('jobs on the argo driver', () => {
       WORKFLOW_ENGINE: 'argo',
       ARGO_NAMESPACE: NAMESPACE,
       // The chart's keys, and one more as a ConfigMap with a key for that user would have.
-      SEMAPHORE_KEYS: [...semaphoreKeys.chart, ownKeyUser].join(','),
+      SEMAPHORE_KEYS: [...semaphoreKeys.chart, ownKeyUser, ownKeyTeam].join(','),
       OUTBOX_SWEEP_MS: '200',
       LOG_LEVEL: 'silent',
     });
@@ -345,7 +347,7 @@ describe('jobs on the argo driver', () => {
     expect((await job(created.id)).status).toBe('completed_with_errors');
   });
 
-  it("takes a semaphore key the ConfigMap has: `default`, or the owner's own key when listed", async () => {
+  it("takes a semaphore key the ConfigMap has: `default`, or the owner's own key when listed (per owner: the team for team jobs, the user otherwise)", async () => {
     const parameter = (workflow: FakeKubeObject) =>
       (
         workflow.spec as { arguments: { parameters: { name: string; value: string }[] } }
@@ -361,8 +363,16 @@ describe('jobs on the argo driver', () => {
       docIds: newDocs(1, ownKeyUser),
     });
     expect(parameter(fake.workflow(NAMESPACE, workflowNameFor(own.id))!)).toBe(ownKeyUser);
+    // A team's job takes the team's key, even when its member has a key of their own.
+    const teams = await client.send<Job>(JobsSubjects.jobCreate, {
+      userId: ownKeyUser,
+      teamId: ownKeyTeam,
+      docIds: newDocs(1, ownKeyUser),
+    });
+    expect(parameter(fake.workflow(NAMESPACE, workflowNameFor(teams.id))!)).toBe(ownKeyTeam);
     await client.send(JobsSubjects.jobCancel, { userId, jobId: plain.id });
     await client.send(JobsSubjects.jobCancel, { userId: ownKeyUser, jobId: own.id });
+    await client.send(JobsSubjects.jobCancel, { userId: ownKeyUser, teamId: ownKeyTeam, jobId: teams.id });
   });
 
   it('takes 10,000 documents: every reply fits NATS, the view lists 1,000, the inputs page through all', async () => {
@@ -380,7 +390,13 @@ describe('jobs on the argo driver', () => {
     const workflow = fake.workflow(NAMESPACE, workflowNameFor(created.id))!;
     const parameters = (workflow.spec as { arguments: { parameters: { name: string; value: string }[] } })
       .arguments.parameters;
-    expect(JSON.parse(parameters.find((p) => p.name === 'chunks')!.value)).toHaveLength(150);
+    const manifestKey = parameters.find((p) => p.name === 'manifest-key')!.value;
+    const manifest = JSON.parse(
+      (await storage.getBytes(manifestKey, 64 * 1024 * 1024))!.toString('utf8'),
+    ) as {
+      chunks: unknown[];
+    };
+    expect(manifest.chunks).toHaveLength(150);
     expect(JSON.stringify(workflow).length).toBeLessThan(4_096);
     const listed = await client.send<{ items: Job[] }>(JobsSubjects.jobList, { userId, limit: 5 });
     expect(listed.items.find((j) => j.id === created.id)!.documents).toHaveLength(20);

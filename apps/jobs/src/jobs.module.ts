@@ -14,7 +14,8 @@ import { ArgoWorkflowEngine, LocalWorkflowEngine, type WorkflowEngine } from '@d
 import { Clock } from './common/clock';
 import { JOBS_CONFIG, type JobsConfig } from './config';
 import { jobsDataSourceOptions } from './data-source.options';
-import { EraseUserJobsUseCase } from './deletions/erase-user-jobs.usecase';
+import { EraseOwnerJobsUseCase } from './deletions/erase-owner-jobs.usecase';
+import { TeamDeletedConsumer } from './deletions/team-deleted.consumer';
 import { UserDeletedConsumer } from './deletions/user-deleted.consumer';
 import { EventsPublisher } from './events/events.publisher';
 import { OutboxRelay } from './events/outbox.relay';
@@ -85,6 +86,7 @@ class JobsLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     private readonly outbox: OutboxRelay,
     private readonly inbox: CallbackInbox,
     private readonly deletions: UserDeletedConsumer,
+    private readonly teamDeletions: TeamDeletedConsumer,
     @Inject(JOBS_CONFIG) private readonly config: JobsConfig,
   ) {}
 
@@ -92,6 +94,7 @@ class JobsLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     this.nats.start();
     void this.prepareStream();
     this.deletions.start();
+    this.teamDeletions.start();
     void this.engine
       .prepare?.()
       .catch((error: unknown) =>
@@ -160,7 +163,7 @@ class JobsLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     this.watching.abort();
     for (const timer of this.timers) clearInterval(timer);
-    await this.deletions.stop();
+    await Promise.all([this.deletions.stop(), this.teamDeletions.stop()]);
     await this.inbox.stop();
     if (this.engine instanceof LocalWorkflowEngine) await this.engine.close();
     await this.nats.close();
@@ -201,8 +204,9 @@ export class JobsModule {
         StepKeysUseCase,
         JobsService,
         ...scheduleProviders,
-        EraseUserJobsUseCase,
+        EraseOwnerJobsUseCase,
         UserDeletedConsumer,
+        TeamDeletedConsumer,
         JobsLifecycle,
       ],
     };

@@ -1,5 +1,5 @@
 import { DeletedOwnerEntity } from './deletions/deleted-owner.entity';
-import type { ServiceDataSourceOptions } from '@docflow/database';
+import { OutboxEventEntity, type ServiceDataSourceOptions } from '@docflow/database';
 import { KEY_VAULT_SCHEMA, type KeyVaultConfig } from './config';
 import { GrantEntity } from './grants/grant.entity';
 import { ApiKeyEntity } from './keys/api-key.entity';
@@ -14,7 +14,14 @@ export function keyVaultDataSourceOptions(
     url: config.DATABASE_URL,
     schema: KEY_VAULT_SCHEMA,
     poolSize: config.DB_POOL_SIZE,
-    entities: [DataKeyEntity, ApiKeyEntity, GrantEntity, MasterKeyRotationEntity, DeletedOwnerEntity],
+    entities: [
+      DataKeyEntity,
+      ApiKeyEntity,
+      GrantEntity,
+      MasterKeyRotationEntity,
+      DeletedOwnerEntity,
+      OutboxEventEntity,
+    ],
     migrations,
     applicationName: 'docflow-key-vault',
   };

@@ -12,13 +12,13 @@ import { connect, type NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
 import {
   AUDIT_EVENT_TYPES,
-  AuditSubjects,
   IdentitySubjects,
+  KeyVaultAuditSubjects,
   KeyVaultSubjects,
   QueueGroups,
   type ApiKeyPage,
   type ApiKeySummary,
-  type AuditRecordRequest,
+  type KeyAuditRecordedEvent,
   type KeyOwner,
 } from '@docflow/contracts';
 import { createServiceDataSource, runMigrations } from '@docflow/database';
@@ -57,8 +57,8 @@ describe('key-vault over NATS', () => {
   const logLines: string[] = [];
   /** Team memberships as identity answers `identity.membership.get` (teamId → userId → role). */
   const memberships = new Map<string, Map<string, string>>();
-  /** What the vault sent to identity's audit log (this test answers in identity's place). */
-  const audit: AuditRecordRequest[] = [];
+  /** What the vault published for identity's audit log (KEY_VAULT_AUDIT, seen by a plain subscriber). */
+  const audit: KeyAuditRecordedEvent[] = [];
   const secrets: string[] = [];
 
   async function call<T>(subject: string, data: unknown): Promise<Reply<T>> {
@@ -114,23 +114,9 @@ describe('key-vault over NATS', () => {
     db = createServiceDataSource(keyVaultDataSourceOptions(config));
     await runMigrations(db);
     nc = await connect({ servers: env.natsUrl });
-    nc.subscribe(AuditSubjects.record, {
-      callback: (_err, msg) => {
-        const packet = JSON.parse(new TextDecoder().decode(msg.data)) as {
-          id: string;
-          data: AuditRecordRequest;
-        };
-        audit.push(packet.data);
-        // Answered as identity answers: only its event types are recorded.
-        const known = (AUDIT_EVENT_TYPES as readonly string[]).includes(packet.data.type);
-        msg.respond(
-          JSON.stringify(
-            known
-              ? { id: packet.id, response: { id: randomUUID() }, isDisposed: true }
-              : { id: packet.id, err: { code: 'VALIDATION_FAILED', message: 'type' }, isDisposed: true },
-          ),
-        );
-      },
+    nc.subscribe(KeyVaultAuditSubjects.recorded, {
+      callback: (_err, msg) =>
+        audit.push(JSON.parse(new TextDecoder().decode(msg.data)) as KeyAuditRecordedEvent),
     });
     nc.subscribe(IdentitySubjects.membershipGet, {
       callback: (_err, msg) => {
@@ -197,12 +183,14 @@ describe('key-vault over NATS', () => {
 
     await waitFor(() => audit.some((a) => a.targetId === out.response!.id));
     expect(audit.find((a) => a.targetId === out.response!.id)).toEqual({
+      eventId: expect.any(String),
+      at: clock.now().toISOString(),
       userId: owner.ownerId,
       type: 'key.created',
       targetId: out.response!.id,
       details: { name: 'Personal OpenAI', provider: 'openai', ...owner },
     });
-    // A team's key: in the log of the member who stored it.
+    // A team's key: in the log of the member who stored it, and in the team's.
     const team = newOwner('team');
     const member = randomUUID();
     const teamSecret = newSecret();
@@ -216,7 +204,10 @@ describe('key-vault over NATS', () => {
     });
     await waitFor(() => audit.some((a) => a.targetId === teamKey.response!.id));
     expect(audit.find((a) => a.targetId === teamKey.response!.id)).toEqual({
+      eventId: expect.any(String),
+      at: clock.now().toISOString(),
       userId: member,
+      teamId: team.ownerId,
       type: 'key.created',
       targetId: teamKey.response!.id,
       details: { name: 'Team OpenAI', provider: 'openai', ...team },
@@ -270,8 +261,16 @@ describe('key-vault over NATS', () => {
       expect(JSON.stringify(out)).not.toContain(String(patch.key ?? base.key));
     }
     await store(owner, 'dup');
+    const events = () =>
+      db.query(`SELECT count(*)::int AS n FROM key_vault.outbox WHERE payload->'details'->>'ownerId' = $1`, [
+        owner.ownerId,
+      ]) as Promise<{ n: number }[]>;
+    const before = (await events())[0]!.n;
     const dup = await call(KeyVaultSubjects.keyCreate, { ...base, name: 'dup' });
     expect(dup.err).toMatchObject({ code: 'CONFLICT', details: [{ field: 'name' }] });
+    // The refused key left no audit event: the event is written in the key's transaction, rolled back with it.
+    expect(before).toBe(1);
+    expect((await events())[0]!.n).toBe(1);
   });
 
   it("answers NOT_FOUND for another owner's key and deletes nothing of theirs", async () => {
@@ -307,6 +306,8 @@ describe('key-vault over NATS', () => {
     expect((await call<ApiKeyPage>(KeyVaultSubjects.keyList, alice)).response!.items).toEqual([]);
     await waitFor(() => audit.some((a) => a.type === 'key.deleted' && a.targetId === key.id));
     expect(audit.find((a) => a.type === 'key.deleted' && a.targetId === key.id)).toEqual({
+      eventId: expect.any(String),
+      at: expect.any(String),
       userId: alice.ownerId,
       type: 'key.deleted',
       targetId: key.id,
@@ -344,6 +345,8 @@ describe('key-vault over NATS', () => {
 
       await waitFor(() => audit.some((a) => a.type === 'key.used' && a.details?.jobId === jobId));
       expect(audit.find((a) => a.type === 'key.used' && a.details?.jobId === jobId)).toEqual({
+        eventId: expect.any(String),
+        at: expect.any(String),
         userId: owner.ownerId,
         type: 'key.used',
         targetId: key.id,
@@ -393,7 +396,7 @@ describe('key-vault over NATS', () => {
       }
       expect((await grantFor(newOwner())).err).toEqual({ code: 'NOT_FOUND', message: 'api key not found' });
 
-      // The job's step gets it, and its use goes to the audit log of the member whose job it is.
+      // The job's step gets it, and its use goes to the audit log of the member whose job it is, and the team's.
       const editor = member('editor');
       const jobId = randomUUID();
       expect((await grantFor(editor, jobId)).err).toBeUndefined();
@@ -401,7 +404,10 @@ describe('key-vault over NATS', () => {
       expect(resolved.response).toEqual({ keyId: key.id, provider: 'openai', key: key.key });
       await waitFor(() => audit.some((a) => a.type === 'key.used' && a.details?.jobId === jobId));
       expect(audit.find((a) => a.type === 'key.used' && a.details?.jobId === jobId)).toEqual({
+        eventId: expect.any(String),
+        at: expect.any(String),
         userId: editor.ownerId,
+        teamId: team.ownerId,
         type: 'key.used',
         targetId: key.id,
         details: { jobId, provider: 'openai', ...team },

@@ -8,7 +8,7 @@ import {
 import { DataSource } from 'typeorm';
 import { createServiceDataSource } from '@docflow/database';
 import { NatsRpcClient } from '@docflow/messaging';
-import { AuditPublisher } from './audit/audit.publisher';
+import { KeyAudit } from './audit/key-audit';
 import { Clock } from './common/clock';
 import { KEY_VAULT_CONFIG, type KeyVaultConfig } from './config';
 import { EnvelopeCipher } from './crypto/envelope';
@@ -27,6 +27,7 @@ import { ApiKeysRepository } from './keys/api-keys.repository';
 import { ApiKeysService } from './keys/api-keys.service';
 import { DataKeysRepository } from './keys/data-keys.repository';
 import { OwnerDataKeys } from './keys/owner-data-keys';
+import { OutboxRelay } from './outbox/outbox.relay';
 
 @Injectable()
 class KeyVaultLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -79,7 +80,8 @@ export class KeyVaultModule {
           }),
         },
         { provide: Clock, useValue: options.clock ?? new Clock() },
-        AuditPublisher,
+        OutboxRelay,
+        KeyAudit,
         DataKeysRepository,
         ApiKeysRepository,
         GrantsRepository,

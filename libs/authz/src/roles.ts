@@ -9,6 +9,7 @@ export const TEAM_ACTIONS = [
   'team.members.list',
   'team.members.manage',
   'team.delete',
+  'team.audit.read',
   'document.read',
   'document.write',
   'flow.read',
@@ -33,6 +34,8 @@ export const ROLE_MATRIX: Readonly<Record<TeamAction, readonly TeamRole[]>> = {
   'team.members.list': ['owner', 'editor', 'reader'],
   'team.members.manage': ['owner'],
   'team.delete': ['owner'],
+  /** The team's audit log (its keys created, used and deleted, its members changed): the owners. */
+  'team.audit.read': ['owner'],
   // Team documents and flows: editors edit, readers see, consumers do not (nothing of theirs is stored).
   'document.read': ['owner', 'editor', 'reader'],
   'document.write': ['owner', 'editor'],

@@ -67,6 +67,8 @@ export const IdentityDeletionConsumers = {
   userDetails: 'user-details-deletions',
   /** Filter `identity.user.deleted`: the user's jobs (stopped first), their events, grants and schedules. */
   jobs: 'jobs-deletions',
+  /** Filter `identity.team.deleted`: the team's jobs (stopped first), their events and grants. */
+  jobsTeams: 'jobs-team-deletions',
   /**
    * Filter `identity.team.deleted`: the team's documents and their objects (`teams/{team_id}/`). A user's own
    * documents go synchronously with the account (`users-docs.user.delete`), before the user event.

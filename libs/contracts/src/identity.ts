@@ -35,9 +35,9 @@ export const IdentitySubjects = {
   memberRemove: 'identity.member.remove',
   /** A user's role in a team, for other services enforcing team permissions (404 when not a member). */
   membershipGet: 'identity.membership.get',
-  /** Records a security event; defined with the audit log's contracts (audit.ts). */
-  auditRecord: AuditSubjects.record,
+  /** The audit log; defined with its contracts (audit.ts). */
   auditList: AuditSubjects.list,
+  auditTeamList: AuditSubjects.teamList,
 } as const;
 
 export type IdentitySubject = (typeof IdentitySubjects)[keyof typeof IdentitySubjects];

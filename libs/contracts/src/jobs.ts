@@ -36,7 +36,10 @@ export interface ManifestChunk {
 export interface JobManifest {
   version: typeof JOB_MANIFEST_VERSION;
   jobId: string;
+  /** The owner, or for a team's job the member who started it. */
   userId: string;
+  /** The team that owns the job, when a team does: its objects are under `teams/{team_id}/jobs/`. */
+  teamId?: string;
   /** A built-in crew name (`summarize`, `translate`, ...) or an inline crew definition. */
   crew: string | Record<string, unknown>;
   params: Record<string, string>;
@@ -51,13 +54,28 @@ export interface JobManifest {
   apiKeyId?: string;
   documents: ManifestDocument[];
   chunks: ManifestChunk[];
-  /** Outputs go under `users/{user_id}/jobs/{job_id}/outputs/`. */
+  /** Outputs go under `users/{user_id}/jobs/{job_id}/outputs/` (`teams/{team_id}/jobs/…` for a team's job). */
   outputPrefix: string;
   limits: { maxDocumentBytes: number; chunkTokens: number; modelConcurrency: number };
 }
 
-export function jobManifestKey(userId: string, jobId: string): string {
-  return `users/${userId}/jobs/${jobId}/manifest.json`;
+/**
+ * Whose a job is: the team's when `teamId` is set (`userId` is then the member who started it), otherwise the
+ * user's. Its objects live under the owner: a member's account deletion leaves the team's jobs alone.
+ */
+export interface JobOwner {
+  userId: string;
+  teamId?: string | null;
+}
+
+/** A user id alone means the user's own job. */
+function ownerPrefix(owner: string | JobOwner): string {
+  if (typeof owner === 'string') return userJobsPrefix(owner);
+  return owner.teamId ? teamJobsPrefix(owner.teamId) : userJobsPrefix(owner.userId);
+}
+
+export function jobManifestKey(owner: string | JobOwner, jobId: string): string {
+  return `${ownerPrefix(owner)}${jobId}/manifest.json`;
 }
 
 /** Everything the jobs of a user keep in storage (manifests, outputs): removed when the user is deleted. */
@@ -65,8 +83,13 @@ export function userJobsPrefix(userId: string): string {
   return `users/${userId}/jobs/`;
 }
 
-export function jobOutputPrefix(userId: string, jobId: string): string {
-  return `users/${userId}/jobs/${jobId}/outputs/`;
+/** Everything the jobs of a team keep in storage (manifests, outputs). */
+export function teamJobsPrefix(teamId: string): string {
+  return `teams/${teamId}/jobs/`;
+}
+
+export function jobOutputPrefix(owner: string | JobOwner, jobId: string): string {
+  return `${ownerPrefix(owner)}${jobId}/outputs/`;
 }
 
 // ---- events the step reports ----

@@ -185,8 +185,10 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       PRIVATE_HTTP_HOST: privateHost,
       PRIVATE_HTTP_PORT: String(privatePort),
       STORAGE_WEBHOOK_TOKEN: webhookToken,
-      // jobs: steps run on this machine, as processes of the worker, and call back the private API
-      WORKFLOW_ENGINE: 'local',
+      // jobs: steps run on this machine, as processes of the worker, and call back the private API. With
+      // WORKFLOW_ENGINE=argo in the environment (and KUBECONFIG, ARGO_NAMESPACE) jobs go to a cluster's Argo
+      // instead (bench:jobs points it at its fake Kubernetes API).
+      WORKFLOW_ENGINE: env.WORKFLOW_ENGINE === 'argo' ? 'argo' : 'local',
       STEP_CALLBACK_URL: privateUrl,
       // key-vault: the master key (the other services never read it)
       ...localMasterKey(home, env),

@@ -4,6 +4,8 @@ import {
   IDENTITY_EVENTS_STREAM_SUBJECTS,
   JOB_CALLBACKS_STREAM,
   JOB_EVENTS_STREAM,
+  KEY_VAULT_AUDIT_STREAM,
+  KEY_VAULT_AUDIT_STREAM_SUBJECTS,
 } from '@docflow/contracts';
 
 const SECOND_NS = 1_000_000_000;
@@ -44,6 +46,19 @@ export const STREAMS = {
   identityEvents: {
     name: IDENTITY_EVENTS_STREAM,
     subjects: [...IDENTITY_EVENTS_STREAM_SUBJECTS],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    max_age: 30 * 24 * 3600 * SECOND_NS,
+    duplicate_window: 120 * SECOND_NS,
+  },
+  /**
+   * The key vault's audit events (published from its outbox; identity records them in its audit log): exactly
+   * `key-vault.audit.recorded`. 30 days (what waits while identity is down), duplicates (same event id) dropped
+   * for 2 minutes; identity records each event id once beyond that.
+   */
+  keyVaultAudit: {
+    name: KEY_VAULT_AUDIT_STREAM,
+    subjects: [...KEY_VAULT_AUDIT_STREAM_SUBJECTS],
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     max_age: 30 * 24 * 3600 * SECOND_NS,

@@ -219,8 +219,11 @@ export class ObjectStorage {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: key }));
   }
 
-  /** Deletes every object under `prefix`, a thousand per request. Returns how many were deleted. */
-  async deletePrefix(prefix: string): Promise<number> {
+  /**
+   * Deletes every object under `prefix` (but those `keep` names), a thousand per request. Returns how many were
+   * deleted.
+   */
+  async deletePrefix(prefix: string, keep?: (key: string) => boolean): Promise<number> {
     if (!prefix || !prefix.endsWith('/'))
       throw new Error(`Refusing to delete by prefix "${prefix}": it must end with /`);
     let deleted = 0;
@@ -229,7 +232,7 @@ export class ObjectStorage {
       const page = await this.client.send(
         new ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: prefix, ContinuationToken: token }),
       );
-      const keys = (page.Contents ?? []).map((o) => o.Key).filter((k): k is string => !!k);
+      const keys = (page.Contents ?? []).map((o) => o.Key).filter((k): k is string => !!k && !keep?.(k));
       if (keys.length > 0) {
         const out = await this.client.send(
           new DeleteObjectsCommand({

@@ -38,6 +38,12 @@ export interface WorkflowStatus {
   phase: WorkflowPhase;
   /** True once a cancel (shutdown) was requested. */
   stopping?: boolean;
+  /**
+   * argo: the Workflow is still suspended, as submit creates it until its Secret exists: no step runs (Argo
+   * enforces no deadline on it either). A submit that did not finish (the jobs service stopped in between)
+   * leaves it so; submitting the job again creates what is missing and resumes it.
+   */
+  suspended?: boolean;
   message?: string;
   startedAt?: string;
   finishedAt?: string;

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { connect, type NatsConnection } from 'nats';
-import { AuditSubjects, KeyVaultSubjects } from '@docflow/contracts';
+import { KeyVaultAuditSubjects, KeyVaultSubjects } from '@docflow/contracts';
 import {
   createTestEnvironment,
   runToCompletion,
@@ -135,14 +135,9 @@ describe('provider keys through the gateway (apikeys routes and grants)', () => 
     api = `${await apps.publicApp.getUrl()}/api/v1`.replace('[::1]', '127.0.0.1');
 
     nc = await connect({ servers: env.natsUrl });
-    // This test answers identity's audit.record in its place.
-    nc.subscribe(AuditSubjects.record, {
-      callback: (_err, msg) => {
-        const text = new TextDecoder().decode(msg.data);
-        auditMessages.push(text);
-        const { id } = JSON.parse(text) as { id: string };
-        msg.respond(JSON.stringify({ id, response: { id: randomUUID() }, isDisposed: true }));
-      },
+    // What the vault publishes for identity's audit log (from its outbox to KEY_VAULT_AUDIT), as a plain subscriber.
+    nc.subscribe(KeyVaultAuditSubjects.recorded, {
+      callback: (_err, msg) => auditMessages.push(new TextDecoder().decode(msg.data)),
     });
     await waitFor(async () => !(await rpc(KeyVaultSubjects.healthCheck, {}, { record: false })).err, {
       timeoutMs: 20_000,
@@ -244,7 +239,7 @@ describe('provider keys through the gateway (apikeys routes and grants)', () => 
     expect((await http('DELETE', `/apikeys/${keyId}`, { user: alice })).status).toBe(204);
     expect((await http('GET', '/apikeys', { user: alice })).body).toEqual({ items: [] });
     await waitFor(() => auditMessages.length >= 3, { description: 'created, used and deleted audit events' });
-    expect(auditMessages.map((m) => JSON.parse(m).data.type)).toEqual(
+    expect(auditMessages.map((m) => (JSON.parse(m) as { type: string }).type)).toEqual(
       expect.arrayContaining(['key.created', 'key.used', 'key.deleted']),
     );
 

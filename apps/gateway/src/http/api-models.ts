@@ -203,7 +203,13 @@ export class ResolvedKeyModel {
 
 export class JobModel {
   @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ format: 'uuid' }) userId!: string;
+  @ApiProperty({ format: 'uuid', description: "The owner, or for a team's job the member who started it" })
+  userId!: string;
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'The team that owns the job, when a team does (its documents, outputs and semaphore)',
+  })
+  teamId?: string;
   @ApiProperty({
     enum: ['queued', 'submitted', 'running', 'completed', 'completed_with_errors', 'failed', 'cancelled'],
   })
@@ -402,6 +408,14 @@ export class TeamMemberListModel {
 export class AuditEventModel {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ example: 'login.succeeded' }) type!: string;
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      "In a team's log only: the member the event concerns (who acted, or who was added or removed)",
+  })
+  userId?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'The team the event concerns (its keys, its members)' })
+  teamId?: string;
   @ApiPropertyOptional({ format: 'uuid' }) actorId?: string;
   @ApiPropertyOptional() targetId?: string;
   @ApiPropertyOptional() ip?: string;

@@ -11,7 +11,15 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiHeader,
+  ApiOperation,
+  ApiResponse,
+  ApiTags,
+  type ApiHeaderOptions,
+  type ApiResponseOptions,
+} from '@nestjs/swagger';
 import { RequireScopes } from '../auth/scopes.decorator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, JobsSubjects, type Job, type JobInputPage, type JobPage } from '@docflow/contracts';
@@ -29,6 +37,55 @@ import { CreateJobDto, ListJobInputsQueryDto, ListJobsQueryDto } from './create-
 import { JobEventsStream } from './job-events.stream';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** An `Idempotency-Key` header is 1 to 255 visible ASCII characters (400 naming it otherwise). */
+export function checkIdempotencyKey(key: string | undefined): void {
+  if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+    throw DomainError.validation('Idempotency-Key', 'must be 1 to 255 visible ASCII characters');
+  }
+}
+
+/** A `Last-Event-ID` header is an event id a stream sent: the sequence after which to resume (0: from the start). */
+export function lastEventSeq(lastEventId: string | undefined): number {
+  if (lastEventId !== undefined && !/^\d{1,15}$/.test(lastEventId)) {
+    throw DomainError.validation('Last-Event-ID', 'must be an event id this stream sent');
+  }
+  return lastEventId ? Number(lastEventId) : 0;
+}
+
+/** How the job events routes (a user's, a team's) describe `Last-Event-ID`, the stream and the final 204. */
+export const EVENTS_LAST_EVENT_ID = {
+  name: 'Last-Event-ID',
+  required: false,
+  description:
+    'The `id:` of the last event received (EventSource sends it when it reconnects): the stream resumes right ' +
+    'after it. Digits only; absent: from the first event',
+  schema: { type: 'string', pattern: '^\\d{1,15}$' },
+} satisfies ApiHeaderOptions;
+
+export const EVENTS_STREAM_RESPONSE = {
+  status: 200,
+  description:
+    'A `text/event-stream`: first `retry: 3000`, then one frame per event, `id: <sequence>`, `event: <type>`, ' +
+    '`data: <JSON>` (the event: `jobId`, `type`, `at`, and per type `inputId`, `docIds`, `stage`, `progress`, ' +
+    '`status`, `output`, `usage`, `error`, `message`). `heartbeat` frames repeat the last id. The stream ends after ' +
+    '`job_completed`, `job_failed` or `job_cancelled`.',
+  content: {
+    'text/event-stream': {
+      schema: { type: 'string' },
+      example:
+        'retry: 3000\n\nid: 1\nevent: job_started\ndata: {"jobId":"…","type":"job_started","at":"…"}\n\n' +
+        'id: 2\nevent: stage_started\ndata: {"jobId":"…","type":"stage_started","inputId":"…","stage":"extract","at":"…"}\n\n',
+    },
+  },
+} satisfies ApiResponseOptions;
+
+export const EVENTS_FINISHED_RESPONSE = {
+  status: 204,
+  description:
+    'The job has finished and nothing follows `Last-Event-ID`: the final event was sent before. Per the SSE ' +
+    'specification this tells EventSource to stop reconnecting',
+} satisfies ApiResponseOptions;
 
 @ApiTags('jobs')
 @ApiBearerAuth()
@@ -72,9 +129,7 @@ export class JobsController {
     @Body() body: CreateJobDto,
     @Headers('Idempotency-Key') idempotencyKey?: string,
   ): Promise<Job> {
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-      throw DomainError.validation('Idempotency-Key', 'must be 1 to 255 visible ASCII characters');
-    }
+    checkIdempotencyKey(idempotencyKey);
     return this.services.send(
       JobsSubjects.jobCreate,
       {
@@ -161,36 +216,9 @@ export class JobsController {
       'heartbeat (every 15 s), job_completed, job_failed, job_cancelled. Every event has an id; reconnect with ' +
       '`Last-Event-ID` to miss nothing. Any gateway replica serves any job.',
   })
-  @ApiHeader({
-    name: 'Last-Event-ID',
-    required: false,
-    description:
-      'The `id:` of the last event received (EventSource sends it when it reconnects): the stream resumes right ' +
-      'after it. Digits only; absent: from the first event',
-    schema: { type: 'string', pattern: '^\\d{1,15}$' },
-  })
-  @ApiResponse({
-    status: 200,
-    description:
-      'A `text/event-stream`: first `retry: 3000`, then one frame per event, `id: <sequence>`, `event: <type>`, ' +
-      '`data: <JSON>` (the event: `jobId`, `type`, `at`, and per type `inputId`, `docIds`, `stage`, `progress`, ' +
-      '`status`, `output`, `usage`, `error`, `message`). `heartbeat` frames repeat the last id. The stream ends after ' +
-      '`job_completed`, `job_failed` or `job_cancelled`.',
-    content: {
-      'text/event-stream': {
-        schema: { type: 'string' },
-        example:
-          'retry: 3000\n\nid: 1\nevent: job_started\ndata: {"jobId":"…","type":"job_started","at":"…"}\n\n' +
-          'id: 2\nevent: stage_started\ndata: {"jobId":"…","type":"stage_started","inputId":"…","stage":"extract","at":"…"}\n\n',
-      },
-    },
-  })
-  @ApiResponse({
-    status: 204,
-    description:
-      'The job has finished and nothing follows `Last-Event-ID`: the final event was sent before. Per the SSE ' +
-      'specification this tells EventSource to stop reconnecting',
-  })
+  @ApiHeader(EVENTS_LAST_EVENT_ID)
+  @ApiResponse(EVENTS_STREAM_RESPONSE)
+  @ApiResponse(EVENTS_FINISHED_RESPONSE)
   async events(
     @Param('user_id', uuidParam('user_id')) userId: string,
     @Param('job_id', uuidParam('job_id')) jobId: string,
@@ -198,10 +226,8 @@ export class JobsController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    if (lastEventId !== undefined && !/^\d{1,15}$/.test(lastEventId)) {
-      throw DomainError.validation('Last-Event-ID', 'must be an event id this stream sent');
-    }
+    const after = lastEventSeq(lastEventId);
     const job = await this.services.send<Job>(JobsSubjects.jobGet, { userId, jobId });
-    await this.stream.serve(job, lastEventId ? Number(lastEventId) : 0, request, reply);
+    await this.stream.serve(job, after, request, reply);
   }
 }

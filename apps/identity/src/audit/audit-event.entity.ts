@@ -1,9 +1,13 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { AuditEventType } from '@docflow/contracts';
 
-/** One security event, readable by the user it concerns. Never holds a secret. */
+/**
+ * One security event, readable by the user it concerns, and by the owners of the team it concerns (`teamId`).
+ * Never holds a secret.
+ */
 @Entity({ name: 'audit_events' })
 @Index('IDX_audit_user_created', ['userId', 'createdAt', 'id'])
+@Index('IDX_audit_team_created', ['teamId', 'createdAt', 'id'], { where: 'team_id IS NOT NULL' })
 export class AuditEventEntity {
   @PrimaryColumn('uuid')
   id!: string;
@@ -11,6 +15,10 @@ export class AuditEventEntity {
   /** Null for a failed login naming no account: kept for operators, shown to nobody through the API. */
   @Column({ name: 'user_id', type: 'uuid', nullable: true })
   userId!: string | null;
+
+  /** The team the event concerns (a team's key, its members), or null. */
+  @Column({ name: 'team_id', type: 'uuid', nullable: true })
+  teamId!: string | null;
 
   @Column({ type: 'varchar', length: 40 })
   type!: AuditEventType;

@@ -6,7 +6,9 @@ import {
   type AuditEvent,
   type AuditEventPage,
   type AuditRecordRequest,
+  type KeyAuditRecordedEvent,
   type ListAuditRequest,
+  type ListTeamAuditRequest,
 } from '@docflow/contracts';
 import { decodeCursor, toPage } from '@docflow/database';
 import { Clock } from '../common/clock';
@@ -22,6 +24,7 @@ export function toAuditEvent(entity: AuditEventEntity): AuditEvent {
   return {
     id: entity.id,
     type: entity.type,
+    ...(entity.teamId ? { teamId: entity.teamId } : {}),
     ...(entity.actorId ? { actorId: entity.actorId } : {}),
     ...(entity.targetId ? { targetId: entity.targetId } : {}),
     ...(entity.ip ? { ip: entity.ip } : {}),
@@ -45,6 +48,7 @@ export class AuditLog {
     return Object.assign(new AuditEventEntity(), {
       id: randomUUID(),
       userId: entry.userId,
+      teamId: entry.teamId ?? null,
       type: entry.type,
       actorId: entry.actorId ?? null,
       targetId: entry.targetId ?? null,
@@ -72,10 +76,42 @@ export class AuditLog {
     }
   }
 
+  /**
+   * Records an event another service published (the key vault's, from KEY_VAULT_AUDIT): its event id is the row's
+   * id and its time the row's, so a repeat (redelivered, or published twice) records nothing more. Throws when the
+   * database fails (the consumer retries).
+   */
+  async recordPublished(event: KeyAuditRecordedEvent): Promise<'recorded' | 'duplicate'> {
+    const entity = Object.assign(new AuditEventEntity(), {
+      id: event.eventId,
+      userId: event.userId ?? null,
+      teamId: event.teamId ?? null,
+      type: event.type,
+      actorId: event.actorId ?? null,
+      targetId: event.targetId ?? null,
+      ip: null,
+      userAgent: null,
+      details: event.details ?? null,
+      createdAt: new Date(event.at),
+    });
+    return (await this.repository.insertUnlessExists(entity)) ? 'recorded' : 'duplicate';
+  }
+
   async list(request: ListAuditRequest): Promise<AuditEventPage> {
     const limit = request.limit ?? PAGE_LIMIT_DEFAULT;
     const after = request.cursor ? decodeCursor(request.cursor) : undefined;
-    const rows = await this.repository.list(request.userId, limit + 1, after);
+    const rows = await this.repository.list({ userId: request.userId }, limit + 1, after);
     return toPage(rows, limit, toAuditEvent);
+  }
+
+  /** A team's events (whoever acted), newest first: for its owners, as the gateway decided. */
+  async listForTeam(request: ListTeamAuditRequest): Promise<AuditEventPage> {
+    const limit = request.limit ?? PAGE_LIMIT_DEFAULT;
+    const after = request.cursor ? decodeCursor(request.cursor) : undefined;
+    const rows = await this.repository.list({ teamId: request.teamId }, limit + 1, after);
+    return toPage(rows, limit, (row) => ({
+      ...(row.userId ? { userId: row.userId } : {}),
+      ...toAuditEvent(row),
+    }));
   }
 }

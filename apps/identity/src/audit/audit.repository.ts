@@ -15,11 +15,27 @@ export class AuditRepository {
     await (manager ? manager.getRepository(AuditEventEntity) : this.repo).insert(event);
   }
 
-  /** The user's events, newest first. */
-  list(userId: string, limit: number, after?: CursorPosition): Promise<AuditEventEntity[]> {
+  /** Inserts the event unless one with its id exists; false when it did (a repeat). */
+  async insertUnlessExists(event: AuditEventEntity): Promise<boolean> {
+    const result = await this.repo
+      .createQueryBuilder()
+      .insert()
+      .values(event)
+      .orIgnore()
+      .returning(['id'])
+      .execute();
+    return (result.raw as unknown[]).length > 0;
+  }
+
+  /** The user's events, or the team's, newest first. */
+  list(
+    of: { userId: string } | { teamId: string },
+    limit: number,
+    after?: CursorPosition,
+  ): Promise<AuditEventEntity[]> {
     const query = this.repo
       .createQueryBuilder('a')
-      .where('a.user_id = :userId', { userId })
+      .where('userId' in of ? 'a.user_id = :userId' : 'a.team_id = :teamId', of)
       .orderBy('a.created_at', 'DESC')
       .addOrderBy('a.id', 'DESC')
       .limit(limit);

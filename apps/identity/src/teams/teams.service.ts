@@ -71,7 +71,12 @@ export class TeamsService {
       if (!(await this.teams.lockTeam(manager, ref.teamId))) throw teamNotFound();
       await this.authorize(ref, 'team.delete', manager);
       await this.removeTeam(manager, ref.teamId);
-      await this.audit.recordIn(manager, { userId: ref.actorId, type: 'team.deleted', targetId: ref.teamId });
+      await this.audit.recordIn(manager, {
+        userId: ref.actorId,
+        teamId: ref.teamId,
+        type: 'team.deleted',
+        targetId: ref.teamId,
+      });
     });
     this.outbox.nudge();
   }
@@ -107,6 +112,7 @@ export class TeamsService {
       await this.teams.updateRole(manager, team.teamId, successor, 'owner');
       await this.audit.recordIn(manager, {
         userId: successor,
+        teamId: team.teamId,
         type: 'team.member.updated',
         targetId: team.teamId,
         details: { to: 'owner', reason: 'the last owner was deleted' },
@@ -143,7 +149,12 @@ export class TeamsService {
       if (isForeignKeyViolation(error)) throw DomainError.notFound('user');
       throw error;
     }
-    await this.audit.record({ userId: request.actorId, type: 'team.created', targetId: team.id });
+    await this.audit.record({
+      userId: request.actorId,
+      teamId: team.id,
+      type: 'team.created',
+      targetId: team.id,
+    });
     return { id: team.id, name: team.name, role: 'owner', createdAt: now.toISOString() };
   }
 
@@ -181,6 +192,7 @@ export class TeamsService {
         await this.teams.insertTeam(manager, team, owner);
         await this.audit.recordIn(manager, {
           userId,
+          teamId: team.id,
           type: 'team.created',
           targetId: team.id,
           details: { default: true },
@@ -255,6 +267,7 @@ export class TeamsService {
         await this.teams.insertMember(manager, member);
         await this.audit.recordIn(manager, {
           userId: target.id,
+          teamId: request.teamId,
           type: 'team.member.added',
           actorId: request.actorId,
           targetId: request.teamId,
@@ -295,6 +308,7 @@ export class TeamsService {
       await this.teams.updateRole(manager, request.teamId, request.userId, role);
       await this.audit.recordIn(manager, {
         userId: request.userId,
+        teamId: request.teamId,
         type: 'team.member.updated',
         actorId: request.actorId,
         targetId: request.teamId,
@@ -325,6 +339,7 @@ export class TeamsService {
       await this.teams.removeMember(manager, request.teamId, request.userId);
       await this.audit.recordIn(manager, {
         userId: request.userId,
+        teamId: request.teamId,
         type: 'team.member.removed',
         actorId: request.actorId,
         targetId: request.teamId,

@@ -1,6 +1,7 @@
-// The jobs service erasing a deleted user's jobs and schedules from identity's durable events, on the real
-// PostgreSQL, a nats-server with JetStream and an S3 server of the test's own. The test plays identity (it
-// publishes `identity.user.deleted`), users-docs and key-vault; the workflow engine records what it is asked.
+// The jobs service erasing a deleted user's jobs and schedules, and a deleted team's jobs, from identity's
+// durable events, on the real PostgreSQL, a nats-server with JetStream and an S3 server of the test's own. The
+// test plays identity (it publishes `identity.user.deleted` and `identity.team.deleted`), users-docs and
+// key-vault; the workflow engine records what it is asked.
 import { randomUUID } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -16,7 +17,10 @@ import {
   UsersDocsSubjects,
   jobEventsSubject,
   jobManifestKey,
+  jobOutputPrefix,
   signCallback,
+  type JobEvent,
+  type TeamDeletedEvent,
   type UserDeletedEvent,
 } from '@docflow/contracts';
 import { createServiceDataSource, runMigrations } from '@docflow/database';
@@ -90,6 +94,8 @@ describe('jobs: erasing a deleted user', () => {
   const engine = new RecordingEngine();
   /** Grants the vault was asked to revoke, by job. */
   const revoked: string[] = [];
+  /** What the jobs service asked users-docs (subject and payload). */
+  const usersDocs: { subject: string; data: Record<string, unknown> }[] = [];
 
   function answerAsKeyVault(): Subscription {
     return answer(nc, 'key-vault.grant.*', (subject, data: { jobId: string; expiresAt?: string }) => {
@@ -112,10 +118,18 @@ describe('jobs: erasing a deleted user', () => {
     return app;
   }
 
-  /** A job of the user on one document, started (the recording engine runs nothing: it stays submitted). */
-  async function newJob(userId: string, options: { apiKeyId?: string } = {}): Promise<string> {
+  /**
+   * A job of the user (of the team, with `teamId`) on one document, started (the recording engine runs nothing:
+   * it stays submitted).
+   */
+  async function newJob(
+    userId: string,
+    options: { apiKeyId?: string; teamId?: string; idempotencyKey?: string } = {},
+  ): Promise<string> {
     const job = await context!.get(JobsService).create({
       userId,
+      ...(options.teamId ? { teamId: options.teamId } : {}),
+      ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
       docIds: [randomUUID()],
       crew: 'summarize',
       ...(options.apiKeyId ? { options: { apiKeyId: options.apiKeyId } } : {}),
@@ -173,8 +187,54 @@ describe('jobs: erasing a deleted user', () => {
     deletedAt: new Date().toISOString(),
   });
 
-  async function publish(event: UserDeletedEvent): Promise<number> {
-    return (await nc.jetstream().publish(IdentityEventSubjects.userDeleted, JSON.stringify(event))).seq;
+  async function publish(event: UserDeletedEvent | TeamDeletedEvent): Promise<number> {
+    const subject = 'teamId' in event ? IdentityEventSubjects.teamDeleted : IdentityEventSubjects.userDeleted;
+    return (await nc.jetstream().publish(subject, JSON.stringify(event))).seq;
+  }
+
+  const teamDeleted = (teamId: string): TeamDeletedEvent => ({
+    eventId: randomUUID(),
+    teamId,
+    deletedAt: new Date().toISOString(),
+  });
+
+  /** The team's deletions, on their own consumer. */
+  const teamConsumed = (seq: number) =>
+    waitForConsumerAck(nc, IDENTITY_EVENTS_STREAM, IdentityDeletionConsumers.jobsTeams, seq);
+
+  /** A step of the job reports its one input done, with its output written (signed as a step signs). */
+  async function completeInput(jobId: string, owner: { userId: string; teamId?: string }): Promise<string> {
+    const row = (
+      await pg.query(
+        'SELECT j.callback_secret, i.input_id FROM jobs.jobs j JOIN jobs.job_inputs i ON i.job_id = j.id WHERE j.id = $1',
+        [jobId],
+      )
+    ).rows[0] as { callback_secret: string; input_id: string };
+    const prefix = jobOutputPrefix(owner, jobId);
+    const markdownKey = `${prefix}${row.input_id}.md`;
+    const storage = context!.get(ObjectStorage);
+    await storage.put(markdownKey, '# out', 'text/markdown');
+    await storage.put(`${prefix}${row.input_id}.json`, '{}', 'application/json');
+    const event: JobEvent = {
+      id: `${jobId}:0:${row.input_id}:doc_completed`,
+      jobId,
+      type: 'doc_completed',
+      at: new Date().toISOString(),
+      chunk: 0,
+      inputId: row.input_id,
+      docIds: [row.input_id],
+      output: { markdownKey, sidecarKey: `${prefix}${row.input_id}.json`, bytes: 5 },
+      usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 },
+    };
+    const body = JSON.stringify(event);
+    const timestamp = Math.floor(Date.now() / 1000);
+    await context!.get(ApplyJobEventUseCase).record({
+      jobId,
+      body,
+      timestamp: String(timestamp),
+      signature: signCallback(row.callback_secret, timestamp, body),
+    });
+    return markdownKey;
   }
 
   /** Every event up to `seq` was acked (or terminated): nothing pending, nothing waiting for an ack. */
@@ -202,15 +262,29 @@ describe('jobs: erasing a deleted user', () => {
     await migrations.destroy();
     nc = await connect({ servers: env.natsUrl });
     // users-docs: every document exists, every user too.
-    answer(nc, 'users-docs.>', (subject, data: { userId: string; docIds?: string[] }) => {
+    answer(nc, 'users-docs.>', (subject, data: { userId: string; teamId?: string; docIds?: string[] }) => {
+      usersDocs.push({ subject, data });
       if (subject === UsersDocsSubjects.documentResolve)
         return data.docIds!.map((docId) => ({
           docId,
           name: `${docId}.txt`,
           contentType: 'text/plain',
           size: 10,
-          key: `users/${data.userId}/docs/${docId}`,
+          key: data.teamId ? `teams/${data.teamId}/docs/${docId}` : `users/${data.userId}/docs/${docId}`,
         }));
+      if (subject === UsersDocsSubjects.documentRegisterOutput)
+        return {
+          id: randomUUID(),
+          userId: data.userId,
+          ...(data.teamId ? { teamId: data.teamId } : {}),
+          name: 'out.md',
+          kind: 'output',
+          contentType: 'text/markdown',
+          size: 5,
+          status: 'uploaded',
+          createdAt: new Date().toISOString(),
+          updatedAt: new Date().toISOString(),
+        };
       if (subject === UsersDocsSubjects.userGet)
         return { id: data.userId, name: 'U', email: 'u@example.com' };
       throw new DomainError(ErrorCode.INTERNAL, `unexpected ${subject}`);
@@ -367,5 +441,133 @@ describe('jobs: erasing a deleted user', () => {
     await consumed(seq);
     expect(await held(userId)).toEqual({ jobs: 0, inputs: 0, schedules: 0, runs: 0 });
     expect(engine.cancelled).toContain(job);
+  });
+
+  describe('team jobs', () => {
+    /** What the service holds of a team: its jobs and their inputs. */
+    async function heldByTeam(teamId: string) {
+      const count = async (sql: string) => Number((await pg.query(sql, [teamId])).rows[0].count);
+      return {
+        jobs: await count('SELECT count(*) FROM jobs.jobs WHERE team_id = $1'),
+        inputs: await count(
+          'SELECT count(*) FROM jobs.job_inputs i JOIN jobs.jobs j ON j.id = i.job_id WHERE j.team_id = $1',
+        ),
+      };
+    }
+
+    it("are the team's: resolved and registered with the team, listed by the team only, one Idempotency-Key per owner", async () => {
+      const member = randomUUID();
+      const other = randomUUID();
+      const teamId = randomUUID();
+      const jobs = context!.get(JobsService);
+      usersDocs.length = 0;
+      const key = `k-${randomUUID()}`;
+      const docIds = [randomUUID()];
+      const teamJob = await jobs.create({ userId: member, teamId, docIds, idempotencyKey: key });
+      expect(teamJob).toMatchObject({ userId: member, teamId });
+      expect(usersDocs[0]).toEqual({
+        subject: UsersDocsSubjects.documentResolve,
+        data: { userId: member, teamId, docIds },
+      });
+      // Another member sending the same key and request gets the team's job; the same key is the member's own
+      // for their own jobs.
+      expect((await jobs.create({ userId: other, teamId, docIds, idempotencyKey: key })).id).toBe(teamJob.id);
+      await expect(
+        jobs.create({ userId: other, teamId, docIds: [randomUUID()], idempotencyKey: key }),
+      ).rejects.toMatchObject({ code: ErrorCode.IDEMPOTENCY_KEY_REUSED });
+      const ownJob = await jobs.create({ userId: member, docIds, idempotencyKey: key });
+      expect(ownJob.id).not.toBe(teamJob.id);
+      expect(ownJob.teamId).toBeUndefined();
+
+      // The member's own list has their own job only; the team's has the team's, whoever started it.
+      expect((await jobs.list({ userId: member })).items.map((j) => j.id)).toEqual([ownJob.id]);
+      expect((await jobs.list({ userId: other, teamId })).items.map((j) => j.id)).toEqual([teamJob.id]);
+      await expect(jobs.get({ userId: member, jobId: teamJob.id })).rejects.toMatchObject({
+        code: ErrorCode.NOT_FOUND,
+      });
+      await expect(
+        jobs.get({ userId: member, teamId: randomUUID(), jobId: teamJob.id }),
+      ).rejects.toMatchObject({
+        code: ErrorCode.NOT_FOUND,
+      });
+      await expect(jobs.get({ userId: other, teamId, jobId: ownJob.id })).rejects.toMatchObject({
+        code: ErrorCode.NOT_FOUND,
+      });
+      expect((await jobs.inputs({ userId: other, teamId, jobId: teamJob.id })).items).toHaveLength(1);
+
+      // Its objects are the team's; its output becomes a document of the team.
+      const storage = context!.get(ObjectStorage);
+      expect(await storage.head(jobManifestKey({ userId: member, teamId }, teamJob.id))).toBeDefined();
+      expect(engine.submitted.find((r) => r.jobId === teamJob.id)).toMatchObject({
+        manifestKey: `teams/${teamId}/jobs/${teamJob.id}/manifest.json`,
+      });
+      const output = await completeInput(teamJob.id, { userId: member, teamId });
+      expect(
+        usersDocs.find((r) => r.subject === UsersDocsSubjects.documentRegisterOutput)?.data,
+      ).toMatchObject({
+        userId: member,
+        teamId,
+        jobId: teamJob.id,
+        key: output,
+      });
+      expect((await jobs.get({ userId: other, teamId, jobId: teamJob.id })).outputDocIds).toHaveLength(1);
+    });
+
+    it("a member's account deletion leaves the team's jobs they started; the team's deletion stops and erases them, but the outputs that are the team's documents", async () => {
+      const member = randomUUID();
+      const teamId = randomUUID();
+      const otherTeam = randomUUID();
+      const own = await newJob(member);
+      const running = await newJob(member, { teamId, apiKeyId: randomUUID() });
+      const done = await newJob(member, { teamId });
+      const output = await completeInput(done, { userId: member, teamId });
+      const othersTeamJob = await newJob(member, { teamId: otherTeam });
+      const storage = context!.get(ObjectStorage);
+      const late = `${jobOutputPrefix({ userId: member, teamId }, running)}late.md`;
+      await storage.put(late, 'late', 'text/markdown');
+      await waitFor(async () => (await eventsOf([done])).streamed > 0, {
+        description: 'the events streamed',
+      });
+
+      // The member goes: their own job goes, the team's stay (running, objects in place).
+      const cancelsBefore = engine.cancelled.length;
+      await consumed(await publish(deleted(member)));
+      expect((await pg.query('SELECT 1 FROM jobs.jobs WHERE id = $1', [own])).rowCount).toBe(0);
+      expect(await heldByTeam(teamId)).toEqual({ jobs: 2, inputs: 2 });
+      expect(engine.cancelled.slice(cancelsBefore)).toEqual([own]);
+      expect(await storage.head(jobManifestKey({ userId: member, teamId }, running))).toBeDefined();
+      expect(await context!.get(JobsService).get({ userId: member, teamId, jobId: running })).toMatchObject({
+        status: 'submitted',
+      });
+
+      // The team goes (identity publishes it twice): its jobs are stopped, then erased with their events.
+      revoked.length = 0;
+      const event = teamDeleted(teamId.toUpperCase());
+      await publish(event);
+      await teamConsumed(await publish(event));
+      expect(engine.cancelled.slice(cancelsBefore)).toEqual([own, running]);
+      // Revoked at the cancel (best effort) and by the erasure (awaited): only the key of the team's job.
+      expect([...new Set(revoked)]).toEqual([running]);
+      expect(await heldByTeam(teamId)).toEqual({ jobs: 0, inputs: 0 });
+      expect(await eventsOf([running, done])).toEqual({ stored: 0, streamed: 0 });
+      expect(await storage.head(jobManifestKey({ userId: member, teamId }, running))).toBeUndefined();
+      expect(await storage.head(jobManifestKey({ userId: member, teamId }, done))).toBeUndefined();
+      expect(await storage.head(late)).toBeUndefined();
+      expect(await storage.head(output.replace(/\.md$/, '.json'))).toBeUndefined();
+      // The output that became the team's document is users-docs' to erase.
+      expect(await storage.head(output)).toBeDefined();
+
+      // Another team's job is untouched.
+      expect(await heldByTeam(otherTeam)).toEqual({ jobs: 1, inputs: 1 });
+      expect(
+        await storage.head(jobManifestKey({ userId: member, teamId: otherTeam }, othersTeamJob)),
+      ).toBeDefined();
+    });
+
+    it('acknowledges the deletion of a team it never knew', async () => {
+      const cancels = engine.cancelled.length;
+      await teamConsumed(await publish(teamDeleted(randomUUID())));
+      expect(engine.cancelled.length).toBe(cancels);
+    });
   });
 });

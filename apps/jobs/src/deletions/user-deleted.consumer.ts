@@ -7,16 +7,17 @@ import {
 } from '@docflow/contracts';
 import { DurableConsumer, NatsRpcClient, STREAMS } from '@docflow/messaging';
 import { JOBS_CONFIG, type JobsConfig } from '../config';
-import { EraseUserJobsUseCase } from './erase-user-jobs.usecase';
+import { EraseOwnerJobsUseCase } from './erase-owner-jobs.usecase';
 
 /**
  * Erases a deleted user's jobs and schedules from the durable JetStream pull consumer `jobs-deletions` on
  * `identity.user.deleted` (stream IDENTITY_EVENTS; see {@link DurableConsumer}: at least once, acknowledged once
  * the erasure finished, retried with a growing delay while the engine, key-vault, storage or the database fail).
+ * The jobs the user started for a team are the team's: they stay (see `TeamDeletedConsumer`).
  */
 @Injectable()
 export class UserDeletedConsumer extends DurableConsumer<IdentityDeletion> {
-  constructor(nats: NatsRpcClient, erase: EraseUserJobsUseCase, @Inject(JOBS_CONFIG) config: JobsConfig) {
+  constructor(nats: NatsRpcClient, erase: EraseOwnerJobsUseCase, @Inject(JOBS_CONFIG) config: JobsConfig) {
     super(
       nats,
       {
@@ -31,7 +32,7 @@ export class UserDeletedConsumer extends DurableConsumer<IdentityDeletion> {
           return deletion?.kind === 'user' ? deletion : undefined;
         },
         handle: async (deletion) => {
-          const erased = await erase.execute(deletion.id, deletion.event.eventId);
+          const erased = await erase.execute(deletion, deletion.event.eventId);
           if ('stillRunning' in erased)
             return { kind: 'retry', reason: `${erased.stillRunning.length} workflow(s) still stopping` };
           return { kind: 'done' };

@@ -186,7 +186,7 @@ export class ApplyJobEventUseCase {
   ): Promise<boolean> {
     // Registering an output is idempotent (one document per object key), so it happens before the lock.
     let output: DocumentSummary | undefined;
-    const ownKey = input ? `${jobOutputPrefix(job.userId, job.id)}${input.inputId}.md` : undefined;
+    const ownKey = input ? `${jobOutputPrefix(job, job.id)}${input.inputId}.md` : undefined;
     if (event.type === 'doc_completed' && event.output && event.output.markdownKey !== ownKey) {
       throw DomainError.validation('output.markdownKey', 'is not the output key of this input');
     }
@@ -196,6 +196,8 @@ export class ApplyJobEventUseCase {
       if (!isTerminal(current.jobStatus) && current.status !== 'failed' && current.status !== 'cancelled') {
         output = await this.services.send<DocumentSummary>(UsersDocsSubjects.documentRegisterOutput, {
           userId: job.userId,
+          // A team's job makes documents of the team.
+          ...(job.teamId ? { teamId: job.teamId } : {}),
           jobId: job.id,
           sourceDocIds: current.docIds,
           key: event.output.markdownKey,

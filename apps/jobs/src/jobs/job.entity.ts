@@ -4,16 +4,27 @@ import { JobDocumentEntity } from './job-document.entity';
 
 @Entity({ name: 'jobs' })
 @Index('IDX_jobs_user_created_id', ['userId', 'createdAt', 'id'])
+@Index('IDX_jobs_team_created_id', ['teamId', 'createdAt', 'id'], { where: '"team_id" IS NOT NULL' })
+// An Idempotency-Key is scoped per owner: the user for the user's own jobs, the team for the team's.
 @Index('UQ_jobs_user_idempotency', ['userId', 'idempotencyKey'], {
   unique: true,
-  where: '"idempotency_key" IS NOT NULL',
+  where: '"idempotency_key" IS NOT NULL AND "team_id" IS NULL',
+})
+@Index('UQ_jobs_team_idempotency', ['teamId', 'idempotencyKey'], {
+  unique: true,
+  where: '"idempotency_key" IS NOT NULL AND "team_id" IS NOT NULL',
 })
 export class JobEntity {
   @PrimaryColumn('uuid')
   id!: string;
 
+  /** The owner, or for a team's job the member who started it. */
   @Column({ name: 'user_id', type: 'uuid' })
   userId!: string;
+
+  /** The team that owns the job (its documents, outputs and semaphore); null for the user's own job. */
+  @Column({ name: 'team_id', type: 'uuid', nullable: true })
+  teamId!: string | null;
 
   @Column({ type: 'varchar', length: 32 })
   status!: JobStatus;

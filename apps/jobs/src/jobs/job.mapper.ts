@@ -32,6 +32,7 @@ export function toJob(entity: JobEntity, maxDocuments = JOB_VIEW_DOCUMENTS): Job
   return {
     id: entity.id,
     userId: entity.userId,
+    ...(entity.teamId ? { teamId: entity.teamId } : {}),
     status: entity.status,
     crew: entity.crew,
     strategy: entity.strategy,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
-import type { JobDocumentStatus, JobStage, JobStatus } from '@docflow/contracts';
+import { DataSource, IsNull, type EntityManager, type FindOptionsWhere } from 'typeorm';
+import type { JobDocumentStatus, JobOwner, JobStage, JobStatus } from '@docflow/contracts';
 import type { CursorPosition } from '@docflow/database';
 import { JOBS_SCHEMA } from '../config';
 import { JobEventEntity } from '../events/job-event.entity';
@@ -8,7 +8,10 @@ import { JobDocumentEntity } from './job-document.entity';
 import { JobEntity } from './job.entity';
 
 /** What a callback needs of its job before the lock: fields that never change once the job is created. */
-export type CallbackJob = Pick<JobEntity, 'id' | 'userId' | 'crew' | 'callbackSecret' | 'apiKeyId'>;
+export type CallbackJob = Pick<
+  JobEntity,
+  'id' | 'userId' | 'teamId' | 'crew' | 'callbackSecret' | 'apiKeyId'
+>;
 
 /** The part of a job row that applying events reads and changes (not its document ids, params or model). */
 export type JobState = Pick<
@@ -39,6 +42,15 @@ export type InputRow = Pick<
 export type NewEvent = Pick<JobEventEntity, 'eventId' | 'type' | 'payload' | 'pending' | 'createdAt'>;
 
 const S = JOBS_SCHEMA;
+
+/**
+ * The jobs an owner sees: a team's (whoever of its members started them), or the user's own, never a team's job
+ * the user started.
+ */
+function ownedBy(owner: JobOwner): FindOptionsWhere<JobEntity> {
+  return owner.teamId ? { teamId: owner.teamId } : { userId: owner.userId, teamId: IsNull() };
+}
+
 /** Immutable jobs kept in memory for callbacks; beyond this many, the oldest is forgotten. */
 const CALLBACK_JOB_CACHE = 5_000;
 
@@ -64,9 +76,14 @@ export class JobsRepository {
     });
   }
 
-  /** The job with its inputs, the first `inputLimit` of them when given (one query each, no N+1). */
-  async findWithInputs(id: string, userId?: string, inputLimit?: number): Promise<JobEntity | null> {
-    const job = await this.dataSource.getRepository(JobEntity).findOneBy(userId ? { id, userId } : { id });
+  /**
+   * The job with its inputs, the first `inputLimit` of them when given (one query each, no N+1); the owner's
+   * only when `owner` is given.
+   */
+  async findWithInputs(id: string, owner?: JobOwner, inputLimit?: number): Promise<JobEntity | null> {
+    const job = await this.dataSource
+      .getRepository(JobEntity)
+      .findOneBy(owner ? { id, ...ownedBy(owner) } : { id });
     if (!job) return null;
     job.documents = await this.dataSource.getRepository(JobDocumentEntity).find({
       where: { jobId: id },
@@ -95,13 +112,14 @@ export class JobsRepository {
     return query.getMany();
   }
 
-  findByIdempotencyKey(userId: string, key: string): Promise<JobEntity | null> {
-    return this.dataSource.getRepository(JobEntity).findOneBy({ userId, idempotencyKey: key });
+  /** An Idempotency-Key is the owner's: the user's for their own jobs, the team's for its jobs. */
+  findByIdempotencyKey(owner: JobOwner, key: string): Promise<JobEntity | null> {
+    return this.dataSource.getRepository(JobEntity).findOneBy({ ...ownedBy(owner), idempotencyKey: key });
   }
 
   /** Newest first, with the first `inputsPerJob` inputs of each loaded in one more query. */
   async list(
-    userId: string,
+    owner: JobOwner,
     limit: number,
     inputsPerJob: number,
     after?: CursorPosition,
@@ -110,10 +128,11 @@ export class JobsRepository {
     const query = this.dataSource
       .getRepository(JobEntity)
       .createQueryBuilder('j')
-      .where('j.user_id = :userId', { userId })
       .orderBy('j.created_at', 'DESC')
       .addOrderBy('j.id', 'DESC')
       .limit(limit);
+    if (owner.teamId) query.where('j.team_id = :teamId', { teamId: owner.teamId });
+    else query.where('j.user_id = :userId AND j.team_id IS NULL', { userId: owner.userId });
     if (status) query.andWhere('j.status = :status', { status });
     if (after) query.andWhere('(j.created_at, j.id) < (:createdAt, :id)', after);
     const jobs = await query.getMany();
@@ -159,13 +178,13 @@ export class JobsRepository {
     return rows.map((r) => Number(r.chunk));
   }
 
-  /** The job row alone (the user's own when `userId` is given). */
-  findJob(id: string, userId?: string): Promise<JobEntity | null> {
-    return this.dataSource.getRepository(JobEntity).findOneBy(userId ? { id, userId } : { id });
+  /** The job row alone (the owner's only when `owner` is given). */
+  findJob(id: string, owner?: JobOwner): Promise<JobEntity | null> {
+    return this.dataSource.getRepository(JobEntity).findOneBy(owner ? { id, ...ownedBy(owner) } : { id });
   }
 
   /**
-   * The job's immutable fields for checking a callback, from memory after the first time: id, user, crew,
+   * The job's immutable fields for checking a callback, from memory after the first time: id, user, team, crew,
    * callback secret and provider key never change once the job exists. Whatever changes (status, counters)
    * is read under the lock by {@link lockJobState}, which also finds a job deleted meanwhile.
    */
@@ -175,11 +194,12 @@ export class JobsRepository {
     const rows: {
       id: string;
       user_id: string;
+      team_id: string | null;
       crew: string;
       callback_secret: string;
       api_key_id: string | null;
     }[] = await this.dataSource.query(
-      `SELECT id, user_id, crew, callback_secret, api_key_id FROM "${S}"."jobs" WHERE id = $1`,
+      `SELECT id, user_id, team_id, crew, callback_secret, api_key_id FROM "${S}"."jobs" WHERE id = $1`,
       [id],
     );
     const row = rows[0];
@@ -187,6 +207,7 @@ export class JobsRepository {
     const job: CallbackJob = {
       id: row.id,
       userId: row.user_id,
+      teamId: row.team_id,
       crew: row.crew,
       callbackSecret: row.callback_secret,
       apiKeyId: row.api_key_id,
@@ -485,20 +506,34 @@ export class JobsRepository {
     return rows.map((r) => r.jobId);
   }
 
-  /** Every job of the user (id, status, provider key), oldest first. */
-  jobsOfUser(userId: string): Promise<Pick<JobEntity, 'id' | 'status' | 'apiKeyId'>[]> {
+  /**
+   * Every job of the owner (id, status, provider key, output inputs), oldest first: the user's own jobs (not the
+   * team jobs they started: those are the team's), or the team's.
+   */
+  jobsOf(owner: JobOwner): Promise<Pick<JobEntity, 'id' | 'status' | 'apiKeyId'>[]> {
     return this.dataSource.getRepository(JobEntity).find({
       select: { id: true, status: true, apiKeyId: true },
-      where: { userId },
+      where: ownedBy(owner),
       order: { createdAt: 'ASC', id: 'ASC' },
     });
   }
 
+  /** The inputs of the jobs among `jobIds` whose output became a document (their ids and output document). */
+  async registeredOutputs(jobIds: string[]): Promise<{ jobId: string; inputId: string }[]> {
+    if (jobIds.length === 0) return [];
+    const rows: { job_id: string; input_id: string }[] = await this.dataSource.query(
+      `SELECT job_id, input_id FROM "${S}"."job_inputs"
+        WHERE job_id = ANY($1::uuid[]) AND output_doc_id IS NOT NULL`,
+      [jobIds],
+    );
+    return rows.map((r) => ({ jobId: r.job_id, inputId: r.input_id }));
+  }
+
   /**
-   * Deletes the jobs of `userId` among `ids`, with their inputs (ON DELETE CASCADE) and their stored events, in
-   * one transaction. Returns how many jobs and events went.
+   * Deletes the owner's jobs among `ids` (see {@link jobsOf}), with their inputs (ON DELETE CASCADE) and their
+   * stored events, in one transaction. Returns how many jobs and events went.
    */
-  async deleteJobs(userId: string, ids: string[]): Promise<{ jobs: number; events: number }> {
+  async deleteJobs(owner: JobOwner, ids: string[]): Promise<{ jobs: number; events: number }> {
     if (ids.length === 0) return { jobs: 0, events: 0 };
     return this.dataSource.transaction(async (tx) => {
       let jobs = 0;
@@ -510,7 +545,11 @@ export class JobsRepository {
           .createQueryBuilder()
           .delete()
           .from(JobEntity)
-          .where('user_id = :userId AND id IN (:...batch)', { userId, batch })
+          .where(
+            owner.teamId ? 'team_id = :teamId' : 'user_id = :userId AND team_id IS NULL',
+            owner.teamId ? { teamId: owner.teamId } : { userId: owner.userId },
+          )
+          .andWhere('id IN (:...batch)', { batch })
           .returning(['id'])
           .execute();
         const gone = (deleted.raw as { id: string }[]).map((r) => r.id);

@@ -21,6 +21,7 @@ import {
   type ListJobInputsRequest,
   JOB_LIST_VIEW_DOCUMENTS,
   JOB_VIEW_DOCUMENTS,
+  type JobOwner,
   type JobPage,
   type JobRef,
   type ListJobsRequest,
@@ -90,7 +91,10 @@ export class JobsService {
    * finds may change between attempts, and the job already launched for the slot is the one it wants).
    */
   async create(request: CreateJobRequest, options: { keyReuse?: 'refuse' | 'existing' } = {}): Promise<Job> {
-    const userId = request.userId.toLowerCase();
+    // A team's job: over the team's documents, its outputs the team's, its Idempotency-Key the team's.
+    const owner = ownerOf(request);
+    const { userId } = owner;
+    const teamId = owner.teamId ?? null;
     const requestHash = jobRequestHash(request);
     const sameJob = (existing: JobEntity) => {
       if (options.keyReuse !== 'existing' && existing.requestHash && existing.requestHash !== requestHash)
@@ -102,7 +106,7 @@ export class JobsService {
       return this.view(existing.id);
     };
     if (request.idempotencyKey) {
-      const existing = await this.jobs.findByIdempotencyKey(userId, request.idempotencyKey);
+      const existing = await this.jobs.findByIdempotencyKey(owner, request.idempotencyKey);
       if (existing) return sameJob(existing);
     }
     if (request.flowId) throw DomainError.validation('flowId', 'flows are not available yet; name a crew');
@@ -139,6 +143,7 @@ export class JobsService {
         chunk(docIds, RESOLVE_BATCH).map((batch) =>
           this.services.send<ResolvedDocument[]>(UsersDocsSubjects.documentResolve, {
             userId,
+            ...(teamId ? { teamId } : {}),
             docIds: batch,
           }),
         ),
@@ -169,6 +174,7 @@ export class JobsService {
       version: JOB_MANIFEST_VERSION,
       jobId: id,
       userId,
+      ...(teamId ? { teamId } : {}),
       crew,
       params,
       strategy,
@@ -186,7 +192,7 @@ export class JobsService {
       })),
       chunks,
       ...(apiKeyId ? { apiKeyId } : {}),
-      outputPrefix: jobOutputPrefix(userId, id),
+      outputPrefix: jobOutputPrefix(owner, id),
       limits: {
         maxDocumentBytes: this.config.MAX_DOCUMENT_BYTES,
         chunkTokens: this.config.CHUNK_TOKENS,
@@ -195,7 +201,8 @@ export class JobsService {
     };
     // The steps may read the stored key while the job runs (and an hour after, for the exit handler): the vault
     // checks the key is the user's own, or a team's whose role lets them use its keys (404 / 403 otherwise),
-    // and refuses it to any other job.
+    // and refuses it to any other job. For a team's job it is asked for the member who starts it, exactly so: a
+    // key of the team (or of the member) that the member's role may use.
     if (apiKeyId) {
       const expiresAt = new Date(
         this.clock.now().getTime() +
@@ -221,13 +228,14 @@ export class JobsService {
         throw error;
       }
     }
-    const manifestKey = jobManifestKey(userId, id);
+    const manifestKey = jobManifestKey(owner, id);
     await this.storage.put(manifestKey, JSON.stringify(manifest), 'application/json');
 
     const now = this.clock.now();
     const job = Object.assign(new JobEntity(), {
       id,
       userId,
+      teamId,
       status: 'queued' as const,
       crew,
       strategy,
@@ -274,7 +282,7 @@ export class JobsService {
       await this.jobs.insert(job, rows, admit);
     } catch (error) {
       if (isUniqueViolation(error) && request.idempotencyKey) {
-        const existing = await this.jobs.findByIdempotencyKey(userId, request.idempotencyKey);
+        const existing = await this.jobs.findByIdempotencyKey(owner, request.idempotencyKey);
         if (existing) return sameJob(existing);
       }
       throw error;
@@ -304,7 +312,13 @@ export class JobsService {
     return this.view(id);
   }
 
-  /** Hands the job to the engine (again, when resuming) and records it as submitted. */
+  /**
+   * Hands the job to the engine (again, when resuming) and records it as submitted. A cancel may come while the
+   * engine starts the workflow (the job is recorded first, so a `DELETE` can find it before its workflow exists,
+   * and then ends it `cancelled` with nothing to stop): the job's state is read again under its lock once the
+   * workflow exists, and a job that ended meanwhile has its workflow stopped at once. The cancel does the
+   * converse (see {@link cancel}), so whichever takes the lock second stops the steps.
+   */
   private async submit(job: JobEntity, chunks?: number[]): Promise<void> {
     const { workflowName } = await this.engine.submit({
       jobId: job.id,
@@ -316,9 +330,11 @@ export class JobsService {
       parallelism: this.config.STEP_PARALLELISM,
       callbackSecret: job.callbackSecret,
       deadlineSeconds: this.config.JOB_DEADLINE_SECONDS,
-      concurrencyKey: semaphoreKeyForOwner(job.userId, this.config.SEMAPHORE_KEYS),
+      // Per owner: the team for a team's job (its concurrent model calls share one cap), the user otherwise.
+      concurrencyKey: semaphoreKeyForOwner(job.teamId ?? job.userId, this.config.SEMAPHORE_KEYS),
     });
-    await this.jobs.withLockedJob(job.id, async (tx, locked) => {
+    const ended = await this.jobs.withLockedJob(job.id, async (tx, locked) => {
+      if (isTerminal(locked.status)) return true;
       if (locked.status === 'queued') {
         locked.status = 'submitted';
         locked.submittedAt = this.clock.now();
@@ -326,13 +342,30 @@ export class JobsService {
       locked.workflowName = workflowName;
       locked.updatedAt = this.clock.now();
       await tx.save(locked);
+      return false;
     });
+    // Ended (cancelled) while the workflow was starting, or deleted (its owner's erasure): stop what started.
+    if (ended !== false) await this.stopLateWorkflow(job.id);
+  }
+
+  /** Stops a workflow that started after its job ended. Logged, not thrown: the job's end stands. */
+  private async stopLateWorkflow(jobId: string): Promise<void> {
+    this.logger.warn({ msg: 'a workflow started as its job ended; stopping it', jobId });
+    try {
+      await this.engine.cancel(jobId);
+    } catch (error) {
+      this.logger.error({
+        msg: 'could not stop the workflow of an ended job',
+        jobId,
+        error: (error as Error).message,
+      });
+    }
   }
 
   /**
    * Takes up the jobs nobody drives any more: at start-up (after a crash or a restart) and then every minute.
    * A job the engine still runs is left alone; one whose workflow ended is settled; a job that was recorded
-   * but never handed to the engine is submitted; a local job the engine does not know (the service restarted,
+   * but never handed to the engine is submitted, and so is one whose Workflow was created but never resumed; a local job the engine does not know (the service restarted,
    * its steps stopped with it) runs its unfinished chunks again, the worker skipping inputs already done;
    * an argo job whose Workflow is gone is settled from what its steps left in storage.
    */
@@ -344,6 +377,14 @@ export class JobsService {
       if (job.createdAt.getTime() > cutoff) continue;
       try {
         const status = await this.engine.status(job.id);
+        if (status?.suspended && !status.stopping && job.engine === this.engine.kind) {
+          // argo: the service stopped between creating the Workflow (suspended) and resuming it. Submitting
+          // again is idempotent: it creates the job's Secret if missing, then resumes the Workflow.
+          this.logger.warn({ msg: 'finishing the submission of a job', jobId: job.id, status: job.status });
+          await this.submit(job);
+          counts.resumed++;
+          continue;
+        }
         if (status) {
           if (['Succeeded', 'Failed', 'Error'].includes(status.phase) && !status.stopping) {
             await this.reconcile(status);
@@ -387,7 +428,7 @@ export class JobsService {
 
   /** A job's inputs, paged in the order of their steps. */
   async inputs(request: ListJobInputsRequest): Promise<JobInputPage> {
-    const job = await this.jobs.findJob(request.jobId.toLowerCase(), request.userId.toLowerCase());
+    const job = await this.jobs.findJob(request.jobId.toLowerCase(), ownerOf(request));
     if (!job) throw DomainError.notFound('job');
     const limit = request.limit ?? PAGE_LIMIT_DEFAULT;
     const rows = await this.jobs.listInputs(
@@ -405,11 +446,7 @@ export class JobsService {
   }
 
   async get(ref: JobRef): Promise<Job> {
-    const job = await this.jobs.findWithInputs(
-      ref.jobId.toLowerCase(),
-      ref.userId.toLowerCase(),
-      JOB_VIEW_DOCUMENTS,
-    );
+    const job = await this.jobs.findWithInputs(ref.jobId.toLowerCase(), ownerOf(ref), JOB_VIEW_DOCUMENTS);
     if (!job) throw DomainError.notFound('job');
     return toJob(job);
   }
@@ -417,7 +454,7 @@ export class JobsService {
   async list(request: ListJobsRequest): Promise<JobPage> {
     const limit = request.limit ?? PAGE_LIMIT_DEFAULT;
     const rows = await this.jobs.list(
-      request.userId.toLowerCase(),
+      ownerOf(request),
       limit + 1,
       JOB_LIST_VIEW_DOCUMENTS,
       request.cursor ? decodeCursor(request.cursor) : undefined,
@@ -428,7 +465,7 @@ export class JobsService {
 
   /** Stops the work for real (the engine ends the steps), then the job ends `cancelled`. */
   async cancel(ref: JobRef): Promise<Job> {
-    const job = await this.jobs.findJob(ref.jobId.toLowerCase(), ref.userId.toLowerCase());
+    const job = await this.jobs.findJob(ref.jobId.toLowerCase(), ownerOf(ref));
     if (!job) throw DomainError.notFound('job');
     if (isTerminal(job.status)) throw new DomainError(ErrorCode.CONFLICT, `the job is already ${job.status}`);
     try {
@@ -445,15 +482,18 @@ export class JobsService {
       );
     }
     const now = this.clock.now();
-    const cancelled = await this.jobs.withLockedJob(job.id, async (tx, locked) => {
-      if (isTerminal(locked.status)) return false;
+    const outcome = await this.jobs.withLockedJob(job.id, async (tx, locked) => {
+      if (isTerminal(locked.status)) return { cancelled: false, submittedMeanwhile: false };
       await this.jobs.cancelOpenInputs(tx, locked.id);
       locked.inputsOpen = 0;
       await this.applyEvent.finish(tx, locked, 'cancelled', now);
       locked.updatedAt = now;
       await tx.save(locked);
-      return true;
+      // A workflow recorded after the engine was asked to stop the job's (none then) started in between.
+      return { cancelled: true, submittedMeanwhile: locked.workflowName !== job.workflowName };
     });
+    if (outcome?.submittedMeanwhile) await this.stopLateWorkflow(job.id);
+    const cancelled = outcome?.cancelled ?? false;
     if (cancelled) {
       await this.outbox.flush(job.id);
       this.applyEvent.ended(job);
@@ -471,7 +511,7 @@ export class JobsService {
     if (status.stopping) return; // a cancel: `cancel()` finishes the job
     const job = await this.jobs.findWithInputs(status.jobId);
     if (!job || isTerminal(job.status)) return;
-    const prefix = jobOutputPrefix(job.userId, job.id);
+    const prefix = jobOutputPrefix(job, job.id);
     for (const input of job.documents ?? []) {
       if (input.status !== 'pending' && input.status !== 'running') continue;
       const sidecarKey = `${prefix}${input.inputId}.json`;
@@ -510,6 +550,18 @@ export class JobsService {
       await this.applyEvent.apply(job, input, event);
     }
   }
+}
+
+/**
+ * Whose jobs a request is about: the team's when it names one (the gateway checked the member's role), the
+ * user's own otherwise. A team id that is there but is not one (empty, say) is refused, never read as the user's.
+ */
+function ownerOf(request: { userId: string; teamId?: string | null }): JobOwner {
+  const userId = request.userId.toLowerCase();
+  if (request.teamId === undefined || request.teamId === null) return { userId, teamId: null };
+  const teamId = String(request.teamId).toLowerCase();
+  if (!UUID.test(teamId)) throw DomainError.validation('teamId', 'must be a team id (UUID)');
+  return { userId, teamId };
 }
 
 function chunk<T>(items: T[], size: number): T[][] {

@@ -4,6 +4,7 @@ import { JobCountersOutbox1795443576069 } from './1795443576069-JobCountersOutbo
 import { Schedules1795444092444 } from './1795444092444-Schedules';
 import { JobApiKey1795446556237 } from './1795446556237-JobApiKey';
 import { JobRequestHash1796285573435 } from './1796285573435-JobRequestHash';
+import { TeamJobs1796316253402 } from './1796316253402-TeamJobs';
 
 export const migrations = [
   Jobs1795437981496,
@@ -11,4 +12,5 @@ export const migrations = [
   Schedules1795444092444,
   JobApiKey1795446556237,
   JobRequestHash1796285573435,
+  TeamJobs1796316253402,
 ];

@@ -220,6 +220,21 @@ describe('maxJobsPerDay on PostgreSQL', () => {
     expect((refused as DomainError).details).not.toHaveProperty('retryAfterSeconds');
   });
 
+  it("counts the team jobs the user starts (a team is no way around the quota), never another member's", async () => {
+    const userId = newUser({ maxJobsPerDay: 2 });
+    const other = newUser({ maxJobsPerDay: 1 });
+    const teamId = randomUUID();
+    const forTeam = (member: string) => jobs.create({ userId: member, teamId, docIds: [randomUUID()] });
+    await forTeam(userId);
+    await forTeam(other);
+    await start(userId);
+    await expect(forTeam(userId)).rejects.toMatchObject({
+      code: ErrorCode.QUOTA_EXCEEDED,
+      details: { field: 'quota.maxJobsPerDay', used: 2 },
+    });
+    await expect(start(userId)).rejects.toMatchObject({ code: ErrorCode.QUOTA_EXCEEDED });
+  });
+
   it('lets two creates at the limit race: exactly one gets in', async () => {
     const userId = newUser({ maxJobsPerDay: 3 });
     await start(userId);

@@ -8,7 +8,6 @@ import { Transport } from '@nestjs/microservices';
 import { connect, type NatsConnection } from 'nats';
 import { DataSource } from 'typeorm';
 import {
-  AuditSubjects,
   IDENTITY_EVENTS_STREAM,
   IdentityDeletionConsumers,
   IdentityEventSubjects,
@@ -146,13 +145,6 @@ describe('key-vault: erasing deleted users and teams', () => {
     db = createServiceDataSource(keyVaultDataSourceOptions(config));
     await runMigrations(db);
     nc = await connect({ servers: env.natsUrl });
-    // Answered as identity's audit log would, so the vault's audit records do not wait.
-    nc.subscribe(AuditSubjects.record, {
-      callback: (_err, msg) => {
-        const { id } = JSON.parse(new TextDecoder().decode(msg.data)) as { id: string };
-        msg.respond(JSON.stringify({ id, response: { id: randomUUID() }, isDisposed: true }));
-      },
-    });
     await nc.flush();
     app = await startVault();
     await waitFor(

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type Repository } from 'typeorm';
+import { DataSource, type EntityManager, type Repository } from 'typeorm';
 import { ApiKeyEntity } from '../keys/api-key.entity';
 import { GrantEntity } from './grant.entity';
 
@@ -48,6 +48,32 @@ export class GrantsRepository {
       .where('g.job_id = :jobId AND g.key_id = :keyId', { jobId, keyId })
       .andWhere('g.revoked_at IS NULL AND g.expires_at > :now', { now })
       .getOne();
+  }
+
+  /**
+   * The release of a key to a job, committed with its audit event: in one transaction, the grant is checked live
+   * again (and held, `FOR SHARE`, so a revocation or the key's deletion waits for the commit) and `inTransaction`
+   * adds the event. False when the grant stopped being live meanwhile: nothing is recorded, nothing released.
+   */
+  async recordRelease(
+    jobId: string,
+    keyId: string,
+    now: Date,
+    inTransaction: (manager: EntityManager) => Promise<unknown>,
+  ): Promise<boolean> {
+    return this.repo.manager.transaction(async (tx) => {
+      const live = await tx
+        .getRepository(GrantEntity)
+        .createQueryBuilder('g')
+        .select('g.job_id')
+        .where('g.job_id = :jobId AND g.key_id = :keyId', { jobId, keyId })
+        .andWhere('g.revoked_at IS NULL AND g.expires_at > :now', { now })
+        .setLock('pessimistic_read')
+        .getRawOne();
+      if (!live) return false;
+      await inTransaction(tx);
+      return true;
+    });
   }
 
   async revokeJob(jobId: string, now: Date): Promise<number> {

@@ -13,7 +13,7 @@ import {
   type RevokeGrantsRequest,
 } from '@docflow/contracts';
 import { decide } from '@docflow/authz';
-import { AuditPublisher } from '../audit/audit.publisher';
+import { KeyAudit } from '../audit/key-audit';
 import { Clock } from '../common/clock';
 import { EnvelopeCipher, apiKeyContext } from '../crypto/envelope';
 import { ApiKeyEntity } from '../keys/api-key.entity';
@@ -38,7 +38,7 @@ export class GrantsService {
     private readonly keys: ApiKeysRepository,
     private readonly dataKeys: OwnerDataKeys,
     private readonly cipher: EnvelopeCipher,
-    private readonly audit: AuditPublisher,
+    private readonly audit: KeyAudit,
     private readonly memberships: TeamMemberships,
     private readonly clock: Clock,
   ) {}
@@ -138,17 +138,22 @@ export class GrantsService {
     } finally {
       dataKey.release();
     }
-    this.logger.log({ msg: 'api key released to a job', keyId, jobId, ...owner });
-    // A user's key: in that user's log; a team's key: in the log of the member whose job used it.
+    // The use is recorded before the key leaves: a user's key in that user's log; a team's key in the log of the
+    // member whose job used it (none when the team asked itself) and in the team's. Not recorded (the database
+    // failed, the grant was revoked meanwhile): not released.
     const reader = owner.ownerType === 'user' ? owner.ownerId : requestedBy;
-    if (reader) {
-      this.audit.record({
-        userId: reader,
+    const released = await this.grants.recordRelease(jobId, keyId, this.clock.now(), (manager) =>
+      this.audit.recordIn(manager, {
         type: KeyAuditEvents.used,
+        ...(reader ? { userId: reader } : {}),
+        ...(owner.ownerType === 'team' ? { teamId: owner.ownerId } : {}),
         targetId: keyId,
         details: { jobId, provider: key.provider, ...owner },
-      });
-    }
+      }),
+    );
+    if (!released) throw DomainError.notFound('grant');
+    this.audit.published();
+    this.logger.log({ msg: 'api key released to a job', keyId, jobId, ...owner });
     return { keyId, provider: key.provider, key: plaintext };
   }
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type Repository } from 'typeorm';
+import { DataSource, type EntityManager, type Repository } from 'typeorm';
 import type { KeyOwner } from '@docflow/contracts';
 import type { CursorPosition } from '@docflow/database';
 import { DeletedOwnerEntity } from '../deletions/deleted-owner.entity';
@@ -30,8 +30,12 @@ export class ApiKeysRepository {
   /**
    * Stores the key unless its owner was deleted, under the owner's lock (an erasure running at the same moment
    * either comes after and removes it, or came before and is seen here). False when the owner is gone.
+   * `inTransaction` runs in the same transaction after the insert (the audit event that records it).
    */
-  async insertUnlessDeleted(entity: ApiKeyEntity): Promise<boolean> {
+  async insertUnlessDeleted(
+    entity: ApiKeyEntity,
+    inTransaction: (manager: EntityManager) => Promise<unknown>,
+  ): Promise<boolean> {
     return this.repo.manager.transaction(async (tx) => {
       const owner = { ownerType: entity.ownerType, ownerId: entity.ownerId };
       await lockOwner(tx, owner);
@@ -40,6 +44,7 @@ export class ApiKeysRepository {
         .exists({ where: { ownerType: owner.ownerType, ownerId: owner.ownerId } });
       if (gone) return false;
       await tx.getRepository(ApiKeyEntity).insert(entity);
+      await inTransaction(tx);
       return true;
     });
   }
@@ -57,16 +62,29 @@ export class ApiKeysRepository {
     return query.getMany();
   }
 
-  /** Deletes the key when `owner` owns it (its grants go with it); false when there is no such key. */
-  async deleteForOwner(owner: KeyOwner, id: string): Promise<ApiKeyEntity | null> {
-    const result = await this.repo
-      .createQueryBuilder()
-      .delete()
-      .where('id = :id AND owner_type = :ownerType AND owner_id = :ownerId', { id, ...owner })
-      .returning(['id', 'name', 'provider'])
-      .execute();
-    const row = (result.raw as { id: string; name: string; provider: ApiKeyEntity['provider'] }[])[0];
-    return row ? Object.assign(new ApiKeyEntity(), row) : null;
+  /**
+   * Deletes the key when `owner` owns it (its grants go with it); null when there is no such key. `inTransaction`
+   * gets the deleted key in the same transaction (the audit event that records it).
+   */
+  async deleteForOwner(
+    owner: KeyOwner,
+    id: string,
+    inTransaction: (manager: EntityManager, deleted: ApiKeyEntity) => Promise<unknown>,
+  ): Promise<ApiKeyEntity | null> {
+    return this.repo.manager.transaction(async (tx) => {
+      const result = await tx
+        .getRepository(ApiKeyEntity)
+        .createQueryBuilder()
+        .delete()
+        .where('id = :id AND owner_type = :ownerType AND owner_id = :ownerId', { id, ...owner })
+        .returning(['id', 'name', 'provider'])
+        .execute();
+      const row = (result.raw as { id: string; name: string; provider: ApiKeyEntity['provider'] }[])[0];
+      if (!row) return null;
+      const deleted = Object.assign(new ApiKeyEntity(), row);
+      await inTransaction(tx, deleted);
+      return deleted;
+    });
   }
 
   /** A team's key by id (its owner, provider), or null. */

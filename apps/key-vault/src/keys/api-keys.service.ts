@@ -10,11 +10,11 @@ import {
   type ApiKeySummary,
   type CreateApiKeyRequest,
   type DeleteApiKeyRequest,
-  type KeyOwner,
   type ListApiKeysRequest,
 } from '@docflow/contracts';
+import type { EntityManager } from 'typeorm';
 import { decodeCursor, isUniqueViolation, toPage } from '@docflow/database';
-import { AuditPublisher } from '../audit/audit.publisher';
+import { KeyAudit, auditParties } from '../audit/key-audit';
 import { Clock } from '../common/clock';
 import { EnvelopeCipher, apiKeyContext } from '../crypto/envelope';
 import { ApiKeyEntity } from './api-key.entity';
@@ -39,15 +39,6 @@ export function toSummary(entity: ApiKeyEntity): ApiKeySummary {
   };
 }
 
-/**
- * Whose audit log an event of this key goes to: the owner when it is a user, else (a team's key) the member who
- * acted; `actorId` names the actor when that is someone else.
- */
-function auditParties(owner: KeyOwner, actorUserId: string): { userId: string; actorId?: string } {
-  const userId = owner.ownerType === 'user' ? owner.ownerId : actorUserId;
-  return userId === actorUserId ? { userId } : { userId, actorId: actorUserId };
-}
-
 /** The owner was deleted: answered as an unknown one. */
 const ownerGone = () => DomainError.notFound('owner');
 
@@ -59,7 +50,7 @@ export class ApiKeysService {
     private readonly keys: ApiKeysRepository,
     private readonly dataKeys: OwnerDataKeys,
     private readonly cipher: EnvelopeCipher,
-    private readonly audit: AuditPublisher,
+    private readonly audit: KeyAudit,
     private readonly clock: Clock,
   ) {}
 
@@ -93,8 +84,16 @@ export class ApiKeysService {
     } finally {
       dataKey.release();
     }
+    // The key and its audit event commit together (the event is published from the outbox after).
+    const recorded = (manager: EntityManager) =>
+      this.audit.recordIn(manager, {
+        type: KeyAuditEvents.created,
+        ...auditParties(owner, actorUserId),
+        targetId: id,
+        details: { name, provider, ...owner },
+      });
     try {
-      if (!(await this.keys.insertUnlessDeleted(entity))) throw ownerGone();
+      if (!(await this.keys.insertUnlessDeleted(entity, recorded))) throw ownerGone();
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw new DomainError(ErrorCode.CONFLICT, 'name: a key with this name already exists', [
@@ -103,13 +102,8 @@ export class ApiKeysService {
       }
       throw error;
     }
+    this.audit.published();
     this.logger.log({ msg: 'api key stored', keyId: id, provider, ...owner });
-    this.audit.record({
-      type: KeyAuditEvents.created,
-      ...auditParties(owner, actorUserId),
-      targetId: id,
-      details: { name, provider, ...owner },
-    });
     return toSummary(entity);
   }
 
@@ -125,14 +119,16 @@ export class ApiKeysService {
     const owner = requireOwner(request);
     const actorUserId = requireUuid('actorUserId', request.actorUserId);
     const keyId = requireUuid('keyId', request.keyId);
-    const deleted = await this.keys.deleteForOwner(owner, keyId);
+    const deleted = await this.keys.deleteForOwner(owner, keyId, (manager, key) =>
+      this.audit.recordIn(manager, {
+        type: KeyAuditEvents.deleted,
+        ...auditParties(owner, actorUserId),
+        targetId: keyId,
+        details: { name: key.name, provider: key.provider, ...owner },
+      }),
+    );
     if (!deleted) throw DomainError.notFound('api key');
+    this.audit.published();
     this.logger.log({ msg: 'api key deleted', keyId, ...owner });
-    this.audit.record({
-      type: KeyAuditEvents.deleted,
-      ...auditParties(owner, actorUserId),
-      targetId: keyId,
-      details: { name: deleted.name, provider: deleted.provider, ...owner },
-    });
   }
 }

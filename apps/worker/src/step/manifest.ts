@@ -7,6 +7,7 @@ const manifestSchema = z.object({
   version: z.literal(JOB_MANIFEST_VERSION),
   jobId: z.string().min(1).max(128),
   userId: z.string().min(1).max(128),
+  teamId: z.string().min(1).max(128).optional(),
   crew: z.union([z.string().min(1).max(64), z.record(z.string(), z.unknown())]),
   params: z.record(z.string(), z.string()),
   strategy: z.enum(JOB_STRATEGIES),
@@ -65,9 +66,8 @@ export function parseManifest(bytes: Buffer, expectedJobId: string): JobManifest
     throw StepError.permanent(`the manifest is for job ${manifest.jobId}, not ${expectedJobId}`);
   }
   // A step writes only under its own job's outputs, whatever the manifest says.
-  if (manifest.outputPrefix !== jobOutputPrefix(manifest.userId, manifest.jobId)) {
-    throw StepError.permanent(`outputPrefix must be ${jobOutputPrefix(manifest.userId, manifest.jobId)}`);
-  }
+  const ownPrefix = jobOutputPrefix({ userId: manifest.userId, teamId: manifest.teamId }, manifest.jobId);
+  if (manifest.outputPrefix !== ownPrefix) throw StepError.permanent(`outputPrefix must be ${ownPrefix}`);
   const known = new Set(manifest.documents.map((d) => d.docId));
   for (const chunk of manifest.chunks) {
     for (const input of chunk.inputs) {

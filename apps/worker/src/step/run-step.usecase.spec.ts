@@ -384,6 +384,17 @@ describe(RunStepUseCase.name, () => {
     expect([...storage.objects.keys()].some((k) => k.startsWith('users/someone-else/'))).toBe(false);
   });
 
+  it("writes a team's job under the team's outputs, and only there", async () => {
+    const team = manifest({ teamId: 'team-1', outputPrefix: 'teams/team-1/jobs/job-1/outputs/' });
+    const ok = await run(sut(echo, team));
+    expect(ok.exitCode).toBe(WorkerExitCode.OK);
+    expect([...storage.objects.keys()].some((k) => k.startsWith('teams/team-1/jobs/job-1/outputs/'))).toBe(
+      true,
+    );
+    const member = await run(sut(echo, manifest({ teamId: 'team-1' })));
+    expect(member.failed[0]!.message).toBe('outputPrefix must be teams/team-1/jobs/job-1/outputs/');
+  });
+
   it('refuses a chunk the manifest does not have, and a manifest of another job', async () => {
     expect((await run(sut(), 7)).failed[0]!.message).toBe('the manifest has no chunk 7');
     const other = await sut().execute({

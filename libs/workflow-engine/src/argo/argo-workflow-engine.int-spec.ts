@@ -106,17 +106,22 @@ describe(ArgoWorkflowEngine.name, () => {
   });
 
   describe('submit', () => {
-    it('creates the per-job Secret, then the Workflow, and makes the Workflow own the Secret', async () => {
+    const resumed = { spec: { suspend: null } };
+
+    it('creates the Workflow suspended, then the Secret owned by it, then resumes the Workflow', async () => {
       const request = newRequest();
       const name = `docflow-job-${request.jobId}`;
 
       await expect(sut.submit(request)).resolves.toEqual({ workflowName: name });
 
       expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
-        `POST ${SECRETS_PATH}`,
         `POST ${WORKFLOWS_PATH}`,
-        `PATCH ${SECRETS_PATH}/${name}`,
+        `POST ${SECRETS_PATH}`,
+        `PATCH ${WORKFLOWS_PATH}/${name}`,
       ]);
+      const [createWorkflow, createSecret, resume] = fake.requests;
+      expect(createWorkflow.body).toMatchObject({ spec: { suspend: true } });
+      expect(createWorkflow.query.get('fieldValidation')).toBe('Strict');
       const workflow = fake.workflow(NAMESPACE, name);
       expect(workflow).toMatchObject({
         metadata: {
@@ -145,30 +150,43 @@ describe(ArgoWorkflowEngine.name, () => {
           ttlStrategy: { secondsAfterSuccess: 3600 },
         },
       });
-      expect(JSON.stringify(fake.requests[1].body)).not.toContain(request.callbackSecret);
+      expect(workflow?.['spec']).not.toHaveProperty('suspend');
+      expect(JSON.stringify(createWorkflow.body)).not.toContain(request.callbackSecret);
       expect(JSON.stringify(workflow)).not.toContain(request.callbackSecret);
-      expect(fake.requests[1].query.get('fieldValidation')).toBe('Strict');
       expect(fake.requests.every((r) => r.authorization === `Bearer ${TOKEN}`)).toBe(true);
 
+      // Created with its owner: the uid the API server gave the Workflow.
+      const owner = {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'Workflow',
+        name,
+        uid: workflow?.metadata.uid,
+      };
+      expect(createSecret.body).toMatchObject({ metadata: { ownerReferences: [owner] } });
       expect(fake.secret(NAMESPACE, name)).toMatchObject({
         metadata: {
           labels: { 'app.kubernetes.io/part-of': 'docflow', 'docflow.io/job-id': request.jobId },
-          ownerReferences: [
-            { apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', name, uid: workflow?.metadata.uid },
-          ],
+          ownerReferences: [{ ...owner, blockOwnerDeletion: false }],
         },
         stringData: { 'callback-secret': request.callbackSecret },
       });
-      expect(fake.requests[2].contentType).toBe('application/merge-patch+json');
+      expect(resume).toMatchObject({ contentType: 'application/merge-patch+json', body: resumed });
+      await expect(sut.status(request.jobId)).resolves.not.toHaveProperty('suspended');
     });
 
-    it('is idempotent: a second submit returns the existing workflow', async () => {
+    it('is idempotent: a second submit returns the existing workflow and touches nothing', async () => {
       const request = newRequest();
       const first = await sut.submit(request);
       const uid = fake.workflow(NAMESPACE, first.workflowName)?.metadata.uid;
+      fake.requests.length = 0;
 
       await expect(newEngine().submit(request)).resolves.toEqual(first);
 
+      // 409 on the Workflow, read back: no longer suspended, so its Secret exists and it runs.
+      expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+        `POST ${WORKFLOWS_PATH}`,
+        `GET ${WORKFLOWS_PATH}/${first.workflowName}`,
+      ]);
       expect(
         fake.listWorkflows(NAMESPACE).filter((w) => w.metadata.name === first.workflowName),
       ).toHaveLength(1);
@@ -176,6 +194,88 @@ describe(ArgoWorkflowEngine.name, () => {
       expect(fake.secret(NAMESPACE, first.workflowName)?.metadata.ownerReferences).toEqual([
         expect.objectContaining({ uid }),
       ]);
+    });
+
+    it('finishes a submit that stopped after creating the Workflow: creates the Secret, then resumes', async () => {
+      const request = newRequest();
+      const name = `docflow-job-${request.jobId}`;
+      // The Secret fails, and so does the shutdown: what a jobs service that died at that point leaves behind.
+      fake.failNext('POST', 'secrets', 500);
+      fake.failNext('PATCH', 'workflows', 500);
+      await expect(sut.submit(request)).rejects.toThrow(
+        /creating Secret .* failed \(HTTP 500\): injected failure; then Kubernetes API: shutting down the suspended Workflow .* failed \(HTTP 500\)/,
+      );
+      expect(fake.workflow(NAMESPACE, name)?.['spec']).toMatchObject({ suspend: true });
+      expect(fake.secret(NAMESPACE, name)).toBeUndefined();
+      await expect(sut.status(request.jobId)).resolves.toMatchObject({ phase: 'Pending', suspended: true });
+      expect(() => fake.setPhase(NAMESPACE, name, 'Running')).toThrow('is suspended');
+      fake.requests.length = 0;
+
+      await expect(newEngine().submit(request)).resolves.toEqual({ workflowName: name });
+
+      expect(
+        fake.requests.map((r) => `${r.method} ${r.path} ${r.method === 'GET' ? '' : r.body ? 'body' : ''}`),
+      ).toEqual([
+        `POST ${WORKFLOWS_PATH} body`,
+        `GET ${WORKFLOWS_PATH}/${name} `,
+        `POST ${SECRETS_PATH} body`,
+        `PATCH ${WORKFLOWS_PATH}/${name} body`,
+      ]);
+      const workflow = fake.workflow(NAMESPACE, name);
+      expect(workflow?.['spec']).not.toHaveProperty('suspend');
+      expect(fake.secret(NAMESPACE, name)?.metadata.ownerReferences).toEqual([
+        expect.objectContaining({ uid: workflow?.metadata.uid }),
+      ]);
+    });
+
+    it('finishes a submit that stopped after creating the Secret: the Secret exists (409), then resumes', async () => {
+      const request = newRequest();
+      const name = `docflow-job-${request.jobId}`;
+      fake.failNext('PATCH', 'workflows', 503); // the resume
+      fake.failNext('PATCH', 'workflows', 503); // the shutdown after it
+      await expect(sut.submit(request)).rejects.toThrow(/resuming Workflow .* failed \(HTTP 503\)/);
+      expect(fake.workflow(NAMESPACE, name)?.['spec']).toMatchObject({ suspend: true });
+      expect(fake.secret(NAMESPACE, name)).toBeDefined();
+      fake.requests.length = 0;
+
+      await expect(newEngine().submit(request)).resolves.toEqual({ workflowName: name });
+
+      expect(fake.requests.map((r) => r.method)).toEqual(['POST', 'GET', 'POST', 'PATCH']);
+      expect(fake.requests[2]).toMatchObject({ path: SECRETS_PATH });
+      expect(fake.workflow(NAMESPACE, name)?.['spec']).not.toHaveProperty('suspend');
+      expect(fake.secret(NAMESPACE, name)?.stringData).toEqual({ 'callback-secret': request.callbackSecret });
+    });
+
+    it('terminates the suspended Workflow when the Secret cannot be created, and says so', async () => {
+      const request = newRequest();
+      const name = `docflow-job-${request.jobId}`;
+      fake.failNext('POST', 'secrets', 500, 'etcdserver: request timed out');
+
+      await expect(sut.submit(request)).rejects.toThrow(
+        `Kubernetes API: creating Secret ${name} failed (HTTP 500): etcdserver: request timed out; ` +
+          `Workflow ${name} was shut down (spec.shutdown: Terminate)`,
+      );
+
+      expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+        `POST ${WORKFLOWS_PATH}`,
+        `POST ${SECRETS_PATH}`,
+        `PATCH ${WORKFLOWS_PATH}/${name}`,
+      ]);
+      // One patch: Argo acts on no shutdown while the workflow is suspended.
+      expect(fake.requests[2]).toMatchObject({
+        contentType: 'application/merge-patch+json',
+        body: { spec: { shutdown: 'Terminate', suspend: null } },
+      });
+      expect(fake.workflow(NAMESPACE, name)?.['spec']).toMatchObject({ shutdown: 'Terminate' });
+      expect(fake.workflow(NAMESPACE, name)?.['spec']).not.toHaveProperty('suspend');
+      expect(fake.secret(NAMESPACE, name)).toBeUndefined();
+      await expect(sut.status(request.jobId)).resolves.toMatchObject({ stopping: true });
+
+      // Not started again by a later submit.
+      await expect(newEngine().submit(request)).rejects.toThrow(
+        `Workflow ${name} exists and was shut down (spec.shutdown: Terminate): it does not run again`,
+      );
+      expect(fake.secret(NAMESPACE, name)).toBeUndefined();
     });
 
     it('lets Kubernetes delete the Secret with the workflow', async () => {
@@ -195,7 +295,7 @@ describe(ArgoWorkflowEngine.name, () => {
       expect(fake.requests).toEqual([]);
     });
 
-    it('removes the Secret it created when the API server refuses the Workflow', async () => {
+    it('creates no Secret when the API server refuses the Workflow', async () => {
       // A validator that lets everything through, so the API server's own check is what refuses.
       const acceptsAnything = {
         assertValid: () => undefined,
@@ -211,7 +311,7 @@ describe(ArgoWorkflowEngine.name, () => {
         /^Kubernetes API: creating Workflow docflow-job-\S+ failed \(HTTP 422\): Workflow.argoproj.io is invalid/,
       );
       expect(fake.secret(NAMESPACE, `docflow-job-${request.jobId}`)).toBeUndefined();
-      expect(fake.requests.map((r) => r.method)).toEqual(['POST', 'POST', 'DELETE']);
+      expect(fake.requests.map((r) => r.method)).toEqual(['POST']);
     });
   });
 
@@ -229,11 +329,32 @@ describe(ArgoWorkflowEngine.name, () => {
           method: 'PATCH',
           path: `${WORKFLOWS_PATH}/${workflowName}`,
           contentType: 'application/merge-patch+json',
-          body: { spec: { shutdown: 'Stop' } },
+          body: { spec: { shutdown: 'Stop', suspend: null } },
         }),
       ]);
       expect(fake.workflow(NAMESPACE, workflowName)?.['spec']).toMatchObject({ shutdown: 'Stop' });
       await expect(sut.status(request.jobId)).resolves.toMatchObject({ phase: 'Running', stopping: true });
+    });
+
+    it('stops a workflow that is still suspended (clears suspend in the same patch)', async () => {
+      const request = newRequest();
+      const name = `docflow-job-${request.jobId}`;
+      fake.failNext('PATCH', 'workflows', 500);
+      fake.failNext('PATCH', 'workflows', 500);
+      await expect(sut.submit(request)).rejects.toThrow(/resuming Workflow/);
+      expect(fake.workflow(NAMESPACE, name)?.['spec']).toMatchObject({ suspend: true });
+
+      await sut.cancel(request.jobId);
+
+      const spec = fake.workflow(NAMESPACE, name)?.['spec'];
+      expect(spec).toMatchObject({ shutdown: 'Stop' });
+      expect(spec).not.toHaveProperty('suspend');
+      await expect(sut.status(request.jobId)).resolves.toEqual({
+        jobId: request.jobId,
+        workflowName: name,
+        phase: 'Pending',
+        stopping: true,
+      });
     });
 
     it('does nothing for a job without a workflow', async () => {
@@ -361,14 +482,18 @@ describe(ArgoWorkflowEngine.name, () => {
       const { workflowName } = await sut.submit(newRequest());
       await startWatching();
       await recorder.until((s) => s.workflowName === workflowName, 'the listed workflow');
-      // A change to a Secret moves the resourceVersion on without an event for the workflow watch; only the
-      // bookmark tells the watch about it.
-      const patched = await fetch(`${fake.url}${SECRETS_PATH}/${workflowName}`, {
-        method: 'PATCH',
-        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/merge-patch+json' },
-        body: JSON.stringify({ metadata: { annotations: { touched: 'yes' } } }),
+      // A new Secret moves the resourceVersion on without an event for the workflow watch; only the bookmark
+      // tells the watch about it.
+      const created = await fetch(`${fake.url}${SECRETS_PATH}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: `${workflowName}-other` },
+        }),
       });
-      expect(patched.status).toBe(200);
+      expect(created.status).toBe(201);
       await fake.bookmark();
       const bookmarked = fake.resourceVersion;
 
@@ -427,6 +552,67 @@ describe(ArgoWorkflowEngine.name, () => {
   });
 
   describe(FakeKubeApi.name, () => {
+    const call = (method: string, path: string, body?: unknown) =>
+      fetch(`${fake.url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${TOKEN}`,
+          'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json',
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+
+    it('enforces the jobs Role: no get, list, patch or delete of Secrets, no delete of Workflows (403)', async () => {
+      const { workflowName } = await sut.submit(newRequest());
+      const attempts = [
+        ['GET', `${SECRETS_PATH}/${workflowName}`, undefined, 'get'],
+        ['GET', SECRETS_PATH, undefined, 'list'],
+        // An empty merge patch answers with the whole Secret: what `patch` alone would allow.
+        ['PATCH', `${SECRETS_PATH}/${workflowName}`, {}, 'patch'],
+        ['DELETE', `${SECRETS_PATH}/${workflowName}`, undefined, 'delete'],
+        ['DELETE', `${WORKFLOWS_PATH}/${workflowName}`, undefined, 'delete'],
+      ] as const;
+      for (const [method, path, body, verb] of attempts) {
+        const response = await call(method, path, body);
+        const status = (await response.json()) as { reason: string; message: string };
+        expect({ method, path, code: response.status, reason: status.reason }).toEqual({
+          method,
+          path,
+          code: 403,
+          reason: 'Forbidden',
+        });
+        expect(status.message).toContain(`cannot ${verb} resource`);
+        expect(status.message).not.toContain('callback-secret');
+      }
+      expect(fake.secret(NAMESPACE, workflowName)).toBeDefined();
+      expect(fake.workflow(NAMESPACE, workflowName)).toBeDefined();
+    });
+
+    it('refuses an ownerReference with blockOwnerDeletion: true (no update on workflows/finalizers)', async () => {
+      const { workflowName } = await sut.submit(newRequest());
+      const uid = fake.workflow(NAMESPACE, workflowName)?.metadata.uid;
+      const response = await call('POST', SECRETS_PATH, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: {
+          name: `${workflowName}-blocking`,
+          ownerReferences: [
+            {
+              apiVersion: 'argoproj.io/v1alpha1',
+              kind: 'Workflow',
+              name: workflowName,
+              uid,
+              blockOwnerDeletion: true,
+            },
+          ],
+        },
+      });
+      expect(response.status).toBe(403);
+      expect(((await response.json()) as { message: string }).message).toContain(
+        'cannot set blockOwnerDeletion',
+      );
+    });
+
     it('refuses a Workflow the CRD refuses, with 422, as an API server does', async () => {
       const response = await fetch(`${fake.url}${WORKFLOWS_PATH}`, {
         method: 'POST',

@@ -22,7 +22,6 @@ import {
   buildJobSecret,
   buildWorkflow,
   isFinished,
-  ownerReferenceTo,
   toWorkflowStatus,
   type ArgoWorkflow,
   type WorkflowManifestOptions,
@@ -54,6 +53,17 @@ interface Clients {
   /** Client-node 1.x sends PATCH as json-patch unless a middleware sets the Content-Type. */
   mergePatch: ConfigurationOptions;
 }
+
+/** Starts a Workflow created suspended: merge-patch `null` removes `spec.suspend` (a boolean in the CRD). */
+export const RESUME_PATCH = { spec: { suspend: null } } as const;
+/** Cancels a job: see {@link ArgoWorkflowEngine.cancel}. */
+export const CANCEL_PATCH = { spec: { shutdown: 'Stop', suspend: null } } as const;
+/**
+ * Shuts down a Workflow whose start failed. `Terminate`, not `Stop`: no step ran, nobody waits for the exit
+ * handler's report (submit throws, and the jobs service fails the job), and that handler reads the per-job Secret,
+ * which may not exist, so its pod could not start.
+ */
+export const ABORT_PATCH = { spec: { shutdown: 'Terminate', suspend: null } } as const;
 
 type WatchOutcome = { kind: 'closed' } | { kind: 'gone' } | { kind: 'failed'; error: unknown };
 
@@ -90,31 +100,26 @@ export class ArgoWorkflowEngine implements WorkflowEngine {
     await this.getClients();
   }
 
+  /**
+   * Creates the job's Workflow suspended (`spec.suspend: true`: the controller starts no step), then the per-job
+   * Secret the steps read the callback secret from, already owned by that Workflow (its uid), then resumes the
+   * Workflow. So the jobs service needs only `create` on Secrets: it never reads, patches or deletes one.
+   *
+   * Repeated (same job): an existing Workflow is read back; an existing Secret is the same one (a job's callback
+   * secret is fixed when the job is created); a Workflow that is no longer suspended was started by an earlier
+   * submit, after its Secret existed. When the Secret cannot be created, or the Workflow not resumed, the Workflow
+   * is shut down ({@link ABORT_PATCH}) before the error is thrown: no step ever ran, and none will.
+   */
   async submit(request: SubmitWorkflowRequest): Promise<{ workflowName: string }> {
     assertSubmittable(request);
     const namespace = this.options.namespace;
-    const workflow = buildWorkflow(request, { ...this.options, namespace });
+    const built = buildWorkflow(request, { ...this.options, namespace });
+    const workflow: ArgoWorkflow = { ...built, spec: { ...built.spec, suspend: true } };
     const name = workflow.metadata.name as string;
     this.assertValid(workflow, `Workflow ${name}`);
+    this.assertValidPatch(RESUME_PATCH, name);
+    this.assertValidPatch(ABORT_PATCH, name);
     const { customObjects, core, mergePatch } = await this.getClients();
-
-    const secret = buildJobSecret(request, namespace);
-    let createdSecret = false;
-    try {
-      await core.createNamespacedSecret({ namespace, body: secret });
-      createdSecret = true;
-    } catch (error) {
-      if (httpStatusOf(error) !== 409) throw apiError(`creating Secret ${secret.metadata.name}`, error);
-      // A repeated submit: keep the Secret equal to what the jobs service verifies callbacks with.
-      await core
-        .patchNamespacedSecret(
-          { name: secret.metadata.name, namespace, body: { stringData: secret.stringData } },
-          mergePatch,
-        )
-        .catch((patchError: unknown) => {
-          throw apiError(`updating Secret ${secret.metadata.name}`, patchError);
-        });
-    }
 
     let created: ArgoWorkflow;
     try {
@@ -124,49 +129,75 @@ export class ArgoWorkflowEngine implements WorkflowEngine {
         fieldValidation: 'Strict',
       })) as ArgoWorkflow;
     } catch (error) {
-      if (httpStatusOf(error) === 409) {
-        created = await this.getWorkflow(name).then((existing) => {
-          if (!existing) throw apiError(`reading Workflow ${name}`, error);
-          return existing;
-        });
-      } else {
-        if (createdSecret)
-          await core.deleteNamespacedSecret({ name: secret.metadata.name, namespace }).catch(() => undefined);
-        throw apiError(`creating Workflow ${name}`, error);
-      }
+      if (httpStatusOf(error) !== 409) throw apiError(`creating Workflow ${name}`, error);
+      const existing = await this.getWorkflow(name);
+      if (!existing) throw apiError(`reading Workflow ${name}`, error);
+      if (existing.spec?.shutdown)
+        throw new Error(
+          `Workflow ${name} exists and was shut down (spec.shutdown: ${existing.spec.shutdown}): it does not run again`,
+        );
+      // Resumed by an earlier submit, which had created the Secret first.
+      if (existing.spec?.suspend !== true) return { workflowName: name };
+      created = existing;
+    }
+
+    const secret = buildJobSecret(request, namespace, created);
+    try {
+      await core.createNamespacedSecret({ namespace, body: secret });
+    } catch (error) {
+      // 409: an earlier submit of this job created it, with the same callback secret and owner.
+      if (httpStatusOf(error) !== 409)
+        throw await this.abort(name, apiError(`creating Secret ${secret.metadata.name}`, error));
     }
 
     try {
-      await core.patchNamespacedSecret(
-        {
-          name: secret.metadata.name,
-          namespace,
-          body: { metadata: { ownerReferences: [ownerReferenceTo(created)] } },
-        },
+      await customObjects.patchNamespacedCustomObject(
+        { ...this.workflowsPath(), name, body: RESUME_PATCH },
         mergePatch,
       );
     } catch (error) {
-      throw apiError(`making Workflow ${name} the owner of Secret ${secret.metadata.name}`, error);
+      throw await this.abort(name, apiError(`resuming Workflow ${name}`, error));
     }
     return { workflowName: name };
   }
 
-  /** `spec.shutdown: Stop`: no new steps start, running ones get SIGTERM, the exit handler still runs. */
+  /**
+   * `spec.shutdown: Stop`: no new steps start, running ones get SIGTERM, the exit handler still runs. Clears
+   * `spec.suspend` in the same patch: Argo does not act on a shutdown while a workflow is suspended
+   * (argoproj/argo-workflows#17041), and without the patch a job cancelled between creation and resumption would
+   * stay suspended, with no deadline either (#13722).
+   */
   async cancel(jobId: string): Promise<void> {
     const name = workflowNameFor(jobId);
-    const patch = { spec: { shutdown: 'Stop' } };
-    const unknown = this.validator.checkStrict('Workflow', patch);
-    if (unknown.length) throw new ArgoValidationError('Workflow', unknown, `The patch of Workflow ${name}`);
+    this.assertValidPatch(CANCEL_PATCH, name);
     const { customObjects, mergePatch } = await this.getClients();
     try {
       await customObjects.patchNamespacedCustomObject(
-        { ...this.workflowsPath(), name, body: patch },
+        { ...this.workflowsPath(), name, body: CANCEL_PATCH },
         mergePatch,
       );
     } catch (error) {
       if (httpStatusOf(error) === 404) return; // nothing to stop
       throw apiError(`stopping Workflow ${name}`, error);
     }
+  }
+
+  /**
+   * Shuts down a Workflow that submit could not start, and returns `error` to throw (naming the shutdown's own
+   * failure too, when there is one: the Workflow then stays suspended and runs nothing).
+   */
+  private async abort(name: string, error: Error): Promise<Error> {
+    const { customObjects, mergePatch } = await this.getClients();
+    try {
+      await customObjects.patchNamespacedCustomObject(
+        { ...this.workflowsPath(), name, body: ABORT_PATCH },
+        mergePatch,
+      );
+      error.message += `; Workflow ${name} was shut down (spec.shutdown: ${ABORT_PATCH.spec.shutdown})`;
+    } catch (abortError) {
+      error.message += `; then ${apiError(`shutting down the suspended Workflow ${name}`, abortError).message}`;
+    }
+    return error;
   }
 
   async status(jobId: string): Promise<WorkflowStatus | undefined> {
@@ -302,6 +333,12 @@ export class ArgoWorkflowEngine implements WorkflowEngine {
 
   private assertValid(workflow: ArgoWorkflow, what: string): void {
     this.validator.assertValid('Workflow', workflow, what);
+  }
+
+  /** A merge patch names only fields the Workflow has (strict check; `null` removes a field). */
+  private assertValidPatch(patch: object, name: string): void {
+    const unknown = this.validator.checkStrict('Workflow', patch);
+    if (unknown.length) throw new ArgoValidationError('Workflow', unknown, `The patch of Workflow ${name}`);
   }
 
   private workflowsPath() {

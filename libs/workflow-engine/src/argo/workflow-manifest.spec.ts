@@ -73,18 +73,35 @@ describe(buildWorkflow.name, () => {
 });
 
 describe(buildJobSecret.name, () => {
-  it('holds the callback secret under callback-secret, labelled with the job', () => {
-    expect(buildJobSecret(request(), 'ns')).toEqual({
+  it('holds the callback secret under callback-secret, labelled with the job and owned by its workflow', () => {
+    const built = buildWorkflow(request(), { namespace: 'ns' });
+    const workflow = { ...built, metadata: { ...built.metadata, uid: 'u-1' } };
+    expect(buildJobSecret(request(), 'ns', workflow)).toEqual({
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: {
         name: 'docflow-job-3f1c9a52-0b7e-4d1a-9a34-6c1f0e2d8b77',
         namespace: 'ns',
         labels: { 'app.kubernetes.io/part-of': 'docflow', 'docflow.io/job-id': request().jobId },
+        ownerReferences: [
+          {
+            apiVersion: 'argoproj.io/v1alpha1',
+            kind: 'Workflow',
+            name: 'docflow-job-3f1c9a52-0b7e-4d1a-9a34-6c1f0e2d8b77',
+            uid: 'u-1',
+            blockOwnerDeletion: false,
+          },
+        ],
       },
       type: 'Opaque',
       stringData: { 'callback-secret': 'cb-secret-value-9f8e7d' },
     });
+  });
+
+  it('needs the workflow as the API server returned it', () => {
+    expect(() => buildJobSecret(request(), 'ns', buildWorkflow(request(), { namespace: 'ns' }))).toThrow(
+      'no name or uid',
+    );
   });
 });
 
@@ -175,6 +192,16 @@ describe(toWorkflowStatus.name, () => {
       phase: 'Running',
       stopping: true,
     });
+  });
+
+  it('marks a workflow that is still suspended (submit has not resumed it)', () => {
+    expect(toWorkflowStatus(workflow({ spec: { suspend: true } }))).toEqual({
+      jobId: 'j1',
+      workflowName: 'docflow-job-j1',
+      phase: 'Pending',
+      suspended: true,
+    });
+    expect(toWorkflowStatus(workflow({ spec: { suspend: false } }))).not.toHaveProperty('suspended');
   });
 
   it('falls back to the name for the job id', () => {

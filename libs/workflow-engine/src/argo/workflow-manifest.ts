@@ -66,6 +66,8 @@ export interface ArgoWorkflow {
     podGC?: ArgoPodGC;
     ttlStrategy?: ArgoTTLStrategy;
     shutdown?: string;
+    /** Set when submit creates it; removed (merge-patch null) once its Secret exists. */
+    suspend?: boolean;
     [field: string]: unknown;
   };
   status?: {
@@ -172,8 +174,12 @@ export function buildWorkflow(
   };
 }
 
-/** The per-job Secret the template's steps read DOCFLOW_CALLBACK_SECRET from. */
-export function buildJobSecret(request: SubmitWorkflowRequest, namespace: string) {
+/**
+ * The per-job Secret the template's steps read DOCFLOW_CALLBACK_SECRET from, created already owned by the job's
+ * Workflow (read back from the API server, for its uid), so that Kubernetes' garbage collector deletes it with
+ * the Workflow and the driver never has to patch or delete it.
+ */
+export function buildJobSecret(request: SubmitWorkflowRequest, namespace: string, owner: ArgoWorkflow) {
   return {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -181,13 +187,18 @@ export function buildJobSecret(request: SubmitWorkflowRequest, namespace: string
       name: jobSecretNameFor(request.jobId),
       namespace,
       labels: { [WORKFLOW_LABELS.app]: DOCFLOW_PART_OF, [WORKFLOW_LABELS.jobId]: request.jobId },
+      ownerReferences: [ownerReferenceTo(owner)],
     },
     type: 'Opaque',
     stringData: { [JOB_SECRET_KEY]: request.callbackSecret },
   };
 }
 
-/** Makes the Secret a dependent of the workflow, so Kubernetes' garbage collector deletes it with it. */
+/**
+ * Makes the Secret a dependent of the workflow, so Kubernetes' garbage collector deletes it with it.
+ * `blockOwnerDeletion: false`: `true` would need `update` on `workflows/finalizers` where the
+ * OwnerReferencesPermissionEnforcement admission plugin runs, and nothing needs the Workflow's deletion to wait.
+ */
 export function ownerReferenceTo(workflow: ArgoWorkflow) {
   if (!workflow.metadata.name || !workflow.metadata.uid)
     throw new Error('The workflow has no name or uid: it was not read back from the API server');
@@ -210,6 +221,7 @@ export function toWorkflowStatus(workflow: ArgoWorkflow): WorkflowStatus {
     phase: WORKFLOW_PHASES.includes(phase as WorkflowPhase) ? (phase as WorkflowPhase) : 'Pending',
   };
   if (workflow.spec?.shutdown) status.stopping = true;
+  if (workflow.spec?.suspend === true) status.suspended = true;
   if (workflow.status?.message) status.message = workflow.status.message;
   if (workflow.status?.startedAt) status.startedAt = workflow.status.startedAt;
   if (workflow.status?.finishedAt) status.finishedAt = workflow.status.finishedAt;

@@ -41,6 +41,21 @@ interface Watcher {
   bookmarks: boolean;
 }
 
+/** Verbs per resource (`workflows`, `secrets`), as a Role grants them in the namespace. */
+export type FakeRbacRules = Partial<Record<'workflows' | 'secrets', readonly string[]>>;
+
+/**
+ * The jobs service's Role (charts/docflow/templates/rbac.yaml, k8s/base/rbac.yaml): workflows create, get, list,
+ * watch, patch; secrets create, nothing else.
+ */
+export const JOBS_ROLE_RULES: FakeRbacRules = {
+  workflows: ['create', 'get', 'list', 'watch', 'patch'],
+  secrets: ['create'],
+};
+
+/** Who the fake API server says was refused (the chart's ServiceAccount of the jobs service). */
+const SUBJECT = 'system:serviceaccount:docflow:docflow-jobs';
+
 const WORKFLOWS = /^\/apis\/argoproj\.io\/v1alpha1\/namespaces\/([^/]+)\/workflows(?:\/([^/]+))?$/;
 const SECRETS = /^\/api\/v1\/namespaces\/([^/]+)\/secrets(?:\/([^/]+))?$/;
 const MERGE_PATCH = 'application/merge-patch+json';
@@ -61,10 +76,15 @@ class HttpError extends Error {
  *   PATCH (merge-patch only: any other Content-Type is 415), DELETE, and watch (`?watch=1|true`, from a
  *   `resourceVersion`, newline-delimited JSON events, BOOKMARKs when asked, 410 Gone for a compacted version);
  * - `/api/v1/namespaces/{ns}/secrets[/{name}]`: POST, GET, PATCH (merge-patch), DELETE.
- * Every Workflow it stores is validated against the CRD's openAPIV3Schema (and, with `fieldValidation=Strict`,
+ * It authorizes every request as the jobs service's Role does ({@link JOBS_ROLE_RULES} unless `rules` says
+ * otherwise): anything else is 403 Forbidden, so a PATCH, GET or DELETE of a Secret is refused. Like the
+ * OwnerReferencesPermissionEnforcement admission plugin, it refuses an ownerReference with
+ * `blockOwnerDeletion: true` (no Role here grants `update` on `workflows/finalizers`). `failNext` makes the next
+ * matching request fail. Every Workflow it stores is validated against the CRD's openAPIV3Schema (and, with `fieldValidation=Strict`,
  * for unknown fields) and refused with 422 otherwise, as an API server does. Tests drive it: move a workflow
- * through phases, drop the watch connections, compact the event history. Deleting a workflow deletes the
- * Secrets it owns, as Kubernetes' garbage collector would.
+ * through phases (not a suspended one past Pending: the controller starts no step of it), drop the watch
+ * connections, compact the event history. Deleting a workflow deletes the Secrets it owns, as Kubernetes'
+ * garbage collector would.
  */
 export class FakeKubeApi {
   readonly requests: RecordedRequest[] = [];
@@ -77,8 +97,24 @@ export class FakeKubeApi {
   /** Watches from a resourceVersion older than this get 410 Gone. */
   private oldestWatchable = 0;
   private server?: Server;
+  private readonly failures: { method: string; resource: string; code: number; message: string }[] = [];
 
-  constructor(private readonly options: { validator?: ArgoValidator; token?: string } = {}) {}
+  constructor(
+    private readonly options: { validator?: ArgoValidator; token?: string; rules?: FakeRbacRules } = {},
+  ) {}
+
+  /**
+   * The next `method` request on `resource` (after authorization) fails with `code`, e.g.
+   * `failNext('POST', 'secrets', 500)`; each call fails one request.
+   */
+  failNext(
+    method: string,
+    resource: 'workflows' | 'secrets',
+    code: number,
+    message = 'injected failure',
+  ): void {
+    this.failures.push({ method, resource, code, message });
+  }
 
   get url(): string {
     const address = this.server?.address() as AddressInfo | null;
@@ -134,6 +170,10 @@ export class FakeKubeApi {
   setPhase(namespace: string, name: string, phase: string, extra: { message?: string } = {}): FakeKubeObject {
     const workflow = this.workflows.get(`${namespace}/${name}`);
     if (!workflow) throw new Error(`No workflow ${namespace}/${name}`);
+    if (phase !== 'Pending' && (workflow['spec'] as { suspend?: boolean } | undefined)?.suspend === true)
+      throw new Error(
+        `Workflow ${namespace}/${name} is suspended: the controller would not move it to ${phase}`,
+      );
     const status: Record<string, unknown> = {
       ...((workflow['status'] as Record<string, unknown>) ?? {}),
       phase,
@@ -236,6 +276,18 @@ export class FakeKubeApi {
         throw new HttpError(401, 'Unauthorized', 'Unauthorized');
       const workflows = WORKFLOWS.exec(url.pathname);
       const secrets = SECRETS.exec(url.pathname);
+      const route = workflows ?? secrets;
+      if (route) {
+        const resource = workflows ? 'workflows' : 'secrets';
+        this.authorize(recorded, resource, decodeURIComponent(route[1]), route[2]);
+        const failure = this.failures.findIndex(
+          (f) => f.method === recorded.method && f.resource === resource,
+        );
+        if (failure >= 0) {
+          const { code, message } = this.failures.splice(failure, 1)[0];
+          throw new HttpError(code, code === 500 ? 'InternalError' : 'Failure', message);
+        }
+      }
       if (workflows) this.workflowsRoute(recorded, res, decodeURIComponent(workflows[1]), workflows[2]);
       else if (secrets) this.secretsRoute(recorded, res, decodeURIComponent(secrets[1]), secrets[2]);
       else throw new HttpError(404, 'NotFound', `the server could not find the requested resource`);
@@ -243,6 +295,44 @@ export class FakeKubeApi {
       if (error instanceof HttpError) return this.status(res, error.code, error.reason, error.message);
       this.status(res, 500, 'InternalError', error instanceof Error ? error.message : String(error));
     }
+  }
+
+  /** RBAC: 403 for a verb the rules do not grant, with the message an API server gives. */
+  private authorize(
+    req: RecordedRequest,
+    resource: 'workflows' | 'secrets',
+    namespace: string,
+    name?: string,
+  ) {
+    const watch = req.query.get('watch');
+    const verb =
+      {
+        POST: 'create',
+        GET: name ? 'get' : watch === '1' || watch === 'true' ? 'watch' : 'list',
+        PATCH: 'patch',
+        PUT: 'update',
+        DELETE: 'delete',
+      }[req.method] ?? req.method.toLowerCase();
+    const granted = (this.options.rules ?? JOBS_ROLE_RULES)[resource] ?? [];
+    const group = resource === 'workflows' ? 'argoproj.io' : '';
+    if (!granted.includes(verb))
+      throw new HttpError(
+        403,
+        'Forbidden',
+        `${resource}${name ? ` "${name}"` : ''} is forbidden: User "${SUBJECT}" cannot ${verb} resource ` +
+          `"${resource}" in API group "${group}" in the namespace "${namespace}"`,
+      );
+    const owners = (req.body as FakeKubeObject | undefined)?.metadata?.ownerReferences as
+      { blockOwnerDeletion?: boolean }[] | undefined;
+    if (owners?.some((owner) => owner.blockOwnerDeletion === true))
+      // OwnerReferencesPermissionEnforcement: the creator must be able to update the owner's finalizers.
+      throw new HttpError(
+        403,
+        'Forbidden',
+        `${resource} is forbidden: cannot set blockOwnerDeletion if an ownerReference refers to a resource you ` +
+          `can't set finalizers on: User "${SUBJECT}" cannot update resource "workflows/finalizers" in API ` +
+          `group "argoproj.io" in the namespace "${namespace}"`,
+      );
   }
 
   private workflowsRoute(req: RecordedRequest, res: ServerResponse, namespace: string, name?: string): void {
