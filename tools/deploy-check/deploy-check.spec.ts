@@ -1,4 +1,5 @@
-// The deployment files checked here, without Docker, a cluster or helm: the Helm chart (tools/deploy-check/chart.js),
+// The deployment files checked here, without Docker, a cluster or helm: the Helm chart (tools/deploy-check/chart.js;
+// namespaces.js and master-key.js on synthetic renderings, CI runs them on helm's),
 // the kustomizations rendered by `kubectl kustomize` (tools/deploy-check/k8s.js), the Dockerfiles and the
 // compose file. Each check is also shown to fail on a broken input.
 import { execFile } from 'node:child_process';
@@ -895,6 +896,132 @@ describe('signing keys check on rendered manifests (tools/deploy-check/master-ke
       'x: Job/identity-migrate names the Secret key jwt-signing-keys: only identity may',
       'x: Deployment/gw names the Secret key bootstrap-admin-password: only identity may',
       'x: no identity Deployment takes JWT_SIGNING_KEYS from the Secret key jwt-signing-keys',
+    ]);
+  });
+});
+
+describe('workflows.namespace on rendered manifests (tools/deploy-check/namespaces.js)', () => {
+  interface NamespacesCheck {
+    namespaceProblems(
+      objects: unknown[],
+      namespaces: { release: string; workflows: string },
+      where?: string,
+    ): string[];
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const sut = require('./namespaces.js') as NamespacesCheck;
+  const namespaces = { release: 'docflow', workflows: 'docflow-workflows' };
+  const worker = { 'app.kubernetes.io/part-of': 'docflow', 'app.kubernetes.io/component': 'worker' };
+  /** What `helm template --namespace docflow -f examples/dev.yaml -f examples/workflow-namespace.yaml` gives, in short. */
+  const rendering = () => {
+    const inWorkflows = (kind: string, name: string, rest: Record<string, unknown> = {}) => ({
+      kind,
+      metadata: { name, namespace: 'docflow-workflows' },
+      ...rest,
+    });
+    return [
+      inWorkflows('WorkflowTemplate', 'docflow-transform'),
+      inWorkflows('ConfigMap', 'docflow-semaphores', { data: { default: '2' } }),
+      inWorkflows('ConfigMap', 'docflow-worker-config', {
+        data: {
+          DOCFLOW_CALLBACK_URL: 'http://docflow-gateway-private.docflow.svc:8081/api/private',
+          S3_ENDPOINT: 'http://docflow-minio.docflow.svc:9000',
+        },
+      }),
+      inWorkflows('Secret', 'docflow-s3'),
+      inWorkflows('ServiceAccount', 'docflow-workflow'),
+      inWorkflows('Role', 'docflow-workflow'),
+      inWorkflows('RoleBinding', 'docflow-workflow', {
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'docflow-workflow' },
+        subjects: [{ kind: 'ServiceAccount', name: 'docflow-workflow', namespace: 'docflow-workflows' }],
+      }),
+      inWorkflows('Role', 'docflow-jobs'),
+      inWorkflows('RoleBinding', 'docflow-jobs', {
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'docflow-jobs' },
+        subjects: [{ kind: 'ServiceAccount', name: 'docflow-jobs', namespace: 'docflow' }],
+      }),
+      { kind: 'ServiceAccount', metadata: { name: 'docflow-jobs' } },
+      { kind: 'Secret', metadata: { name: 'docflow-secrets' } },
+      { kind: 'ConfigMap', metadata: { name: 'docflow-config' } },
+      {
+        kind: 'Deployment',
+        metadata: { name: 'docflow-jobs', labels: { 'app.kubernetes.io/component': 'jobs' } },
+        spec: {
+          template: {
+            spec: {
+              containers: [{ name: 'jobs', env: [{ name: 'ARGO_NAMESPACE', value: 'docflow-workflows' }] }],
+            },
+          },
+        },
+      },
+      {
+        kind: 'NetworkPolicy',
+        metadata: { name: 'docflow-gateway-private' },
+        spec: {
+          ingress: [
+            {
+              from: [
+                {
+                  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'docflow-workflows' } },
+                  podSelector: { matchLabels: worker },
+                },
+                { podSelector: { matchLabels: { 'app.kubernetes.io/component': 'minio' } } },
+              ],
+            },
+          ],
+        },
+      },
+      {
+        kind: 'NetworkPolicy',
+        metadata: { name: 'docflow-nats-clients' },
+        spec: {
+          ingress: [
+            { from: [{ podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'docflow' } } }] },
+          ],
+        },
+      },
+    ] as Array<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  };
+  const find = (objects: ReturnType<typeof rendering>, kind: string, name: string) =>
+    objects.find((o) => o.kind === kind && o.metadata.name === name)!;
+
+  it('passes a rendering with the workflow objects in their namespace and the rest in the release one', () => {
+    expect(sut.namespaceProblems(rendering(), namespaces)).toEqual([]);
+    const created = [{ kind: 'Namespace', metadata: { name: 'docflow-workflows' } }, ...rendering()];
+    expect(sut.namespaceProblems(created, namespaces)).toEqual([]);
+  });
+
+  it('finds workflow objects left in the release namespace and platform objects moved out of it', () => {
+    const objects = rendering();
+    delete find(objects, 'Secret', 'docflow-s3').metadata.namespace;
+    find(objects, 'Role', 'docflow-jobs').metadata.namespace = 'docflow';
+    find(objects, 'Secret', 'docflow-secrets').metadata.namespace = 'docflow-workflows';
+    objects.push({ kind: 'Namespace', metadata: { name: 'elsewhere' } });
+    expect(sut.namespaceProblems(objects, namespaces, 'x: ')).toEqual([
+      'x: Secret/docflow-s3 is in docflow (none given), not docflow-workflows',
+      'x: Role/docflow-jobs is in docflow, not docflow-workflows',
+      'x: Secret/docflow-secrets is in docflow-workflows: only the workflow objects leave docflow',
+      "x: Namespace/elsewhere: the chart creates no namespace but the workflows' (docflow-workflows)",
+    ]);
+  });
+
+  it('finds a wrong binding subject, ARGO_NAMESPACE, a short step address and open NetworkPolicies', () => {
+    const objects = rendering();
+    find(objects, 'RoleBinding', 'docflow-jobs').subjects[0].namespace = 'docflow-workflows';
+    find(objects, 'Deployment', 'docflow-jobs').spec.template.spec.containers[0].env[0].value = 'docflow';
+    find(objects, 'ConfigMap', 'docflow-worker-config').data = {
+      DOCFLOW_CALLBACK_URL: 'http://docflow-gateway-private:8081/api/private',
+      S3_ENDPOINT: 'http://docflow-minio:9000',
+    };
+    find(objects, 'NetworkPolicy', 'docflow-gateway-private').spec.ingress[0].from.shift();
+    find(objects, 'NetworkPolicy', 'docflow-nats-clients').spec.ingress[0].from[0].namespaceSelector = {};
+    expect(sut.namespaceProblems(objects, namespaces)).toEqual([
+      'RoleBinding/docflow-jobs binds [{"kind":"ServiceAccount","name":"docflow-jobs","namespace":"docflow-workflows"}], expected the ServiceAccount docflow-jobs of docflow alone',
+      'Deployment/docflow-jobs: ARGO_NAMESPACE is docflow, not docflow-workflows',
+      'docflow-worker-config: DOCFLOW_CALLBACK_URL http://docflow-gateway-private:8081/api/private is not <release>-gateway-private.docflow.svc',
+      'docflow-worker-config: S3_ENDPOINT http://docflow-minio:9000 is a short name (it resolves in docflow-workflows)',
+      'NetworkPolicy/docflow-gateway-private admits no worker pods of docflow-workflows',
+      expect.stringContaining('NetworkPolicy/docflow-nats-clients admits {"podSelector"'),
     ]);
   });
 });
