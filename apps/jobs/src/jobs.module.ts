@@ -20,6 +20,8 @@ import { UserDeletedConsumer } from './deletions/user-deleted.consumer';
 import { EventsPublisher } from './events/events.publisher';
 import { OutboxRelay } from './events/outbox.relay';
 import { CallbackInbox } from './events/callback-inbox';
+import { JobEventHistory } from './events/job-event-history';
+import { JobEventsController } from './events/job-events.controller';
 import { HealthController } from './health/health.controller';
 import { ApplyJobEventUseCase } from './jobs/apply-job-event.usecase';
 import { JobsController } from './jobs/jobs.controller';
@@ -178,7 +180,7 @@ export class JobsModule {
     const nats = new NatsRpcClient({ servers: config.NATS_URL, name: 'jobs', defaultTimeoutMs: 5_000 });
     return {
       module: JobsModule,
-      controllers: [JobsController, HealthController, ...scheduleControllers],
+      controllers: [JobsController, JobEventsController, HealthController, ...scheduleControllers],
       providers: [
         { provide: JOBS_CONFIG, useValue: config },
         {
@@ -199,6 +201,7 @@ export class JobsModule {
         JobsRepository,
         EventsPublisher,
         OutboxRelay,
+        JobEventHistory,
         CallbackInbox,
         ApplyJobEventUseCase,
         StepKeysUseCase,

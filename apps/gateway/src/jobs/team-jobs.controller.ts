@@ -44,7 +44,7 @@ import {
   EVENTS_LAST_EVENT_ID,
   EVENTS_STREAM_RESPONSE,
   checkIdempotencyKey,
-  lastEventSeq,
+  lastEventPosition,
 } from './jobs.controller';
 
 /**
@@ -237,9 +237,10 @@ export class TeamJobsController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const after = lastEventSeq(lastEventId);
+    const after = lastEventPosition(lastEventId);
     const owner = await this.member(principal, teamId, 'job.read');
-    const job = await this.services.send<Job>(JobsSubjects.jobGet, { ...owner, jobId } satisfies JobRef);
-    await this.stream.serve(job, after, request, reply);
+    const ref: JobRef = { ...owner, jobId };
+    const job = await this.services.send<Job>(JobsSubjects.jobGet, ref);
+    await this.stream.serve(job, ref, after, request, reply);
   }
 }

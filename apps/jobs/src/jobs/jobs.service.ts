@@ -556,7 +556,7 @@ export class JobsService {
  * Whose jobs a request is about: the team's when it names one (the gateway checked the member's role), the
  * user's own otherwise. A team id that is there but is not one (empty, say) is refused, never read as the user's.
  */
-function ownerOf(request: { userId: string; teamId?: string | null }): JobOwner {
+export function ownerOf(request: { userId: string; teamId?: string | null }): JobOwner {
   const userId = request.userId.toLowerCase();
   if (request.teamId === undefined || request.teamId === null) return { userId, teamId: null };
   const teamId = String(request.teamId).toLowerCase();

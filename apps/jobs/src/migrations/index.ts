@@ -5,6 +5,7 @@ import { Schedules1795444092444 } from './1795444092444-Schedules';
 import { JobApiKey1795446556237 } from './1795446556237-JobApiKey';
 import { JobRequestHash1796285573435 } from './1796285573435-JobRequestHash';
 import { TeamJobs1796316253402 } from './1796316253402-TeamJobs';
+import { JobEventStreamSeq1796319295274 } from './1796319295274-JobEventStreamSeq';
 
 export const migrations = [
   Jobs1795437981496,
@@ -13,4 +14,5 @@ export const migrations = [
   JobApiKey1795446556237,
   JobRequestHash1796285573435,
   TeamJobs1796316253402,
+  JobEventStreamSeq1796319295274,
 ];
