@@ -3,6 +3,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { connect } from 'nats';
+import { JOB_EVENTS_STREAM, jobEventsSubject } from '@docflow/contracts';
 import { freePort, waitFor } from '@docflow/local-platform';
 import { ROOT, json, startPlatform, type RunningPlatform } from './platform';
 import { readEvents } from './sse';
@@ -131,6 +133,33 @@ describe('job event streams and job options through the API', () => {
     );
     // After the final event, a client that reconnects is told to stop (204), on either replica.
     for (const api of [platform.api, replicaApi]) {
+      const after = await fetch(`${api}${path}`, {
+        headers: { accept: 'text/event-stream', ...auth(), 'last-event-id': String(ids.at(-1)) },
+      });
+      expect(after.status).toBe(204);
+    }
+
+    // Once JetStream no longer holds the job's messages (7 days, or purged as here), the stored history serves
+    // the same events with the same ids, then the final one; Last-Event-ID and the 204 work as before.
+    const nc = await connect({ servers: `nats://127.0.0.1:${platform.ports.nats}` });
+    try {
+      const jsm = await nc.jetstreamManager();
+      await jsm.streams.purge(JOB_EVENTS_STREAM, { filter: jobEventsSubject(job.id) });
+      const info = await jsm.streams.info(JOB_EVENTS_STREAM, { subjects_filter: jobEventsSubject(job.id) });
+      expect(Object.keys(info.state.subjects ?? {})).toEqual([]);
+    } finally {
+      await nc.close();
+    }
+    for (const api of [platform.api, replicaApi]) {
+      const replay = await readEvents(`${api}${path}`, (e) => TERMINAL.has(e.event), auth());
+      expect(replay.filter((e) => e.event !== 'heartbeat')).toEqual(events);
+      const resumed = await readEvents(`${api}${path}`, (e) => TERMINAL.has(e.event), {
+        ...auth(),
+        'last-event-id': String(middle.id),
+      });
+      expect(resumed.filter((e) => e.event !== 'heartbeat').map((e) => e.id)).toEqual(
+        ids.slice(ids.indexOf(middle.id) + 1),
+      );
       const after = await fetch(`${api}${path}`, {
         headers: { accept: 'text/event-stream', ...auth(), 'last-event-id': String(ids.at(-1)) },
       });

@@ -555,6 +555,12 @@ async function postToWorkflow(tmp) {
     });
     authorization = `Bearer ${session.jwt}`;
     const userId = session.user.id;
+    // More jobs than the free plan's 20 a day.
+    await raiseQuota(platform, userId, {
+      maxDocuments: 10,
+      maxStorageBytes: 10 * 1024 * 1024,
+      maxJobsPerDay: SETTINGS.posts + 10,
+    });
     const [doc] = (await platform.guard(uploadDocuments(platform, userId, 1, 2_000_000))).ids;
     const post = async () => {
       const from = arrivals.length;
@@ -723,6 +729,8 @@ async function startPlatform(tmp, extraEnv = {}) {
   await ensureDatabase(DATABASE_URL);
   onCleanup(`drop database ${databaseUrl.pathname.slice(1)}`, () => dropDatabase(DATABASE_URL));
   const home = path.join(tmp, 'home');
+  // The platform admin, made at start-up: it raises the bench user's quota (the free plan allows 100 documents).
+  const admin = { email: 'bench-admin@example.com', password: randomBytes(18).toString('base64url') };
   const launcher = spawn(process.execPath, [LAUNCHER], {
     cwd: ROOT,
     env: {
@@ -736,6 +744,8 @@ async function startPlatform(tmp, extraEnv = {}) {
       DOCFLOW_HOME: home,
       STORAGE_WEBHOOK_TOKEN: randomBytes(24).toString('hex'),
       LOG_LEVEL: SETTINGS.logLevel,
+      BOOTSTRAP_ADMIN_EMAIL: admin.email,
+      BOOTSTRAP_ADMIN_PASSWORD: admin.password,
       ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -797,11 +807,42 @@ async function startPlatform(tmp, extraEnv = {}) {
     s3Endpoint: `http://127.0.0.1:${ports.s3}`,
     databaseUrl: DATABASE_URL,
     database: databaseUrl.pathname.slice(1),
+    admin,
     pids,
     startMs,
     /** Rejects when the platform exits before `promise` settles. */
     guard: (promise) => Promise.race([promise, crashed]),
   };
+}
+
+/**
+ * Quotas are enforced as in any deployment (the free plan: 100 documents, 1 GiB, 20 jobs a day): the bootstrap
+ * admin raises the bench user's, with `PATCH /users/{user_id}/details/subscription` as billing would, to what the
+ * run uploads and starts (docs/user-details.md#quotas).
+ */
+async function raiseQuota(platform, userId, quota) {
+  const session = await waitFor(
+    async () => {
+      const response = await fetch(`${platform.api}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(platform.admin),
+      });
+      return response.status === 200 ? response.json() : undefined;
+    },
+    { timeoutMs: 15_000, intervalMs: 200, description: 'the bootstrap admin to sign in' },
+  );
+  const admin = { authorization: `Bearer ${session.jwt}` };
+  // The details exist once user-details has set the new user up.
+  await waitFor(
+    () => api('GET', `${platform.api}/users/${userId}/details`, undefined, admin).catch(() => undefined),
+    { timeoutMs: 15_000, intervalMs: 100, description: "the bench user's details" },
+  );
+  await api('PATCH', `${platform.api}/users/${userId}/details/subscription`, { quota }, admin);
+  log(
+    `  quota of the bench user raised by the platform admin: ${int(quota.maxDocuments)} documents, ` +
+      `${fmt(quota.maxStorageBytes / 1e6, 1)} MB, ${quota.maxJobsPerDay} jobs a day`,
+  );
 }
 
 /** Creates `count` text documents and uploads them, `concurrency` at a time, until each is `uploaded`. */
@@ -1408,6 +1449,11 @@ async function main() {
       scopes: ['documents:read', 'documents:write', 'jobs:read', 'jobs:write'],
     });
     authorization = `Bearer ${pat.token}`;
+    await raiseQuota(platform, user.id, {
+      maxDocuments: SETTINGS.docs + 10,
+      maxStorageBytes: Math.ceil(SETTINGS.docs * SETTINGS.docBytes + SETTINGS.sseDocMb * 1e6 + 1e6),
+      maxJobsPerDay: 100,
+    });
     log('');
 
     let docs = [];

@@ -10,7 +10,13 @@
 // - every `include` / `template` names a helper some template `define`s;
 // - the Roles are exactly the issue's (jobs: workflows create/get/list/watch/patch; Secrets create only, for the
 //   per-job callback Secret the argo driver writes) and match the Kubernetes calls in libs/workflow-engine's
-//   argo driver; no ClusterRole;
+//   argo driver; no ClusterRole; both Roles and their RoleBindings are in the workflows' namespace, the jobs
+//   RoleBinding's subject in the release's (one expectation for both layouts: workflows.namespace empty or set);
+// - workflows.namespace: the workflow objects (WORKFLOW_NAMESPACE_OBJECTS, and the WorkflowTemplate through
+//   docflow.workflowTemplate) carry `namespace: {{ include "docflow.workflowNamespace" . }}` under
+//   `{{- if .Values.workflows.namespace }}`, nothing else does; the jobs service's ARGO_NAMESPACE is that
+//   namespace; the steps' addresses come from the namespace-qualifying docflow.workflow* helpers; the gateway's
+//   private port admits worker pods of that namespace, and the data stores admit pods of their own namespace only;
 // - every service's environment names are fields of its config schema (apps/<service>/src/config.ts), and the
 //   steps' ConfigMap names fields of the worker's;
 // - the jobs service's SEMAPHORE_KEYS is rendered from the keys of workflows.semaphores, which has `default`;
@@ -54,6 +60,57 @@ const EXPECTED_ROLES = {
     { apiGroups: ['argoproj.io'], resources: ['workflowtaskresults'], verbs: ['create', 'patch'] },
   ],
 };
+
+/**
+ * Placeholders for the two namespaces, as staticDocuments writes them: `{{ include "docflow.workflowNamespace" . }}`
+ * (workflows.namespace, else the release's) and `{{ .Release.Namespace }}`.
+ */
+const WORKFLOWS_NAMESPACE = 'WORKFLOWS_NAMESPACE';
+const RELEASE_NAMESPACE = 'RELEASE_NAMESPACE';
+const WORKFLOW_NAMESPACE_HELPER = 'docflow.workflowNamespace';
+
+/**
+ * Where each Role goes and whom its RoleBinding (same name) binds. One expectation for both layouts: with
+ * workflows.namespace empty both placeholders are the release's namespace. The jobs service's ServiceAccount
+ * stays in the release's namespace (its pods run there) and is bound in the workflows' one.
+ */
+const EXPECTED_BINDINGS = {
+  jobs: {
+    namespace: WORKFLOWS_NAMESPACE,
+    subjects: [{ kind: 'ServiceAccount', name: 'TEMPLATED-jobs', namespace: RELEASE_NAMESPACE }],
+  },
+  'docflow-workflow': {
+    namespace: WORKFLOWS_NAMESPACE,
+    subjects: [{ kind: 'ServiceAccount', name: 'docflow-workflow', namespace: WORKFLOWS_NAMESPACE }],
+  },
+};
+
+/**
+ * What goes to the workflows' namespace (kind/name as staticDocuments reads them; TEMPLATED-jobs is
+ * <fullname>-jobs), besides the WorkflowTemplate (docflow.workflowTemplate). Nothing else may.
+ */
+const WORKFLOW_NAMESPACE_OBJECTS = [
+  'ConfigMap/docflow-semaphores',
+  'ConfigMap/docflow-worker-config',
+  'Secret/docflow-s3',
+  'Secret/docflow-provider',
+  'ServiceAccount/docflow-workflow',
+  'Role/docflow-workflow',
+  'RoleBinding/docflow-workflow',
+  'Role/TEMPLATED-jobs',
+  'RoleBinding/TEMPLATED-jobs',
+];
+/** services.jobs.env.ARGO_NAMESPACE: the namespace the chart puts the workflow objects in. */
+const ARGO_NAMESPACE_VALUE = `{{ include "${WORKFLOW_NAMESPACE_HELPER}" . }}`;
+/** The helpers docflow-worker-config may take addresses from: they qualify names with the release's namespace. */
+const WORKER_CONFIG_HELPERS = [
+  'docflow.labels',
+  WORKFLOW_NAMESPACE_HELPER,
+  'docflow.workflowS3Endpoint',
+  'docflow.workflowPrivateApiUrl',
+];
+/** The labels argo-templates/docflow-transform.yaml gives every workflow pod. */
+const WORKER_POD_LABELS = { 'app.kubernetes.io/part-of': 'docflow', 'app.kubernetes.io/component': 'worker' };
 
 /** @kubernetes/client-node calls → the resource and verb they need. */
 const CLIENT_CALLS = {
@@ -257,15 +314,21 @@ function checkSchema({ chart, values, schema }) {
 }
 
 /**
- * The template with its actions replaced, enough to read the static objects (the Roles): lines that are only
- * an action go, inline actions become a placeholder.
+ * The template with its actions replaced, enough to read the static objects (the Roles, the namespaces): lines
+ * that are only an action go (so both branches of an if stay), the two namespaces become WORKFLOWS_NAMESPACE and
+ * RELEASE_NAMESPACE, other inline actions a placeholder.
  */
 function staticDocuments(text) {
   const stripped = text
     .replace(/\{\{-?\s*\/\*[\s\S]*?\*\/\s*-?\}\}/g, '')
     .split('\n')
     .filter((line) => !/^\s*\{\{-?[^}]*-?\}\}\s*$/.test(line))
-    .map((line) => line.replace(/\{\{-?[^}]*-?\}\}/g, 'TEMPLATED'))
+    .map((line) =>
+      line
+        .replace(/\{\{-?\s*include\s+"docflow\.workflowNamespace"\s+\$?\.?\s*-?\}\}/g, WORKFLOWS_NAMESPACE)
+        .replace(/\{\{-?\s*\$?\.Release\.Namespace\s*-?\}\}/g, RELEASE_NAMESPACE)
+        .replace(/\{\{-?[^}]*-?\}\}/g, 'TEMPLATED'),
+    )
     .join('\n');
   return YAML.parseAllDocuments(stripped)
     .map((doc) => doc.toJS())
@@ -288,17 +351,21 @@ function normaliseRules(rules) {
 function checkRbac({ templates }, root = ROOT) {
   const problems = [];
   const roles = new Map();
+  const roleNamespaces = new Map();
+  const bindings = new Map();
+  const roleName = (name) =>
+    name === 'docflow-workflow' ? 'docflow-workflow' : String(name).replace(/^TEMPLATED-/, '');
   for (const [file, text] of templates) {
     if (/kind:\s*ClusterRole/.test(text))
       problems.push(`${path.basename(file)}: a ClusterRole (everything is namespaced)`);
-    if (!/kind:\s*Role\b/.test(text)) continue;
+    if (!/kind:\s*Role(Binding)?\b/.test(text)) continue;
     for (const doc of staticDocuments(text)) {
-      if (doc.kind !== 'Role') continue;
-      const name =
-        doc.metadata?.name === 'docflow-workflow'
-          ? 'docflow-workflow'
-          : String(doc.metadata?.name).replace(/^TEMPLATED-/, '');
-      roles.set(name, doc.rules);
+      if (doc.kind === 'Role') {
+        roles.set(roleName(doc.metadata?.name), doc.rules);
+        roleNamespaces.set(roleName(doc.metadata?.name), doc.metadata?.namespace);
+      } else if (doc.kind === 'RoleBinding') {
+        bindings.set(roleName(doc.metadata?.name), doc);
+      }
     }
   }
   for (const [name, expected] of Object.entries(EXPECTED_ROLES)) {
@@ -309,6 +376,43 @@ function checkRbac({ templates }, root = ROOT) {
       );
   }
   for (const name of roles.keys()) if (!(name in EXPECTED_ROLES)) problems.push(`an unexpected Role ${name}`);
+  // Where the Roles and their bindings are, and whom they bind (both layouts: see EXPECTED_BINDINGS).
+  const where = (namespace) =>
+    namespace === WORKFLOWS_NAMESPACE
+      ? "the workflows' namespace"
+      : namespace === RELEASE_NAMESPACE
+        ? "the release's namespace"
+        : String(namespace ?? "the release's namespace (none given)");
+  for (const [name, expected] of Object.entries(EXPECTED_BINDINGS)) {
+    if (roles.has(name) && roleNamespaces.get(name) !== expected.namespace)
+      problems.push(
+        `Role ${name} is in ${where(roleNamespaces.get(name))}, expected ${where(expected.namespace)}`,
+      );
+    const binding = bindings.get(name);
+    if (!binding) {
+      problems.push(`no RoleBinding ${name}`);
+      continue;
+    }
+    if (binding.metadata?.namespace !== expected.namespace)
+      problems.push(
+        `RoleBinding ${name} is in ${where(binding.metadata?.namespace)}, expected ${where(expected.namespace)} (its Role's)`,
+      );
+    if (binding.roleRef?.kind !== 'Role' || roleName(binding.roleRef?.name) !== name)
+      problems.push(
+        `RoleBinding ${name} refers to ${JSON.stringify(binding.roleRef)}, expected Role ${name}`,
+      );
+    const subjects = (binding.subjects ?? []).map(({ kind, name: subject, namespace }) => ({
+      kind,
+      name: subject,
+      namespace,
+    }));
+    if (JSON.stringify(subjects) !== JSON.stringify(expected.subjects))
+      problems.push(
+        `RoleBinding ${name} binds ${JSON.stringify(subjects).replaceAll('TEMPLATED', '<fullname>')}, expected exactly ${JSON.stringify(expected.subjects).replaceAll('TEMPLATED', '<fullname>')}`,
+      );
+  }
+  for (const name of bindings.keys())
+    if (!(name in EXPECTED_BINDINGS)) problems.push(`an unexpected RoleBinding ${name}`);
 
   // The jobs Role against the driver's calls: neither more nor less than the code uses.
   const driver = path.join(root, ARGO_DRIVER);
@@ -548,10 +652,195 @@ function checkWorkflowTemplate(chart, root = ROOT) {
   return problems;
 }
 
+/** Go's double-quoted string literal, as far as the chart's helpers use it. */
+const goString = (literal) => JSON.parse(`"${literal}"`);
+
+/** The label of an object in a problem: <fullname> for the release-prefixed part of its name. */
+const label = (key) => key.replace(/TEMPLATED/g, '<fullname>');
+
+/**
+ * workflows.namespace (see the header): with it set, the workflow objects render into that namespace and nothing
+ * else does. Read statically, as staticDocuments reads the templates (both branches of every if).
+ */
+function checkWorkflowNamespace({ templates, workflowTemplate }, merged = new Map()) {
+  const problems = [];
+  const yamlTemplates = [...templates].filter(([file]) => /\.ya?ml$/.test(file));
+  const objects = [];
+  for (const [file, text] of yamlTemplates) {
+    for (const doc of staticDocuments(text)) {
+      if (!doc || typeof doc !== 'object' || !doc.kind) continue;
+      objects.push({ key: `${doc.kind}/${doc.metadata?.name}`, file: path.basename(file), doc });
+    }
+  }
+
+  // The objects of the workflows' namespace, and only they.
+  for (const key of WORKFLOW_NAMESPACE_OBJECTS) {
+    const found = objects.filter((o) => o.key === key);
+    if (!found.length) problems.push(`${label(key)}: no template renders it`);
+    for (const { file, doc } of found)
+      if (doc.metadata?.namespace !== WORKFLOWS_NAMESPACE)
+        problems.push(
+          `${file}: ${label(key)} must be in the workflows' namespace (metadata.namespace ${ARGO_NAMESPACE_VALUE} under {{- if .Values.workflows.namespace }}), it has ${doc.metadata?.namespace ?? 'none'}`,
+        );
+  }
+  for (const { key, file, doc } of objects) {
+    if (WORKFLOW_NAMESPACE_OBJECTS.includes(key)) continue;
+    const namespace = doc.metadata?.namespace;
+    if (doc.kind === 'Namespace') {
+      if (doc.metadata?.name !== WORKFLOWS_NAMESPACE)
+        problems.push(`${file}: ${label(key)}: the chart creates no namespace but workflows.namespace`);
+    } else if (namespace === WORKFLOWS_NAMESPACE)
+      problems.push(
+        `${file}: ${label(key)} renders into the workflows' namespace: only ${WORKFLOW_NAMESPACE_OBJECTS.map(label).join(', ')} and the WorkflowTemplate go there`,
+      );
+    else if (namespace !== undefined && namespace !== RELEASE_NAMESPACE)
+      problems.push(`${file}: ${label(key)} has metadata.namespace ${namespace}: the release's, or none`);
+  }
+
+  // The namespace line of an object's metadata is there only when workflows.namespace is set (the default
+  // rendering stays as it was), and under no other condition.
+  const guard = /^\s*\{\{-?\s*if\s+\$?\.Values\.workflows\.namespace\s*-?\}\}\s*$/;
+  const end = /^\s*\{\{-?\s*end\s*-?\}\}\s*$/;
+  for (const [file, text] of yamlTemplates) {
+    const lines = text.split('\n');
+    lines.forEach((line, i) => {
+      if (!/^ {2}namespace:\s*\{\{\s*include\s+"docflow\.workflowNamespace"/.test(line)) return;
+      if (!guard.test(lines[i - 1] ?? '') || !end.test(lines[i + 1] ?? ''))
+        problems.push(
+          `${path.basename(file)}:${i + 1}: the metadata.namespace line must stand alone under {{- if .Values.workflows.namespace }} … {{- end }}`,
+        );
+    });
+  }
+
+  // The WorkflowTemplate (files/docflow-transform.yaml, not a template): docflow.workflowTemplate adds its
+  // namespace after its metadata.name. Done here as the helper does it, on the file as it is.
+  const helpers = [...templates].find(([file]) => file.endsWith('_helpers.tpl'))?.[1] ?? '';
+  const helperBody = (name) =>
+    helpers.split(/(?=\{\{-?\s*define\s)/).find((d) => d.includes(`define "${name}"`)) ?? '';
+  const helper = helperBody('docflow.workflowTemplate');
+  for (const [file, text] of templates) {
+    if (/\.Files\.Get\s+"files\/docflow-transform\.yaml"/.test(text) && !file.endsWith('_helpers.tpl'))
+      problems.push(
+        `${path.basename(file)}: reads files/docflow-transform.yaml itself: include "docflow.workflowTemplate" (it adds workflows.namespace)`,
+      );
+  }
+  if (!yamlTemplates.some(([, text]) => /include\s+"docflow\.workflowTemplate"/.test(text)))
+    problems.push('no template includes "docflow.workflowTemplate" (the WorkflowTemplate)');
+  const anchor = /\$anchor\s*:=\s*"((?:[^"\\]|\\.)*)"/.exec(helper);
+  const replacement =
+    /replace\s+\$anchor\s+\(printf\s+"((?:[^"\\]|\\.)*)"\s+\$anchor\s+\(include\s+"docflow\.workflowNamespace"\s+\.\)\)\s+\$text/.exec(
+      helper,
+    );
+  if (
+    !anchor ||
+    !replacement ||
+    !/\.Files\.Get\s+"files\/docflow-transform\.yaml"/.test(helper) ||
+    !/\{\{-?\s*if\s+\.Values\.workflows\.namespace\s*-?\}\}/.test(helper)
+  ) {
+    problems.push(
+      '_helpers.tpl: docflow.workflowTemplate does not add metadata.namespace as chart.js reads it ($anchor, replace $anchor (printf "…" $anchor (include "docflow.workflowNamespace" .)) $text, under if .Values.workflows.namespace)',
+    );
+  } else if (workflowTemplate !== undefined) {
+    const from = goString(anchor[1]);
+    const count = workflowTemplate.split(from).length - 1;
+    if (count !== 1)
+      problems.push(
+        `files/docflow-transform.yaml: ${JSON.stringify(from)} (where docflow.workflowTemplate adds the namespace) occurs ${count} times, not once`,
+      );
+    else {
+      let n = 0;
+      const to = goString(replacement[1]).replace(/%s/g, () => (n++ === 0 ? from : WORKFLOWS_NAMESPACE));
+      const docs = YAML.parseAllDocuments(workflowTemplate.replace(from, to)).map((d) => d.toJS());
+      const template = docs.find((d) => d?.kind === 'WorkflowTemplate');
+      if (
+        !template ||
+        template.metadata?.namespace !== WORKFLOWS_NAMESPACE ||
+        docs.filter(Boolean).length !== 1
+      )
+        problems.push(
+          `files/docflow-transform.yaml: with docflow.workflowTemplate's change it is not one WorkflowTemplate in the workflows' namespace (metadata.namespace: ${template?.metadata?.namespace})`,
+        );
+    }
+    if (/^\s{2}namespace:/m.test(workflowTemplate.split(/^spec:/m)[0] ?? ''))
+      problems.push('files/docflow-transform.yaml: has a namespace of its own (the chart gives it one)');
+  }
+
+  // The jobs service submits there.
+  for (const [file, values] of merged) {
+    const jobs = values.services?.jobs;
+    if (jobs?.enabled && jobs.env?.ARGO_NAMESPACE !== ARGO_NAMESPACE_VALUE)
+      problems.push(
+        `${file}: services.jobs.env.ARGO_NAMESPACE must be '${ARGO_NAMESPACE_VALUE}' (where the chart puts the WorkflowTemplate, its ConfigMaps and Secrets, and the jobs Role), not ${JSON.stringify(jobs.env?.ARGO_NAMESPACE)}`,
+      );
+  }
+
+  // The steps' addresses: only from the helpers that qualify names with the release's namespace.
+  const workflowsYaml = yamlTemplates.find(([file]) => file.endsWith('/workflows.yaml'))?.[1] ?? '';
+  // From its name to the end of its document or the next action at the start of a line.
+  const workerConfig = workflowsYaml.split('name: docflow-worker-config')[1]?.split(/\n---|\n\{\{/)[0] ?? '';
+  if (!workerConfig) problems.push('workflows.yaml: no ConfigMap docflow-worker-config');
+  for (const m of workerConfig.matchAll(/\b(?:include|template)\s+"([^"]+)"/g))
+    if (!WORKER_CONFIG_HELPERS.includes(m[1]))
+      problems.push(
+        `workflows.yaml: docflow-worker-config takes ${m[1]}: the steps' addresses come from ${WORKER_CONFIG_HELPERS.slice(2).join(', ')} (qualified with the release's namespace)`,
+      );
+  if (/\.Release\.Name\b|\.Values\.(nats|redis|postgresql)\b/.test(workerConfig))
+    problems.push(
+      'workflows.yaml: docflow-worker-config builds an address itself: use a docflow.workflow* helper',
+    );
+  for (const name of WORKER_CONFIG_HELPERS.slice(2)) {
+    const body = helperBody(name);
+    if (
+      !/\{\{-?\s*if\s+(\(?and\s+)?\.Values\.workflows\.namespace\b/.test(body) ||
+      !/\.%s\.svc\b/.test(body) ||
+      !/\.Release\.Namespace\b/.test(body)
+    )
+      problems.push(
+        `_helpers.tpl: ${name} does not qualify its address with .Release.Namespace (<name>.%s.svc) when workflows.namespace is set`,
+      );
+  }
+
+  // The gateway's private port admits the worker pods of the workflows' namespace; the data stores admit no
+  // pod of another namespace (podSelector-only peers) and no worker pod.
+  const isWorkerSelector = (selector) =>
+    JSON.stringify(selector?.matchLabels ?? {}) === JSON.stringify(WORKER_POD_LABELS) &&
+    !selector?.matchExpressions;
+  for (const { key, file, doc } of objects) {
+    if (doc.kind !== 'NetworkPolicy') continue;
+    const peers = (doc.spec?.ingress ?? []).flatMap((rule) => rule.from ?? []);
+    if (/-private$/.test(doc.metadata?.name)) {
+      const fromWorkflowNamespace = peers.some(
+        (peer) =>
+          JSON.stringify(peer.namespaceSelector) ===
+            JSON.stringify({ matchLabels: { 'kubernetes.io/metadata.name': WORKFLOWS_NAMESPACE } }) &&
+          isWorkerSelector(peer.podSelector),
+      );
+      if (!fromWorkflowNamespace)
+        problems.push(
+          `${file}: ${label(key)} admits no worker pods of the workflows' namespace (a peer with namespaceSelector kubernetes.io/metadata.name: ${ARGO_NAMESPACE_VALUE} and the worker podSelector)`,
+        );
+    } else if (/-clients$/.test(doc.metadata?.name)) {
+      for (const peer of peers) {
+        const excluded = (peer.podSelector?.matchExpressions ?? []).some(
+          (e) =>
+            e.key === 'app.kubernetes.io/component' && e.operator === 'NotIn' && e.values?.includes('worker'),
+        );
+        if (Object.keys(peer).join() !== 'podSelector' || !excluded)
+          problems.push(
+            `${file}: ${label(key)} admits ${JSON.stringify(peer)}: only pods of its own namespace (a podSelector alone) that are not workers`,
+          );
+      }
+    }
+  }
+  return problems;
+}
+
 function loadChart(chart) {
+  const workflowTemplate = path.join(chart, 'files', 'docflow-transform.yaml');
   return {
     chart,
     templates: new Map(templateFiles(chart).map((file) => [file, readFileSync(file, 'utf8')])),
+    workflowTemplate: existsSync(workflowTemplate) ? readFileSync(workflowTemplate, 'utf8') : undefined,
     values: readYamlFile(path.join(chart, 'values.yaml')),
     schema: JSON.parse(readFileSync(path.join(chart, 'values.schema.json'), 'utf8')),
   };
@@ -566,6 +855,7 @@ function checkChart(chart = DEFAULT_CHART, root = ROOT) {
     ...schemaProblems,
     ...checkIncludes(loaded),
     ...checkRbac(loaded, root),
+    ...checkWorkflowNamespace(loaded, merged),
     ...checkEnvironment(loaded, root),
     ...checkResources(merged),
     ...checkSemaphoreKeys(merged),
@@ -582,14 +872,16 @@ if (require.main === module) {
   console.log(
     problems.length
       ? `chart-check: ${problems.length} problem(s) in ${path.relative(process.cwd(), chart) || chart}`
-      : `chart-check: ${path.relative(process.cwd(), chart) || chart} ok (values paths, schema with examples, includes, RBAC, environment, limits, master key to key-vault only, signing keys to identity only, WorkflowTemplate link); rendering is not checked here (CI: helm template | kubeconform)`,
+      : `chart-check: ${path.relative(process.cwd(), chart) || chart} ok (values paths, schema with examples, includes, RBAC, workflow namespace, environment, limits, master key to key-vault only, signing keys to identity only, WorkflowTemplate link); rendering is not checked here (CI: helm template | kubeconform)`,
   );
   process.exitCode = problems.length ? 1 : 0;
 }
 
 module.exports = {
   CLIENT_CALLS,
+  EXPECTED_BINDINGS,
   EXPECTED_ROLES,
+  WORKFLOW_NAMESPACE_OBJECTS,
   MASTER_KEY_SECRET_KEYS,
   SIGNING_KEYS_SECRET_KEYS,
   bytesOf,
@@ -603,6 +895,7 @@ module.exports = {
   checkSchema,
   checkSemaphoreKeys,
   checkValuesPaths,
+  checkWorkflowNamespace,
   checkWorkflowTemplate,
   loadChart,
   mergeValues,

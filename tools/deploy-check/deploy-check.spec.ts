@@ -1,4 +1,5 @@
-// The deployment files checked here, without Docker, a cluster or helm: the Helm chart (tools/deploy-check/chart.js),
+// The deployment files checked here, without Docker, a cluster or helm: the Helm chart (tools/deploy-check/chart.js;
+// namespaces.js and master-key.js on synthetic renderings, CI runs them on helm's),
 // the kustomizations rendered by `kubectl kustomize` (tools/deploy-check/k8s.js), the Dockerfiles and the
 // compose file. Each check is also shown to fail on a broken input.
 import { execFile } from 'node:child_process';
@@ -26,6 +27,7 @@ type Loaded = {
   templates: Map<string, string>;
   values: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   schema: Record<string, unknown>;
+  workflowTemplate?: string;
 };
 interface ChartCheck {
   checkChart(chart?: string, root?: string): string[];
@@ -34,6 +36,8 @@ interface ChartCheck {
   checkIncludes(loaded: Loaded): string[];
   checkSchema(loaded: Loaded): { problems: string[]; merged: Map<string, unknown> };
   checkRbac(loaded: Loaded, root?: string): string[];
+  checkWorkflowNamespace(loaded: Loaded, merged?: Map<string, unknown>): string[];
+  WORKFLOW_NAMESPACE_OBJECTS: string[];
   checkEnvironment(loaded: Loaded, root?: string): string[];
   checkResources(merged: Map<string, unknown>): string[];
   bytesOf(quantity: unknown): number;
@@ -104,7 +108,12 @@ describe('chart check (tools/deploy-check/chart.js)', () => {
 
   it('validates values.yaml and each example merged over it against the schema', () => {
     const { merged } = sut.checkSchema(loaded);
-    expect([...merged.keys()]).toEqual(['values.yaml', 'examples/dev.yaml', 'examples/production.yaml']);
+    expect([...merged.keys()]).toEqual([
+      'values.yaml',
+      'examples/dev.yaml',
+      'examples/production.yaml',
+      'examples/workflow-namespace.yaml',
+    ]);
 
     const bad = clone(loaded);
     bad.values.secrets.storageWebhookToken = 'short';
@@ -195,6 +204,248 @@ describe('chart check (tools/deploy-check/chart.js)', () => {
     expect(sut.checkRbac(withTemplate('cluster.yaml', 'kind: ClusterRole\n'), ROOT)).toEqual([
       'cluster.yaml: a ClusterRole (everything is namespaced)',
     ]);
+  });
+
+  describe('workflows.namespace: the workflow objects in a namespace of their own', () => {
+    const GUARD =
+      '  {{- if .Values.workflows.namespace }}\n  namespace: {{ include "docflow.workflowNamespace" . }}\n  {{- end }}\n';
+    /** The template text of the object, kind/name as the check names them (TEMPLATED-jobs: <fullname>-jobs). */
+    const header = (key: string) => {
+      const [kind, name] = key.split('/');
+      return `kind: ${kind}\nmetadata:\n  name: ${name!.replace('TEMPLATED', '{{ include "docflow.fullname" . }}')}\n`;
+    };
+    const fileOf = (text: string) => [...loaded.templates].find(([, t]) => t.includes(text))!;
+
+    it('passes on the chart, and examples/workflow-namespace.yaml sets it and validates', () => {
+      expect(sut.checkWorkflowNamespace(loaded, sut.checkSchema(loaded).merged)).toEqual([]);
+      const { problems, merged } = sut.checkSchema(loaded);
+      expect(problems).toEqual([]);
+      const example = merged.get('examples/workflow-namespace.yaml') as Loaded['values'];
+      expect(example.workflows).toMatchObject({ namespace: 'docflow-workflows', createNamespace: false });
+      expect(loaded.values.workflows).toMatchObject({ namespace: '', createNamespace: false });
+    });
+
+    it('refuses a namespace that is no DNS label, and createNamespace without a namespace', () => {
+      const problemsWith = (workflows: Record<string, unknown>) => {
+        const bad = clone(loaded);
+        Object.assign(bad.values.workflows, workflows);
+        return sut.checkSchema(bad).problems.join('\n');
+      };
+      expect(problemsWith({ namespace: 'docflow-workflows', createNamespace: true })).toBe('');
+      expect(problemsWith({ namespace: 'Docflow_Workflows' })).toContain(
+        '/workflows/namespace must match pattern',
+      );
+      expect(problemsWith({ namespace: '-docflow' })).toContain('/workflows/namespace must match pattern');
+      expect(problemsWith({ namespace: 'a'.repeat(64) })).toContain(
+        '/workflows/namespace must NOT have more than 63 characters',
+      );
+      expect(problemsWith({ createNamespace: true })).toContain(
+        '/workflows/namespace must NOT have fewer than 1 characters',
+      );
+    });
+
+    it.each([...sut.WORKFLOW_NAMESPACE_OBJECTS])(
+      'fails when %s does not render into the workflows namespace',
+      (key) => {
+        const text = `${header(key)}${GUARD}`;
+        const [file, source] = fileOf(text);
+        const broken = {
+          ...loaded,
+          templates: new Map([...loaded.templates, [file, source.replace(text, header(key))]]),
+        };
+        const label = key.replace('TEMPLATED', '<fullname>');
+        expect(sut.checkWorkflowNamespace(broken)).toEqual([
+          expect.stringMatching(
+            new RegExp(
+              `^[a-z-]+\\.yaml: ${label.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} must be in the workflows' namespace .* it has none$`,
+            ),
+          ),
+        ]);
+        // And into the release's namespace, explicitly, is wrong as well.
+        const released = source.replace(text, `${header(key)}  namespace: {{ .Release.Namespace }}\n`);
+        expect(
+          sut.checkWorkflowNamespace({
+            ...loaded,
+            templates: new Map([...loaded.templates, [file, released]]),
+          }),
+        ).toEqual([expect.stringContaining(`${label} must be in the workflows' namespace`)]);
+      },
+    );
+
+    it('fails when anything else of the platform (the Secret with the master key, a Deployment) goes there', () => {
+      const secret = replaceIn(
+        'config.yaml',
+        '  name: {{ include "docflow.secretName" . }}\n',
+        `  name: {{ include "docflow.secretName" . }}\n${GUARD}`,
+      );
+      expect(sut.checkWorkflowNamespace(secret)).toEqual([
+        expect.stringMatching(
+          /^config\.yaml: Secret\/<fullname> renders into the workflows' namespace: only /,
+        ),
+      ]);
+      const deployment = replaceIn(
+        'deployments.yaml',
+        '  name: {{ include "docflow.fullname" $ }}-{{ $name }}\n',
+        '  name: {{ include "docflow.fullname" $ }}-{{ $name }}\n  namespace: {{ include "docflow.workflowNamespace" $ }}\n',
+      );
+      expect(sut.checkWorkflowNamespace(deployment)).toEqual([
+        expect.stringContaining(
+          "deployments.yaml: Deployment/<fullname>-<fullname> renders into the workflows' namespace",
+        ),
+        // And unguarded, it would be there whatever workflows.namespace says.
+        expect.stringMatching(/^deployments\.yaml:\d+: the metadata\.namespace line must stand alone under/),
+      ]);
+    });
+
+    it('wants the namespace line under `if .Values.workflows.namespace` alone (the default rendering as before)', () => {
+      const wrongGuard = replaceIn(
+        'workflows.yaml',
+        `  name: docflow-s3\n${GUARD}`,
+        `  name: docflow-s3\n${GUARD.replace('workflows.namespace', 'workflows.createNamespace')}`,
+      );
+      expect(sut.checkWorkflowNamespace(wrongGuard)).toEqual([
+        expect.stringMatching(/^workflows\.yaml:\d+: the metadata\.namespace line must stand alone under/),
+      ]);
+    });
+
+    it('holds both Roles and RoleBindings to the workflows namespace, and the jobs subject to the release namespace', () => {
+      const jobsSubject = replaceIn(
+        'rbac.yaml',
+        '    name: {{ include "docflow.fullname" . }}-jobs\n    namespace: {{ .Release.Namespace }}',
+        '    name: {{ include "docflow.fullname" . }}-jobs\n    namespace: {{ include "docflow.workflowNamespace" . }}',
+      );
+      expect(sut.checkRbac(jobsSubject, ROOT)).toEqual([
+        'RoleBinding jobs binds [{"kind":"ServiceAccount","name":"<fullname>-jobs","namespace":"WORKFLOWS_NAMESPACE"}], expected exactly [{"kind":"ServiceAccount","name":"<fullname>-jobs","namespace":"RELEASE_NAMESPACE"}]',
+      ]);
+      const workflowSubject = replaceIn(
+        'rbac.yaml',
+        '    name: docflow-workflow\n    namespace: {{ include "docflow.workflowNamespace" . }}',
+        '    name: docflow-workflow\n    namespace: {{ .Release.Namespace }}',
+      );
+      expect(sut.checkRbac(workflowSubject, ROOT)).toEqual([
+        expect.stringContaining(
+          'RoleBinding docflow-workflow binds [{"kind":"ServiceAccount","name":"docflow-workflow","namespace":"RELEASE_NAMESPACE"}]',
+        ),
+      ]);
+      const jobsRole = replaceIn(
+        'rbac.yaml',
+        `${header('Role/TEMPLATED-jobs')}${GUARD}`,
+        header('Role/TEMPLATED-jobs'),
+      );
+      expect(sut.checkRbac(jobsRole, ROOT)).toEqual([
+        "Role jobs is in the release's namespace (none given), expected the workflows' namespace",
+      ]);
+      const jobsBinding = replaceIn(
+        'rbac.yaml',
+        `${header('RoleBinding/TEMPLATED-jobs')}${GUARD}`,
+        `${header('RoleBinding/TEMPLATED-jobs')}  namespace: {{ .Release.Namespace }}\n`,
+      );
+      expect(sut.checkRbac(jobsBinding, ROOT)).toEqual([
+        "RoleBinding jobs is in the release's namespace, expected the workflows' namespace (its Role's)",
+      ]);
+    });
+
+    it('gives the WorkflowTemplate the namespace through docflow.workflowTemplate, on the file as it is', () => {
+      const direct = replaceIn(
+        'workflows.yaml',
+        '{{ include "docflow.workflowTemplate" . }}',
+        '{{ .Files.Get "files/docflow-transform.yaml" }}',
+      );
+      expect(sut.checkWorkflowNamespace(direct)).toEqual([
+        'workflows.yaml: reads files/docflow-transform.yaml itself: include "docflow.workflowTemplate" (it adds workflows.namespace)',
+        'no template includes "docflow.workflowTemplate" (the WorkflowTemplate)',
+      ]);
+      expect(loaded.workflowTemplate).toContain('\nmetadata:\n  name: docflow-transform\n');
+      const moved = {
+        ...loaded,
+        workflowTemplate: loaded.workflowTemplate!.replace(
+          '\nmetadata:\n  name: docflow-transform\n',
+          '\nmetadata:\n  name: docflow-transform # the template\n',
+        ),
+      };
+      expect(sut.checkWorkflowNamespace(moved)).toEqual([
+        'files/docflow-transform.yaml: "\\nmetadata:\\n  name: docflow-transform\\n" (where docflow.workflowTemplate adds the namespace) occurs 0 times, not once',
+      ]);
+      const ownNamespace = {
+        ...loaded,
+        workflowTemplate: loaded.workflowTemplate!.replace(
+          '\nmetadata:\n  name: docflow-transform\n',
+          '\nmetadata:\n  name: docflow-transform\n  namespace: docflow\n',
+        ),
+      };
+      expect(sut.checkWorkflowNamespace(ownNamespace)).toEqual([
+        expect.stringContaining('is not one WorkflowTemplate in the workflows'),
+        'files/docflow-transform.yaml: has a namespace of its own (the chart gives it one)',
+      ]);
+      const unguarded = replaceIn(
+        '_helpers.tpl',
+        '{{- if .Values.workflows.namespace -}}\n{{- $anchor',
+        '{{- if .Values.workflows.createNamespace -}}\n{{- $anchor',
+      );
+      expect(sut.checkWorkflowNamespace(unguarded)).toEqual([
+        expect.stringContaining('_helpers.tpl: docflow.workflowTemplate does not add metadata.namespace'),
+      ]);
+    });
+
+    it("wants the jobs service's ARGO_NAMESPACE to be the workflows namespace, in values.yaml and every example", () => {
+      const bad = clone(loaded.values);
+      bad.services.jobs.env.ARGO_NAMESPACE = '{{ .Release.Namespace }}';
+      expect(sut.checkWorkflowNamespace(loaded, new Map([['examples/x.yaml', bad]]))).toEqual([
+        `examples/x.yaml: services.jobs.env.ARGO_NAMESPACE must be '{{ include "docflow.workflowNamespace" . }}' (where the chart puts the WorkflowTemplate, its ConfigMaps and Secrets, and the jobs Role), not "{{ .Release.Namespace }}"`,
+      ]);
+    });
+
+    it("wants the steps' addresses qualified with the release's namespace", () => {
+      const shortUrl = replaceIn(
+        'workflows.yaml',
+        'include "docflow.workflowPrivateApiUrl" .',
+        'include "docflow.privateApiUrl" .',
+      );
+      expect(sut.checkWorkflowNamespace(shortUrl)).toEqual([
+        expect.stringContaining('workflows.yaml: docflow-worker-config takes docflow.privateApiUrl'),
+      ]);
+      const shortMinio = replaceIn(
+        '_helpers.tpl',
+        'printf "http://%s-minio.%s.svc:9000" (include "docflow.fullname" .) .Release.Namespace',
+        'printf "http://%s-minio:9000" (include "docflow.fullname" .)',
+      );
+      expect(sut.checkWorkflowNamespace(shortMinio)).toEqual([
+        '_helpers.tpl: docflow.workflowS3Endpoint does not qualify its address with .Release.Namespace (<name>.%s.svc) when workflows.namespace is set',
+      ]);
+    });
+
+    it('admits worker pods of the workflows namespace to the private port, and no pod of another namespace to the data stores', () => {
+      const noPeer = replaceIn(
+        'networkpolicy.yaml',
+        '        - namespaceSelector:\n            matchLabels:\n              kubernetes.io/metadata.name: {{ include "docflow.workflowNamespace" $ }}\n          podSelector:',
+        '        - podSelector:',
+      );
+      expect(sut.checkWorkflowNamespace(noPeer)).toEqual([
+        expect.stringContaining(
+          "networkpolicy.yaml: NetworkPolicy/<fullname>-<fullname>-private admits no worker pods of the workflows' namespace",
+        ),
+      ]);
+      const anyPod = replaceIn(
+        'networkpolicy.yaml',
+        'kubernetes.io/metadata.name: {{ include "docflow.workflowNamespace" $ }}\n          podSelector:\n            matchLabels:\n              app.kubernetes.io/part-of: docflow\n              app.kubernetes.io/component: worker',
+        'kubernetes.io/metadata.name: {{ include "docflow.workflowNamespace" $ }}\n          podSelector: {}',
+      );
+      expect(sut.checkWorkflowNamespace(anyPod)).toHaveLength(1);
+      const openStore = replaceIn(
+        'networkpolicy-data.yaml',
+        '        - podSelector:\n            matchLabels:\n              app.kubernetes.io/instance',
+        '        - namespaceSelector:\n            matchLabels:\n              kubernetes.io/metadata.name: {{ include "docflow.workflowNamespace" $ }}\n          podSelector:\n            matchLabels:\n              app.kubernetes.io/instance',
+      );
+      expect(sut.checkWorkflowNamespace(openStore)).toEqual([
+        expect.stringMatching(
+          /^networkpolicy-data\.yaml: NetworkPolicy\/<fullname>-<fullname>-clients admits \{"namespaceSelector".*: only pods of its own namespace/,
+        ),
+      ]);
+      const workers = replaceIn('networkpolicy-data.yaml', 'values: [worker, minio]', 'values: [minio]');
+      expect(sut.checkWorkflowNamespace(workers)).toEqual([
+        expect.stringContaining('-clients admits {"podSelector"'),
+      ]);
+    });
   });
 
   it('names environment variables that the service does not read', () => {
@@ -649,6 +900,132 @@ describe('signing keys check on rendered manifests (tools/deploy-check/master-ke
   });
 });
 
+describe('workflows.namespace on rendered manifests (tools/deploy-check/namespaces.js)', () => {
+  interface NamespacesCheck {
+    namespaceProblems(
+      objects: unknown[],
+      namespaces: { release: string; workflows: string },
+      where?: string,
+    ): string[];
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const sut = require('./namespaces.js') as NamespacesCheck;
+  const namespaces = { release: 'docflow', workflows: 'docflow-workflows' };
+  const worker = { 'app.kubernetes.io/part-of': 'docflow', 'app.kubernetes.io/component': 'worker' };
+  /** What `helm template --namespace docflow -f examples/dev.yaml -f examples/workflow-namespace.yaml` gives, in short. */
+  const rendering = () => {
+    const inWorkflows = (kind: string, name: string, rest: Record<string, unknown> = {}) => ({
+      kind,
+      metadata: { name, namespace: 'docflow-workflows' },
+      ...rest,
+    });
+    return [
+      inWorkflows('WorkflowTemplate', 'docflow-transform'),
+      inWorkflows('ConfigMap', 'docflow-semaphores', { data: { default: '2' } }),
+      inWorkflows('ConfigMap', 'docflow-worker-config', {
+        data: {
+          DOCFLOW_CALLBACK_URL: 'http://docflow-gateway-private.docflow.svc:8081/api/private',
+          S3_ENDPOINT: 'http://docflow-minio.docflow.svc:9000',
+        },
+      }),
+      inWorkflows('Secret', 'docflow-s3'),
+      inWorkflows('ServiceAccount', 'docflow-workflow'),
+      inWorkflows('Role', 'docflow-workflow'),
+      inWorkflows('RoleBinding', 'docflow-workflow', {
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'docflow-workflow' },
+        subjects: [{ kind: 'ServiceAccount', name: 'docflow-workflow', namespace: 'docflow-workflows' }],
+      }),
+      inWorkflows('Role', 'docflow-jobs'),
+      inWorkflows('RoleBinding', 'docflow-jobs', {
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'docflow-jobs' },
+        subjects: [{ kind: 'ServiceAccount', name: 'docflow-jobs', namespace: 'docflow' }],
+      }),
+      { kind: 'ServiceAccount', metadata: { name: 'docflow-jobs' } },
+      { kind: 'Secret', metadata: { name: 'docflow-secrets' } },
+      { kind: 'ConfigMap', metadata: { name: 'docflow-config' } },
+      {
+        kind: 'Deployment',
+        metadata: { name: 'docflow-jobs', labels: { 'app.kubernetes.io/component': 'jobs' } },
+        spec: {
+          template: {
+            spec: {
+              containers: [{ name: 'jobs', env: [{ name: 'ARGO_NAMESPACE', value: 'docflow-workflows' }] }],
+            },
+          },
+        },
+      },
+      {
+        kind: 'NetworkPolicy',
+        metadata: { name: 'docflow-gateway-private' },
+        spec: {
+          ingress: [
+            {
+              from: [
+                {
+                  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'docflow-workflows' } },
+                  podSelector: { matchLabels: worker },
+                },
+                { podSelector: { matchLabels: { 'app.kubernetes.io/component': 'minio' } } },
+              ],
+            },
+          ],
+        },
+      },
+      {
+        kind: 'NetworkPolicy',
+        metadata: { name: 'docflow-nats-clients' },
+        spec: {
+          ingress: [
+            { from: [{ podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'docflow' } } }] },
+          ],
+        },
+      },
+    ] as Array<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  };
+  const find = (objects: ReturnType<typeof rendering>, kind: string, name: string) =>
+    objects.find((o) => o.kind === kind && o.metadata.name === name)!;
+
+  it('passes a rendering with the workflow objects in their namespace and the rest in the release one', () => {
+    expect(sut.namespaceProblems(rendering(), namespaces)).toEqual([]);
+    const created = [{ kind: 'Namespace', metadata: { name: 'docflow-workflows' } }, ...rendering()];
+    expect(sut.namespaceProblems(created, namespaces)).toEqual([]);
+  });
+
+  it('finds workflow objects left in the release namespace and platform objects moved out of it', () => {
+    const objects = rendering();
+    delete find(objects, 'Secret', 'docflow-s3').metadata.namespace;
+    find(objects, 'Role', 'docflow-jobs').metadata.namespace = 'docflow';
+    find(objects, 'Secret', 'docflow-secrets').metadata.namespace = 'docflow-workflows';
+    objects.push({ kind: 'Namespace', metadata: { name: 'elsewhere' } });
+    expect(sut.namespaceProblems(objects, namespaces, 'x: ')).toEqual([
+      'x: Secret/docflow-s3 is in docflow (none given), not docflow-workflows',
+      'x: Role/docflow-jobs is in docflow, not docflow-workflows',
+      'x: Secret/docflow-secrets is in docflow-workflows: only the workflow objects leave docflow',
+      "x: Namespace/elsewhere: the chart creates no namespace but the workflows' (docflow-workflows)",
+    ]);
+  });
+
+  it('finds a wrong binding subject, ARGO_NAMESPACE, a short step address and open NetworkPolicies', () => {
+    const objects = rendering();
+    find(objects, 'RoleBinding', 'docflow-jobs').subjects[0].namespace = 'docflow-workflows';
+    find(objects, 'Deployment', 'docflow-jobs').spec.template.spec.containers[0].env[0].value = 'docflow';
+    find(objects, 'ConfigMap', 'docflow-worker-config').data = {
+      DOCFLOW_CALLBACK_URL: 'http://docflow-gateway-private:8081/api/private',
+      S3_ENDPOINT: 'http://docflow-minio:9000',
+    };
+    find(objects, 'NetworkPolicy', 'docflow-gateway-private').spec.ingress[0].from.shift();
+    find(objects, 'NetworkPolicy', 'docflow-nats-clients').spec.ingress[0].from[0].namespaceSelector = {};
+    expect(sut.namespaceProblems(objects, namespaces)).toEqual([
+      'RoleBinding/docflow-jobs binds [{"kind":"ServiceAccount","name":"docflow-jobs","namespace":"docflow-workflows"}], expected the ServiceAccount docflow-jobs of docflow alone',
+      'Deployment/docflow-jobs: ARGO_NAMESPACE is docflow, not docflow-workflows',
+      'docflow-worker-config: DOCFLOW_CALLBACK_URL http://docflow-gateway-private:8081/api/private is not <release>-gateway-private.docflow.svc',
+      'docflow-worker-config: S3_ENDPOINT http://docflow-minio:9000 is a short name (it resolves in docflow-workflows)',
+      'NetworkPolicy/docflow-gateway-private admits no worker pods of docflow-workflows',
+      expect.stringContaining('NetworkPolicy/docflow-nats-clients admits {"podSelector"'),
+    ]);
+  });
+});
+
 describe('images and compose', () => {
   const bundled = ['cli', 'gateway', 'identity', 'jobs', 'key-vault', 'user-details', 'users-docs', 'worker'];
   /** Commands, not servers: their exit code is the answer, no HEALTHCHECK. */
@@ -668,7 +1045,10 @@ describe('images and compose', () => {
       bases.add(base![1]);
       expect(text).toMatch(/^FROM \$\{NODE_IMAGE\} AS build$/m);
       expect(text).toMatch(/^FROM \$\{NODE_IMAGE\} AS runtime$/m);
-      expect(text).toContain(`nx run${app === 'jobs' ? '-many -t bundle -p jobs' : ` ${app}:bundle`}`);
+      // `nx build <app> -c production` compiles and writes the bundle (the jobs image also bundles the worker).
+      expect(text).toContain(
+        app === 'jobs' ? 'nx run-many -t build -c production -p jobs' : `nx build ${app} -c production`,
+      );
       expect(text).toContain(`COPY --from=build /src/dist/bundles/${app}/ /app/`);
       expect(text).toMatch(/^USER 10001:10001$/m);
       expect(text).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--"/m);

@@ -164,6 +164,18 @@ describe('docflow CLI', () => {
       [409, 'CONFLICT', 'you are the only owner of a team: transfer it or delete it first', ExitCode.FAILED],
       [403, 'FORBIDDEN', 'this team key needs the role admin; you are a member', ExitCode.AUTH],
       [422, 'IDEMPOTENCY_KEY_REUSED', 'the idempotency key was used for another request', ExitCode.USAGE],
+      [
+        429,
+        'QUOTA_EXCEEDED',
+        'maxJobsPerDay: 20 jobs in the last 24 hours; the quota of plan free allows 20; the next job can start in 60 s',
+        ExitCode.FAILED,
+      ],
+      [
+        403,
+        'QUOTA_EXCEEDED',
+        'maxDocuments: 100 documents; the quota of plan free allows 100: delete documents or ask for a larger quota',
+        ExitCode.FAILED,
+      ],
     ])(
       'prints the API message of a %d that names fields, the fields underneath',
       async (status, code, message, exit) => {

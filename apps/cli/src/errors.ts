@@ -3,7 +3,10 @@
  */
 export const ExitCode = {
   OK: 0,
-  /** The job failed or was cancelled (completed_with_errors too with --fail-on-errors), or the API refused the operation. */
+  /**
+   * The job failed or was cancelled (completed_with_errors too with --fail-on-errors), or the API refused the
+   * operation (409, a used-up quota).
+   */
   FAILED: 1,
   /** Bad arguments, or input the API rejected (400). */
   USAGE: 2,
@@ -45,14 +48,16 @@ export class ApiError extends CliError {
   ) {
     super(
       message,
-      exitCodeForStatus(status),
+      exitCodeForStatus(status, code),
       fields.map((f) => `${f.field}: ${f.message}`),
     );
     this.name = 'ApiError';
   }
 }
 
-export function exitCodeForStatus(status: number): ExitCode {
+export function exitCodeForStatus(status: number, code?: string): ExitCode {
+  // A used-up quota (403, or 429 for the daily job limit) is a refusal, not a credentials problem nor an outage.
+  if (code === 'QUOTA_EXCEEDED') return ExitCode.FAILED;
   if (status === 401 || status === 403) return ExitCode.AUTH;
   if (status === 404) return ExitCode.NOT_FOUND;
   if (status === 429 || status >= 500) return ExitCode.UNAVAILABLE;

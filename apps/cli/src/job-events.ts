@@ -4,7 +4,10 @@ import { ApiError, CliError, ExitCode, describeCause } from './errors';
 
 /** One Server-Sent Event of `GET /users/{user_id}/jobs/{job_id}/events`. */
 export interface JobStreamEvent {
-  /** The stream's sequence number: what `Last-Event-ID` resumes after. */
+  /**
+   * The event's id (its stream sequence, or `pg-<row>` from a finished job's stored history): what
+   * `Last-Event-ID` resumes after.
+   */
   id?: string;
   type: string;
   data: Record<string, unknown>;

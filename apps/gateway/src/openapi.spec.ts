@@ -109,12 +109,25 @@ describe(buildOpenApiDocuments.name, () => {
       expect(limited.map(([name]) => name).sort()).toEqual([
         'POST /api/v1/auth/login',
         'POST /api/v1/auth/signup',
+        // QUOTA_EXCEEDED: maxJobsPerDay (docs/user-details.md#quotas)
+        'POST /api/v1/teams/{team_id}/jobs',
+        'POST /api/v1/users/{user_id}/jobs',
       ]);
     for (const [name, operation] of limited)
       expect({ name, headers: Object.keys(responses(operation)['429']!.headers ?? {}) }).toEqual({
         name,
         headers: ['Retry-After'],
       });
+  });
+
+  it('lists QUOTA_EXCEEDED on the routes that create documents (403) and jobs (429 and 403)', () => {
+    for (const path of ['/api/v1/users/{user_id}/docs', '/api/v1/teams/{team_id}/docs'])
+      expect(responses(docs.public.paths[path]!.post!)['403']!.description).toContain('`QUOTA_EXCEEDED`');
+    for (const path of ['/api/v1/users/{user_id}/jobs', '/api/v1/teams/{team_id}/jobs']) {
+      const jobs = responses(docs.public.paths[path]!.post!);
+      expect(jobs['429']!.description).toContain('`QUOTA_EXCEEDED`');
+      expect(jobs['403']!.description).toContain('`QUOTA_EXCEEDED`');
+    }
   });
 
   it('GET /health/ready lists its 503', () => {

@@ -91,6 +91,13 @@ export const jobsConfigSchema = z
     DELETION_RETRY_BASE_MS: positiveInt(1_000),
     DELETION_RETRY_MAX_MS: positiveInt(60_000),
     LOG_LEVEL: logLevel,
+    /**
+     * `enforce` (the default): documents and jobs are refused past the user's quota, read from user-details.
+     * `off` only for tests that run this service without user-details; never in a deployment.
+     */
+    QUOTAS: z.enum(['enforce', 'off']).default('enforce'),
+    /** How long a user's quota read from user-details is reused. */
+    QUOTA_CACHE_MS: z.coerce.number().int().min(0).default(5_000),
     /** The HTTP health endpoints (`/health/live`, `/health/ready`) for probes; off unless a port is set. */
     HEALTH_HOST: z.string().default('127.0.0.1'),
     HEALTH_PORT: z.coerce.number().int().min(1).max(65535).optional(),

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { createServiceDataSource } from '@docflow/database';
-import { NatsRpcClient, ServiceClient } from '@docflow/messaging';
+import { NatsRpcClient, QuotaSource, ServiceClient } from '@docflow/messaging';
 import { ObjectStorage, storageFromConfig } from '@docflow/storage';
 import { ArgoWorkflowEngine, LocalWorkflowEngine, type WorkflowEngine } from '@docflow/workflow-engine';
 import { Clock } from './common/clock';
@@ -20,10 +20,13 @@ import { UserDeletedConsumer } from './deletions/user-deleted.consumer';
 import { EventsPublisher } from './events/events.publisher';
 import { OutboxRelay } from './events/outbox.relay';
 import { CallbackInbox } from './events/callback-inbox';
+import { JobEventHistory } from './events/job-event-history';
+import { JobEventsController } from './events/job-events.controller';
 import { HealthController } from './health/health.controller';
 import { ApplyJobEventUseCase } from './jobs/apply-job-event.usecase';
 import { JobsController } from './jobs/jobs.controller';
 import { JobsRepository } from './jobs/jobs.repository';
+import { JobQuota } from './quota/job-quota';
 import { JobsService, WORKFLOW_ENGINE } from './jobs/jobs.service';
 import { StepKeysUseCase } from './jobs/step-keys.usecase';
 import { scheduleControllers, scheduleProviders } from './schedules';
@@ -177,7 +180,7 @@ export class JobsModule {
     const nats = new NatsRpcClient({ servers: config.NATS_URL, name: 'jobs', defaultTimeoutMs: 5_000 });
     return {
       module: JobsModule,
-      controllers: [JobsController, HealthController, ...scheduleControllers],
+      controllers: [JobsController, JobEventsController, HealthController, ...scheduleControllers],
       providers: [
         { provide: JOBS_CONFIG, useValue: config },
         {
@@ -192,9 +195,13 @@ export class JobsModule {
         { provide: ServiceClient, useValue: nats },
         { provide: WORKFLOW_ENGINE, useValue: engine },
         Clock,
+        // maxJobsPerDay, read from user-details (docs/user-details.md#quotas).
+        { provide: QuotaSource, useValue: new QuotaSource(nats, { cacheMs: config.QUOTA_CACHE_MS }) },
+        JobQuota,
         JobsRepository,
         EventsPublisher,
         OutboxRelay,
+        JobEventHistory,
         CallbackInbox,
         ApplyJobEventUseCase,
         StepKeysUseCase,

@@ -13,6 +13,13 @@ export const usersDocsConfigSchema = z
     DOWNLOAD_URL_TTL_SECONDS: positiveInt(900).pipe(z.number().max(7 * 24 * 3600)),
     MAX_DOCUMENT_SIZE_BYTES: positiveInt(100 * 1024 * 1024),
     LOG_LEVEL: logLevel,
+    /**
+     * `enforce` (the default): documents and jobs are refused past the user's quota, read from user-details.
+     * `off` only for tests that run this service without user-details; never in a deployment.
+     */
+    QUOTAS: z.enum(['enforce', 'off']).default('enforce'),
+    /** How long a user's quota read from user-details is reused. */
+    QUOTA_CACHE_MS: z.coerce.number().int().min(0).default(5_000),
     /** How long JetStream waits for the ack of a team's erasure (identity.team.deleted) before delivering it again. */
     DELETION_ACK_WAIT_MS: positiveInt(30_000),
     /** First delay before an erasure that failed (database, storage) is tried again; doubles up to the max. */

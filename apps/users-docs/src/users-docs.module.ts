@@ -8,10 +8,11 @@ import {
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { createServiceDataSource } from '@docflow/database';
-import { NatsRpcClient } from '@docflow/messaging';
+import { NatsRpcClient, QuotaSource } from '@docflow/messaging';
 import { ObjectStorage, storageFromConfig } from '@docflow/storage';
 import { Clock } from './common/clock';
 import { USERS_DOCS_CONFIG, type UsersDocsConfig } from './config';
+import { DocumentQuota } from './documents/document-quota';
 import { DocumentsController } from './documents/documents.controller';
 import { DocumentsRepository } from './documents/documents.repository';
 import { DocumentsService } from './documents/documents.service';
@@ -69,6 +70,13 @@ export class UsersDocsModule {
             defaultTimeoutMs: 5_000,
           }),
         },
+        // Whose quota: user-details', asked over the same connection (docs/user-details.md#quotas).
+        {
+          provide: QuotaSource,
+          useFactory: (nats: NatsRpcClient) => new QuotaSource(nats, { cacheMs: config.QUOTA_CACHE_MS }),
+          inject: [NatsRpcClient],
+        },
+        DocumentQuota,
         Clock,
         UsersRepository,
         DocumentsRepository,

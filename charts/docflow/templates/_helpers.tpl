@@ -77,9 +77,58 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 {{- end -}}
 
-{{/* The private API as workflow steps and the object store reach it. */}}
+{{/* The private API as the object store (and workflow steps in the release's namespace) reach it. */}}
 {{- define "docflow.privateApiUrl" -}}
 {{- printf "http://%s-gateway-private:8081/api/private" (include "docflow.fullname" .) -}}
+{{- end -}}
+
+{{/*
+Where the workflows run: the WorkflowTemplate, its ConfigMaps and Secrets, the docflow-workflow ServiceAccount and
+the jobs service's Role (workflows.namespace; empty: the release's namespace). Objects that go there carry
+  {{- if .Values.workflows.namespace }}
+  namespace: {{ include "docflow.workflowNamespace" . }}
+  {{- end }}
+in their metadata (tools/deploy-check/chart.js holds the list); everything else stays in the release's namespace.
+*/}}
+{{- define "docflow.workflowNamespace" -}}
+{{- default .Release.Namespace .Values.workflows.namespace -}}
+{{- end -}}
+
+{{/*
+The WorkflowTemplate: files/docflow-transform.yaml as it is, its {{ "{{…}}" }} left to Argo; with workflows.namespace,
+metadata.namespace is added after its metadata.name (the file has no namespace of its own).
+*/}}
+{{- define "docflow.workflowTemplate" -}}
+{{- $text := .Files.Get "files/docflow-transform.yaml" -}}
+{{- if .Values.workflows.namespace -}}
+{{- $anchor := "\nmetadata:\n  name: docflow-transform\n" -}}
+{{- if not (contains $anchor $text) -}}
+{{- fail "files/docflow-transform.yaml: no 'metadata:' followed by '  name: docflow-transform' to add workflows.namespace to" -}}
+{{- end -}}
+{{- $text = replace $anchor (printf "%s  namespace: %s\n" $anchor (include "docflow.workflowNamespace" .)) $text -}}
+{{- end -}}
+{{- $text -}}
+{{- end -}}
+
+{{/* The private API as workflow steps reach it: namespace-qualified when they run in workflows.namespace. */}}
+{{- define "docflow.workflowPrivateApiUrl" -}}
+{{- if .Values.workflows.namespace -}}
+{{- printf "http://%s-gateway-private.%s.svc:8081/api/private" (include "docflow.fullname" .) .Release.Namespace -}}
+{{- else -}}
+{{- include "docflow.privateApiUrl" . -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+S3_ENDPOINT as workflow steps reach it: the bundled MinIO namespace-qualified when they run in
+workflows.namespace; a configured objectStorage.endpoint as it is (it must resolve from there too).
+*/}}
+{{- define "docflow.workflowS3Endpoint" -}}
+{{- if and .Values.workflows.namespace (not .Values.objectStorage.endpoint) .Values.objectStorage.bundled.enabled -}}
+{{- printf "http://%s-minio.%s.svc:9000" (include "docflow.fullname" .) .Release.Namespace -}}
+{{- else -}}
+{{- include "docflow.s3Endpoint" . -}}
+{{- end -}}
 {{- end -}}
 
 {{/*

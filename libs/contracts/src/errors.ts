@@ -12,6 +12,11 @@ export enum ErrorCode {
   RATE_LIMITED = 'RATE_LIMITED',
   /** An Idempotency-Key sent again with a different request (HTTP 422). */
   IDEMPOTENCY_KEY_REUSED = 'IDEMPOTENCY_KEY_REUSED',
+  /**
+   * A quota of the user's plan is used up (docs/user-details.md#quotas): HTTP 429 with `Retry-After` when waiting
+   * frees it (`details.retryAfterSeconds`: the daily job limit), 403 when only deleting or a larger quota does.
+   */
+  QUOTA_EXCEEDED = 'QUOTA_EXCEEDED',
   SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
   STORAGE_UNAVAILABLE = 'STORAGE_UNAVAILABLE',
   INTERNAL = 'INTERNAL',

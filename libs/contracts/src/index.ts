@@ -12,3 +12,4 @@ export * from './key-vault';
 export * from './audit';
 export * from './user-details';
 export * from './identity';
+export * from './quota';

@@ -9,6 +9,8 @@ export const JobsSubjects = {
   jobCancel: 'jobs.job.cancel',
   /** A job's inputs, paged (a job may hold thousands). */
   jobInputs: 'jobs.job.inputs',
+  /** A job's stored events after an SSE id, paged: the history JetStream no longer holds (see JobEventPage). */
+  jobEvents: 'jobs.job.events',
   /** A step's signed callback, verified and applied by the jobs service. */
   eventRecord: 'jobs.event.record',
   /** A step's signed request for its job's provider key (answered from the vault while the job's grant lives). */
@@ -201,6 +203,71 @@ export interface RecordEventResult {
   buffered?: boolean;
 }
 
-/** What the events stream carries (SSE `data:`); the SSE `id:` is the JetStream sequence. */
+/**
+ * What the events stream carries (SSE `data:`); the SSE `id:` is the JetStream sequence (or, for an event whose
+ * sequence the jobs service never recorded, its row id: see {@link parseJobEventId}).
+ */
 export type JobStreamEvent = Pick<JobEvent, 'type' | 'at'> &
   Partial<JobEvent> & { jobId: string; status?: JobStatus; progress?: number };
+
+// ---- a job's stored events (the SSE history once JetStream no longer holds it) ----
+
+/**
+ * The SSE id of a stored event whose JetStream sequence the jobs service never recorded (published before it
+ * kept them): `pg-<row>`, the event's row in `jobs.job_events`. Every other event's id is its sequence.
+ */
+export const JOB_EVENT_ROW_ID_PREFIX = 'pg-';
+
+/** A parsed SSE id: a JetStream sequence (0: before the first event), or a stored event's row. */
+export type JobEventPosition = { seq: number } | { row: string };
+
+/**
+ * Parses an SSE id a job's event stream sent (`Last-Event-ID`): digits (a JetStream sequence) or `pg-<digits>`
+ * (a stored event's row); undefined for anything else.
+ */
+export function parseJobEventId(id: string): JobEventPosition | undefined {
+  if (/^\d{1,15}$/.test(id)) return { seq: Number(id) };
+  const row = /^pg-(\d{1,18})$/.exec(id);
+  return row ? { row: String(BigInt(row[1]!)) } : undefined;
+}
+
+export function jobEventRowId(row: string): string {
+  return `${JOB_EVENT_ROW_ID_PREFIX}${row}`;
+}
+
+/** The SSE ids a job's event stream sends, as a pattern (`Last-Event-ID`). */
+export const JOB_EVENT_ID_PATTERN = '^(\\d{1,15}|pg-\\d{1,18})$';
+
+export interface ListJobEventsRequest extends JobRef {
+  /**
+   * The SSE id after which to start (absent: from the first event). A sequence stands after the last stored
+   * event published at or before it; `pg-<row>` after that row (see {@link JobEventPage}).
+   */
+  after?: string;
+  /** 1 to 500, default 200; a page also stops before 512 KB of events. */
+  limit?: number;
+}
+
+/** One stored event as the SSE stream sends it: `id:`, `event:` (its type) and `data:`. */
+export interface StoredJobEvent {
+  id: string;
+  type: string;
+  data: JobStreamEvent;
+}
+
+/**
+ * A job's stored events, in the order they were stored (the order they were published), that were or are to be
+ * published: up to and including the job's final event; an event stored after it (a late callback, kept for the
+ * record) was never published and is not listed. Each `id` is the event's JetStream sequence when the jobs
+ * service recorded it (when JetStream acknowledged the publish), `pg-<row>` otherwise.
+ */
+export interface JobEventPage {
+  items: StoredJobEvent[];
+  /** Pass it as `after` for the next page; absent on the last. */
+  nextCursor?: string;
+  /** Events of the job still in the outbox (not yet published, so not listed): JetStream has them shortly. */
+  pending: boolean;
+}
+
+export const JOB_EVENT_PAGE_LIMIT_DEFAULT = 200;
+export const JOB_EVENT_PAGE_LIMIT_MAX = 500;

@@ -28,6 +28,22 @@ export interface Quota {
   maxJobsPerDay: number;
 }
 
+/**
+ * What each plan allows: the quota a user gets at setup (user-details' eligibility rules), the one place these
+ * numbers live. Billing/admins may change a user's quota later (`user-details.subscription.set`).
+ */
+export const PLAN_QUOTAS: Readonly<Record<Plan, Readonly<Quota>>> = {
+  free: { maxDocuments: 100, maxStorageBytes: 1024 ** 3, maxJobsPerDay: 20 },
+  pro: { maxDocuments: 1_000, maxStorageBytes: 10 * 1024 ** 3, maxJobsPerDay: 200 },
+  team: { maxDocuments: 10_000, maxStorageBytes: 100 * 1024 ** 3, maxJobsPerDay: 1_000 },
+};
+
+/**
+ * The plan whose quota applies to a user user-details has no details for (their setup has not run yet): the
+ * services that enforce quotas (users-docs, jobs) use it then, never "unlimited".
+ */
+export const DEFAULT_PLAN: Plan = 'free';
+
 /** The fields a user may change themselves (PATCH). Plan, subscription and quota are set by billing/admins. */
 export interface UserProfile {
   displayName: string;

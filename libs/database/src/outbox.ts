@@ -45,7 +45,17 @@ export interface OutboxRelayOptions {
   name?: string;
   /** How often what a failure left is retried. */
   pollMs?: number;
+  /**
+   * How long a published row is kept (default 7 days, as long as the streams keep their messages) before a
+   * later pass deletes it: the table holds what is pending and a recent history, not every event ever.
+   */
+  retainPublishedMs?: number;
 }
+
+const RETAIN_PUBLISHED_MS = 7 * 24 * 3600_000;
+/** Pruning runs at most this often, and deletes at most PRUNE_BATCH rows a statement. */
+const PRUNE_EVERY_MS = 3600_000;
+const PRUNE_BATCH = 5_000;
 
 const BATCH = 100;
 
@@ -66,6 +76,7 @@ export class TransactionalOutbox {
   private timer?: NodeJS.Timeout;
   private stopped = false;
   private streamReady = false;
+  private prunedAt = 0;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -116,6 +127,26 @@ export class TransactionalOutbox {
           this.nudge();
         }
       });
+  }
+
+  /**
+   * Deletes published rows older than `retainPublishedMs`, in batches (pending rows are never touched). Runs
+   * from the relay's passes at most once an hour; returns how many rows went.
+   */
+  async prune(): Promise<number> {
+    const cutoff = new Date(
+      this.options.now().getTime() - (this.options.retainPublishedMs ?? RETAIN_PUBLISHED_MS),
+    );
+    const table = this.dataSource.getMetadata(OutboxEventEntity).tablePath;
+    let total = 0;
+    for (;;) {
+      const [, count] = (await this.dataSource.query(
+        `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE published_at IS NOT NULL AND published_at < $1 LIMIT ${PRUNE_BATCH})`,
+        [cutoff],
+      )) as [unknown, number];
+      total += count;
+      if (count < PRUNE_BATCH) return total;
+    }
   }
 
   /** Resolves when nothing is pending (tests). */
@@ -171,7 +202,12 @@ export class TransactionalOutbox {
         }
         return rows.length;
       });
-      if (published < BATCH) return;
+      if (published < BATCH) break;
+    }
+    if (Date.now() - this.prunedAt >= PRUNE_EVERY_MS) {
+      this.prunedAt = Date.now();
+      const pruned = await this.prune();
+      if (pruned > 0) this.logger.log({ msg: 'published outbox rows pruned', rows: pruned });
     }
   }
 }

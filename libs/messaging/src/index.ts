@@ -5,3 +5,4 @@ export * from './request-context.interceptor';
 export * from './streams';
 export * from './health-server';
 export * from './durable-consumer';
+export * from './quota-source';

@@ -12,6 +12,7 @@ import {
   DocumentPageModel,
   DocumentWithUploadModel,
   ErrorModel,
+  QUOTA_403_DOCUMENTS,
 } from '../http/api-models';
 import { PageQueryDto } from '../http/page-query.dto';
 import { uuidParam } from '../http/validation';
@@ -56,6 +57,7 @@ export class DocumentsController {
       'storage event arrives, or `rejected` when the stored size differs from `size`.',
   })
   @ApiResponse({ status: 201, type: DocumentWithUploadModel })
+  @ApiResponse({ status: 403, type: ErrorModel, description: QUOTA_403_DOCUMENTS })
   create(
     @Param('user_id', uuidParam('user_id')) userId: string,
     @Body() body: CreateDocumentDto,

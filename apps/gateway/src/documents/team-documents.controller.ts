@@ -17,6 +17,7 @@ import {
   DocumentPageModel,
   DocumentWithUploadModel,
   ErrorModel,
+  QUOTA_403_DOCUMENTS,
 } from '../http/api-models';
 import { PageQueryDto } from '../http/page-query.dto';
 import { uuidParam } from '../http/validation';
@@ -92,6 +93,13 @@ export class TeamDocumentsController {
       "The document is the team's (`teamId`); `userId` records the member who created it.",
   })
   @ApiResponse({ status: 201, type: DocumentWithUploadModel })
+  @ApiResponse({
+    status: 403,
+    type: ErrorModel,
+    description:
+      'Your role in the team does not allow it (`document.write`: owner, editor); or ' +
+      `${QUOTA_403_DOCUMENTS} (the quota of the member who creates it: a team document counts as theirs)`,
+  })
   async create(
     @CurrentPrincipal() principal: AuthPrincipal,
     @Param('team_id', uuidParam('team_id')) teamId: string,

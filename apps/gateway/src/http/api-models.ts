@@ -97,6 +97,17 @@ export const RETRY_AFTER_HEADER = {
   },
 } as const;
 
+/** The 403 of creating an upload past the quota (docs/user-details.md#quotas). */
+export const QUOTA_403_DOCUMENTS =
+  '`QUOTA_EXCEEDED`: the upload quota is used up: `maxDocuments`, or `maxStorageBytes` with this ' +
+  "document's `size`; the message gives the numbers, `details.field` names the limit (`quota.maxDocuments`, " +
+  '`quota.maxStorageBytes`)';
+
+/** The 429 of starting a job past `maxJobsPerDay` (docs/user-details.md#quotas). */
+export const QUOTA_429_JOBS =
+  '`QUOTA_EXCEEDED`: `maxJobsPerDay` jobs were started in the last 24 hours (`details.field` ' +
+  '`quota.maxJobsPerDay`); `Retry-After` (and `details.retryAfterSeconds`) says when the next may start';
+
 export class StorageEventResultModel {
   @ApiProperty() key!: string;
   @ApiProperty() eventName!: string;

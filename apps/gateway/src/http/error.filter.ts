@@ -16,7 +16,7 @@ const logger = new Logger('HttpErrors');
  */
 export function toErrorResponse(exception: unknown, requestId: string): ErrorResponse {
   if (exception instanceof DomainError) {
-    const status = httpStatusFor(exception.code);
+    const status = httpStatusFor(exception.code, exception.details);
     const internal = status >= 500 && exception.code === ErrorCode.INTERNAL;
     if (status >= 500)
       logger.warn({ msg: 'request failed', code: exception.code, error: exception.message, requestId });

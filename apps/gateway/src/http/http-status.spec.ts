@@ -19,6 +19,15 @@ describe(httpStatusFor.name, () => {
     expect(httpStatusFor(code)).toBe(status);
   });
 
+  it('answers a used-up quota with 429 when waiting frees it (Retry-After), else 403', () => {
+    expect(
+      httpStatusFor(ErrorCode.QUOTA_EXCEEDED, { field: 'quota.maxJobsPerDay', retryAfterSeconds: 60 }),
+    ).toBe(429);
+    expect(httpStatusFor(ErrorCode.QUOTA_EXCEEDED, { field: 'quota.maxJobsPerDay' })).toBe(403);
+    expect(httpStatusFor(ErrorCode.QUOTA_EXCEEDED, { field: 'quota.maxDocuments' })).toBe(403);
+    expect(httpStatusFor(ErrorCode.QUOTA_EXCEEDED)).toBe(403);
+  });
+
   it('round-trips the framework statuses', () => {
     for (const status of [401, 403, 404, 409, 413, 429, 503]) {
       expect(httpStatusFor(errorCodeForStatus(status))).toBe(status);

@@ -4,8 +4,12 @@ function unhandled(code: never): never {
   throw new Error(`No HTTP status for error code ${String(code)}`);
 }
 
-/** Every error code's HTTP status. Adding a code without a case here fails to compile. */
-export function httpStatusFor(code: ErrorCode): number {
+/**
+ * Every error code's HTTP status. Adding a code without a case here fails to compile. `details` matters for one
+ * code: a used-up quota is 429 when waiting frees it (`details.retryAfterSeconds`, sent as `Retry-After`: the
+ * daily job limit), else 403 (documents, storage, a limit of 0: only deleting or a larger quota helps).
+ */
+export function httpStatusFor(code: ErrorCode, details?: unknown): number {
   switch (code) {
     case ErrorCode.VALIDATION_FAILED:
       return 400;
@@ -23,6 +27,10 @@ export function httpStatusFor(code: ErrorCode): number {
       return 429;
     case ErrorCode.IDEMPOTENCY_KEY_REUSED:
       return 422;
+    case ErrorCode.QUOTA_EXCEEDED:
+      return typeof (details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds === 'number'
+        ? 429
+        : 403;
     case ErrorCode.SERVICE_UNAVAILABLE:
     case ErrorCode.STORAGE_UNAVAILABLE:
       return 503;

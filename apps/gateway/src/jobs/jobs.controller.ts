@@ -24,14 +24,25 @@ import { RequireScopes } from '../auth/scopes.decorator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   DomainError,
+  JOB_EVENT_ID_PATTERN,
   JobsSubjects,
+  parseJobEventId,
   type Job,
+  type JobEventPosition,
   type JobInputPage,
   type JobPage,
+  type JobRef,
   type ListJobsRequest,
 } from '@docflow/contracts';
 import { ServiceClient } from '@docflow/messaging';
-import { ErrorModel, JobInputPageModel, JobModel, JobPageModel } from '../http/api-models';
+import {
+  ErrorModel,
+  JobInputPageModel,
+  JobModel,
+  JobPageModel,
+  QUOTA_429_JOBS,
+  RETRY_AFTER_HEADER,
+} from '../http/api-models';
 import { uuidParam } from '../http/validation';
 import {
   CreateJobDto,
@@ -51,12 +62,15 @@ export function checkIdempotencyKey(key: string | undefined): void {
   }
 }
 
-/** A `Last-Event-ID` header is an event id a stream sent: the sequence after which to resume (0: from the start). */
-export function lastEventSeq(lastEventId: string | undefined): number {
-  if (lastEventId !== undefined && !/^\d{1,15}$/.test(lastEventId)) {
-    throw DomainError.validation('Last-Event-ID', 'must be an event id this stream sent');
-  }
-  return lastEventId ? Number(lastEventId) : 0;
+/**
+ * A `Last-Event-ID` header is an event id a stream sent: a sequence (`0`: from the start) or, for an event the
+ * stored history served without one, `pg-<row>`. Absent: from the start.
+ */
+export function lastEventPosition(lastEventId: string | undefined): JobEventPosition {
+  if (lastEventId === undefined || lastEventId === '') return { seq: 0 };
+  const position = parseJobEventId(lastEventId);
+  if (!position) throw DomainError.validation('Last-Event-ID', 'must be an event id this stream sent');
+  return position;
 }
 
 /** How the job events routes (a user's, a team's) describe `Last-Event-ID`, the stream and the final 204. */
@@ -65,14 +79,17 @@ export const EVENTS_LAST_EVENT_ID = {
   required: false,
   description:
     'The `id:` of the last event received (EventSource sends it when it reconnects): the stream resumes right ' +
-    'after it. Digits only; absent: from the first event',
-  schema: { type: 'string', pattern: '^\\d{1,15}$' },
+    'after it. A stream sequence (digits), or `pg-<digits>` for an event of a finished job served from the ' +
+    'stored history without one; absent: from the first event',
+  schema: { type: 'string', pattern: JOB_EVENT_ID_PATTERN },
 } satisfies ApiHeaderOptions;
 
 export const EVENTS_STREAM_RESPONSE = {
   status: 200,
   description:
-    'A `text/event-stream`: first `retry: 3000`, then one frame per event, `id: <sequence>`, `event: <type>`, ' +
+    "A `text/event-stream`: first `retry: 3000`, then one frame per event, `id: <sequence>` (the event's " +
+    'JetStream sequence; `pg-<row>` for an event of a finished job that JetStream no longer holds and whose ' +
+    'sequence was never recorded), `event: <type>`, ' +
     '`data: <JSON>` (the event: `jobId`, `type`, `at`, and per type `inputId`, `docIds`, `stage`, `progress`, ' +
     '`status`, `output`, `usage`, `error`, `message`). `heartbeat` frames repeat the last id. The stream ends after ' +
     '`job_completed`, `job_failed` or `job_cancelled`.',
@@ -120,8 +137,11 @@ export class JobsController {
   @ApiResponse({
     status: 403,
     type: ErrorModel,
-    description: '`options.apiKeyId` is a key of a team where your role may not use its keys',
+    description:
+      '`options.apiKeyId` is a key of a team where your role may not use its keys; or `QUOTA_EXCEEDED` with a ' +
+      '`maxJobsPerDay` of 0 (waiting does not help)',
   })
+  @ApiResponse({ status: 429, type: ErrorModel, description: QUOTA_429_JOBS, headers: RETRY_AFTER_HEADER })
   @ApiResponse({
     status: 422,
     type: ErrorModel,
@@ -215,7 +235,8 @@ export class JobsController {
     description:
       'History first, then live: job_started, stage_started, stage_progress, stage_completed, doc_completed, doc_failed, ' +
       'heartbeat (every 15 s), job_completed, job_failed, job_cancelled. Every event has an id; reconnect with ' +
-      '`Last-Event-ID` to miss nothing. Any gateway replica serves any job.',
+      "`Last-Event-ID` to miss nothing. Any gateway replica serves any job. A finished job's events that the " +
+      'event stream no longer holds (it keeps 7 days) are served from the stored history, with the same ids.',
   })
   @ApiHeader(EVENTS_LAST_EVENT_ID)
   @ApiResponse(EVENTS_STREAM_RESPONSE)
@@ -227,8 +248,9 @@ export class JobsController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const after = lastEventSeq(lastEventId);
-    const job = await this.services.send<Job>(JobsSubjects.jobGet, { userId, jobId });
-    await this.stream.serve(job, after, request, reply);
+    const after = lastEventPosition(lastEventId);
+    const ref: JobRef = { userId, jobId };
+    const job = await this.services.send<Job>(JobsSubjects.jobGet, ref);
+    await this.stream.serve(job, ref, after, request, reply);
   }
 }

@@ -28,7 +28,14 @@ import { ServiceClient } from '@docflow/messaging';
 import { CurrentPrincipal, requireUserId } from '../auth/principal';
 import { RequireScopes } from '../auth/scopes.decorator';
 import { TeamAccess, enforceTeamDecision, type TeamAction } from '../auth/team-access';
-import { ErrorModel, JobInputPageModel, JobModel, JobPageModel } from '../http/api-models';
+import {
+  ErrorModel,
+  JobInputPageModel,
+  JobModel,
+  JobPageModel,
+  QUOTA_429_JOBS,
+  RETRY_AFTER_HEADER,
+} from '../http/api-models';
 import { uuidParam } from '../http/validation';
 import {
   CreateJobDto,
@@ -43,7 +50,7 @@ import {
   EVENTS_LAST_EVENT_ID,
   EVENTS_STREAM_RESPONSE,
   checkIdempotencyKey,
-  lastEventSeq,
+  lastEventPosition,
 } from './jobs.controller';
 
 /**
@@ -106,9 +113,22 @@ export class TeamJobsController {
   })
   @ApiResponse({ status: 202, type: JobModel, description: 'The job, queued or submitted' })
   @ApiResponse({
+    status: 403,
+    type: ErrorModel,
+    description:
+      'Your role in the team does not allow it (`job.create`: owner, editor); or `QUOTA_EXCEEDED` with a ' +
+      '`maxJobsPerDay` of 0 (the quota of the member who starts it: a team job counts as theirs)',
+  })
+  @ApiResponse({
     status: 422,
     type: ErrorModel,
     description: '`IDEMPOTENCY_KEY_REUSED`: the Idempotency-Key was used for a job with other parameters',
+  })
+  @ApiResponse({
+    status: 429,
+    type: ErrorModel,
+    description: `${QUOTA_429_JOBS} (the quota of the member who starts it: a team job counts as theirs)`,
+    headers: RETRY_AFTER_HEADER,
   })
   async create(
     @CurrentPrincipal() principal: AuthPrincipal,
@@ -221,9 +241,10 @@ export class TeamJobsController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const after = lastEventSeq(lastEventId);
+    const after = lastEventPosition(lastEventId);
     const owner = await this.member(principal, teamId, 'job.read');
-    const job = await this.services.send<Job>(JobsSubjects.jobGet, { ...owner, jobId } satisfies JobRef);
-    await this.stream.serve(job, after, request, reply);
+    const ref: JobRef = { ...owner, jobId };
+    const job = await this.services.send<Job>(JobsSubjects.jobGet, ref);
+    await this.stream.serve(job, ref, after, request, reply);
   }
 }

@@ -112,7 +112,9 @@ describe("a team's jobs through the gateway (teams/{team_id}/jobs)", () => {
         const response =
           msg.subject === JobsSubjects.jobList || msg.subject === JobsSubjects.jobInputs
             ? { items: [] }
-            : job(packet.data);
+            : msg.subject === JobsSubjects.jobEvents
+              ? { items: [], pending: false }
+              : job(packet.data);
         msg.respond(JSON.stringify({ id: packet.id, response, isDisposed: true }));
       },
     });

@@ -41,16 +41,19 @@ export class EventsPublisher {
     }
   }
 
-  /** Publishes one event; throws when JetStream did not acknowledge it. */
-  async publish(event: Record<string, unknown>): Promise<void> {
-    await this.publishJson({
+  /** Publishes one event; throws when JetStream did not acknowledge it. Returns its stream sequence. */
+  async publish(event: Record<string, unknown>): Promise<number> {
+    return this.publishJson({
       jobId: String(event.jobId),
       eventId: String(event.id),
       json: JSON.stringify(event),
     });
   }
 
-  /** Publishes one event already serialized (the outbox's stored payload). */
+  /**
+   * Publishes one event already serialized (the outbox's stored payload) and returns its sequence in the stream
+   * (a repeat JetStream dropped as a duplicate answers the sequence of the first publish).
+   */
   async publishJson({
     jobId,
     eventId,
@@ -59,12 +62,13 @@ export class EventsPublisher {
     jobId: string;
     eventId: string;
     json: string;
-  }): Promise<void> {
+  }): Promise<number> {
     await this.ensureStream();
     try {
-      await this.connection()
+      const ack = await this.connection()
         .jetstream()
         .publish(jobEventsSubject(jobId), json, { msgID: `${jobId}:${eventId}` });
+      return ack.seq;
     } catch (error) {
       // The stream may be gone (deleted, a new NATS server): look for it again next time.
       this.ready = undefined;

@@ -5,6 +5,7 @@ import type { JobEventType } from '@docflow/contracts';
 @Entity({ name: 'job_events' })
 @Index('UQ_job_events_job_event', ['jobId', 'eventId'], { unique: true })
 @Index('IDX_job_events_pending', ['jobId', 'seq'], { where: 'pending' })
+@Index('IDX_job_events_job_seq', ['jobId', 'seq'])
 export class JobEventEntity {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   seq!: string;
@@ -28,6 +29,14 @@ export class JobEventEntity {
    */
   @Column({ type: 'boolean', default: false })
   pending!: boolean;
+
+  /**
+   * The event's sequence in the JetStream stream JOB_EVENTS (its SSE id), recorded when JetStream acknowledged
+   * the outbox's publish. Null for an event not (yet) published, kept only for the record, or published before
+   * the sequence was kept: the SSE history serves those with their row id (`pg-<seq>`).
+   */
+  @Column({ name: 'stream_seq', type: 'bigint', nullable: true })
+  streamSeq!: string | null;
 
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

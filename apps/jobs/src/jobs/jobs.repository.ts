@@ -62,8 +62,14 @@ export class JobsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /** Creates a job and its inputs in one transaction. */
-  async insert(job: JobEntity, inputs: JobDocumentEntity[]): Promise<void> {
+  async insert(
+    job: JobEntity,
+    inputs: JobDocumentEntity[],
+    admit?: (tx: EntityManager) => Promise<void>,
+  ): Promise<void> {
     await this.dataSource.transaction(async (tx) => {
+      // The quota check (apps/jobs/src/quota), under the starter's lock in this transaction; it refuses by throwing.
+      if (admit) await admit(tx);
       await tx.insert(JobEntity, job);
       // PostgreSQL takes at most 65,535 parameters per statement: a job may have 10,000 inputs.
       for (let i = 0; i < inputs.length; i += 1_000)
@@ -455,7 +461,7 @@ export class JobsRepository {
    * Stores an event once: false when this (job, event id) was stored before. `pending` puts it in the outbox:
    * it reaches JetStream once the transaction commits (see OutboxRelay).
    */
-  async insertEvent(tx: EntityManager, event: Omit<JobEventEntity, 'seq'>): Promise<boolean> {
+  async insertEvent(tx: EntityManager, event: Omit<JobEventEntity, 'seq' | 'streamSeq'>): Promise<boolean> {
     const result = await tx
       .createQueryBuilder()
       .insert()
@@ -475,7 +481,7 @@ export class JobsRepository {
    */
   async drainOutbox(
     jobId: string,
-    publish: (event: { jobId: string; eventId: string; json: string }) => Promise<void>,
+    publish: (event: { jobId: string; eventId: string; json: string }) => Promise<number | void>,
   ): Promise<{ published: number; remaining: number; failure?: Error }> {
     return this.dataSource.transaction(async (tx) => {
       // The payload as stored text: published as it is, not parsed and serialized again.
@@ -485,20 +491,27 @@ export class JobsRepository {
         [jobId],
       );
       const done: string[] = [];
+      // The stream sequence JetStream acknowledged for each: the event's SSE id, kept for when the stream no
+      // longer holds it (see JobEventHistory).
+      const sequences: (string | null)[] = [];
       let failure: Error | undefined;
       for (const row of rows) {
+        let sequence: number | void;
         try {
-          await publish({ jobId, eventId: row.event_id, json: row.payload });
+          sequence = await publish({ jobId, eventId: row.event_id, json: row.payload });
         } catch (error) {
           failure = error as Error;
           break;
         }
         done.push(row.seq);
+        sequences.push(typeof sequence === 'number' && sequence > 0 ? String(sequence) : null);
       }
       if (done.length > 0)
-        await tx.query(`UPDATE "${S}"."job_events" SET pending = false WHERE seq = ANY($1::bigint[])`, [
-          done,
-        ]);
+        await tx.query(
+          `UPDATE "${S}"."job_events" e SET pending = false, stream_seq = v.stream_seq
+             FROM unnest($1::bigint[], $2::bigint[]) AS v(seq, stream_seq) WHERE e.seq = v.seq`,
+          [done, sequences],
+        );
       return {
         published: done.length,
         remaining: rows.length - done.length,

@@ -5,6 +5,7 @@ import type { SubmitWorkflowRequest, WorkflowEngine, WorkflowStatus } from '@doc
 import type { Clock } from '../common/clock';
 import { loadJobsConfig } from '../config';
 import type { OutboxRelay } from '../events/outbox.relay';
+import type { JobQuota } from '../quota/job-quota';
 import type { ApplyJobEventUseCase } from './apply-job-event.usecase';
 import type { JobDocumentEntity } from './job-document.entity';
 import type { JobEntity } from './job.entity';
@@ -137,6 +138,8 @@ function harness() {
     outbox,
     config,
     clock,
+    // The quota has its own int-spec (apps/jobs/src/quota): here every job is admitted.
+    { admission: async () => undefined } as unknown as JobQuota,
   );
   return { sut, rows, running, engine, log, sent, puts, bodies, inputRows };
 }

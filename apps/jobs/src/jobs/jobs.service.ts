@@ -43,6 +43,7 @@ import { jobRequestHash } from './job-request-hash';
 import { objectBatchSize, objectInputs } from './object-batch-size';
 import { toJob, toJobInput } from './job.mapper';
 import { JobsRepository } from './jobs.repository';
+import { JobQuota } from '../quota/job-quota';
 import { semaphoreKeyForOwner } from './semaphore-key';
 
 export const WORKFLOW_ENGINE = Symbol('WORKFLOW_ENGINE');
@@ -80,6 +81,7 @@ export class JobsService {
     private readonly outbox: OutboxRelay,
     @Inject(JOBS_CONFIG) private readonly config: JobsConfig,
     private readonly clock: Clock,
+    private readonly quota: JobQuota,
   ) {
     this.applyEvent.onWorkflowEnded = (status) => this.reconcile(status);
   }
@@ -136,6 +138,8 @@ export class JobsService {
     if (docIds.length > this.config.MAX_DOCS_PER_JOB) {
       throw DomainError.validation('docIds', `at most ${this.config.MAX_DOCS_PER_JOB} documents per job`);
     }
+    // The starter's maxJobsPerDay (QUOTA_EXCEEDED), checked again when the job is recorded.
+    const admit = await this.quota.admission(userId);
     // In batches: a reply must fit NATS's message size (1 MB by default), and a job may hold 10,000 documents.
     const documents = (
       await Promise.all(
@@ -275,7 +279,7 @@ export class JobsService {
       ),
     );
     try {
-      await this.jobs.insert(job, rows);
+      await this.jobs.insert(job, rows, admit);
     } catch (error) {
       if (isUniqueViolation(error) && request.idempotencyKey) {
         const existing = await this.jobs.findByIdempotencyKey(owner, request.idempotencyKey);
@@ -552,7 +556,7 @@ export class JobsService {
  * Whose jobs a request is about: the team's when it names one (the gateway checked the member's role), the
  * user's own otherwise. A team id that is there but is not one (empty, say) is refused, never read as the user's.
  */
-function ownerOf(request: { userId: string; teamId?: string | null }): JobOwner {
+export function ownerOf(request: { userId: string; teamId?: string | null }): JobOwner {
   const userId = request.userId.toLowerCase();
   if (request.teamId === undefined || request.teamId === null) return { userId, teamId: null };
   const teamId = String(request.teamId).toLowerCase();

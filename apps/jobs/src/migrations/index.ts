@@ -5,8 +5,9 @@ import { Schedules1795444092444 } from './1795444092444-Schedules';
 import { JobApiKey1795446556237 } from './1795446556237-JobApiKey';
 import { JobRequestHash1796285573435 } from './1796285573435-JobRequestHash';
 import { TeamJobs1796316253402 } from './1796316253402-TeamJobs';
-import { JobListFilters1796319038159 } from './1796319038159-JobListFilters';
-import { JobBatchSize1796319133519 } from './1796319133519-JobBatchSize';
+import { JobEventStreamSeq1796319295274 } from './1796319295274-JobEventStreamSeq';
+import { JobListFilters1796320029626 } from './1796320029626-JobListFilters';
+import { JobBatchSize1796320089626 } from './1796320089626-JobBatchSize';
 
 export const migrations = [
   Jobs1795437981496,
@@ -15,6 +16,7 @@ export const migrations = [
   JobApiKey1795446556237,
   JobRequestHash1796285573435,
   TeamJobs1796316253402,
-  JobListFilters1796319038159,
-  JobBatchSize1796319133519,
+  JobEventStreamSeq1796319295274,
+  JobListFilters1796320029626,
+  JobBatchSize1796320089626,
 ];

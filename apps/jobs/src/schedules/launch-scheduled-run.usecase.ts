@@ -22,6 +22,8 @@ const PERMANENT = new Set<ErrorCode>([
   ErrorCode.CONFLICT,
   ErrorCode.FORBIDDEN,
   ErrorCode.PAYLOAD_TOO_LARGE,
+  // maxJobsPerDay used up: the slot's run fails with the reason (the next slot tries again), never retried.
+  ErrorCode.QUOTA_EXCEEDED,
 ]);
 const LIST_PAGE = 500;
 const MAX_BACKOFF_MS = 5 * 60_000;

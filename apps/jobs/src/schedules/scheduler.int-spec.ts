@@ -211,6 +211,8 @@ describe('the scheduler on PostgreSQL', () => {
     config = loadJobsConfig({
       DATABASE_URL: env.databaseUrl,
       NATS_URL: env.natsUrl,
+      // No user-details here: the quota of scheduled jobs is in apps/jobs/src/quota/job-quota.int-spec.ts.
+      QUOTAS: 'off',
       S3_ENDPOINT: endpoint,
       S3_ACCESS_KEY_ID: 'S3RVER',
       S3_SECRET_ACCESS_KEY: 'S3RVER',

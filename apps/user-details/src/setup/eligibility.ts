@@ -1,11 +1,13 @@
-import type { Plan, Quota, SubscriptionStatus, UserRegisteredEvent } from '@docflow/contracts';
+import {
+  PLAN_QUOTAS,
+  type Plan,
+  type Quota,
+  type SubscriptionStatus,
+  type UserRegisteredEvent,
+} from '@docflow/contracts';
 
-/** What each plan allows. Stored per user at setup (billing may change a user's later). */
-export const PLAN_QUOTAS: Record<Plan, Quota> = {
-  free: { maxDocuments: 100, maxStorageBytes: 1024 ** 3, maxJobsPerDay: 20 },
-  pro: { maxDocuments: 1_000, maxStorageBytes: 10 * 1024 ** 3, maxJobsPerDay: 200 },
-  team: { maxDocuments: 10_000, maxStorageBytes: 100 * 1024 ** 3, maxJobsPerDay: 1_000 },
-};
+/** What each plan allows: defined once in libs/contracts (users-docs and jobs enforce the same defaults). */
+export { PLAN_QUOTAS };
 
 /** What the new-user setup creates for one user. */
 export interface SetupDecision {
@@ -40,7 +42,7 @@ export function decideSetup(
     return {
       plan: 'team',
       subscriptionStatus: 'active',
-      quota: PLAN_QUOTAS.team,
+      quota: { ...PLAN_QUOTAS.team },
       defaultTeamName: `${defaultDisplayName(event).slice(0, 90)}'s team`,
       reason: `email domain ${domain} is covered by ${sponsor}`,
     };
@@ -48,7 +50,7 @@ export function decideSetup(
   return {
     plan: 'free',
     subscriptionStatus: 'none',
-    quota: PLAN_QUOTAS.free,
+    quota: { ...PLAN_QUOTAS.free },
     reason: 'no sponsoring domain',
   };
 }

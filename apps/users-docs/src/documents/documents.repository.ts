@@ -50,17 +50,21 @@ export class DocumentsRepository {
 
   /**
    * Stores the document. A team's document is stored under the team's lock and only while the team is not
-   * recorded as deleted: false when it is (nothing stored).
+   * recorded as deleted: false when it is (nothing stored). `admit` (an upload's quota check) runs first in the
+   * same transaction, and refuses by throwing.
    */
-  async insert(document: DocumentEntity): Promise<boolean> {
-    if (!document.teamId) {
+  async insert(document: DocumentEntity, admit?: (tx: EntityManager) => Promise<void>): Promise<boolean> {
+    if (!document.teamId && !admit) {
       await this.repo.insert(document);
       return true;
     }
     const teamId = document.teamId;
     return this.repo.manager.transaction(async (tx) => {
-      await lockTeam(tx, teamId);
-      if (await tx.getRepository(DeletedTeamEntity).exists({ where: { teamId } })) return false;
+      if (admit) await admit(tx);
+      if (teamId) {
+        await lockTeam(tx, teamId);
+        if (await tx.getRepository(DeletedTeamEntity).exists({ where: { teamId } })) return false;
+      }
       await tx.getRepository(DocumentEntity).insert(document);
       return true;
     });

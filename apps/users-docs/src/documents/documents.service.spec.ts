@@ -1,4 +1,4 @@
-import { ErrorCode } from '@docflow/contracts';
+import { ErrorCode, PLAN_QUOTAS, documentQuotaRefusal } from '@docflow/contracts';
 import type { UsersDocsConfig } from '../config';
 import type { UsersRepository } from '../users/users.repository';
 import {
@@ -8,6 +8,7 @@ import {
   FixedClock,
   asStorage,
 } from '../testing/fakes';
+import type { DocumentQuota } from './document-quota';
 import type { DocumentsRepository } from './documents.repository';
 import { DocumentsService } from './documents.service';
 
@@ -25,8 +26,10 @@ describe(DocumentsService.name, () => {
   let documents: FakeDocumentsRepository;
   let storage: FakeStorage;
   let sut: DocumentsService;
+  let quota: { admission: jest.Mock };
 
   beforeEach(() => {
+    quota = { admission: jest.fn().mockResolvedValue(undefined) };
     documents = new FakeDocumentsRepository();
     storage = new FakeStorage();
     sut = new DocumentsService(
@@ -35,6 +38,7 @@ describe(DocumentsService.name, () => {
       asStorage(storage),
       config,
       new FixedClock(),
+      quota as unknown as DocumentQuota,
     );
   });
 
@@ -52,6 +56,17 @@ describe(DocumentsService.name, () => {
       expect(out.upload.url).toContain(`users/${userId}/docs/${out.id}/My_notes.txt`);
       expect(out.upload.url).toContain('X-Amz-Expires=900');
       expect(documents.rows.get(out.id)?.objectKey).toBe(`users/${userId}/docs/${out.id}/My_notes.txt`);
+    });
+
+    it("checks the creating user's quota with the declared size, and stores nothing when it refuses", async () => {
+      quota.admission.mockRejectedValueOnce(
+        documentQuotaRefusal({ documents: 100, bytes: 0 }, 10, PLAN_QUOTAS.free, 'free'),
+      );
+      await expect(
+        sut.create({ userId, teamId, name: 'a.txt', contentType: 'text/plain', size: 10 }),
+      ).rejects.toMatchObject({ code: ErrorCode.QUOTA_EXCEEDED, details: { field: 'quota.maxDocuments' } });
+      expect(quota.admission).toHaveBeenCalledWith(userId, 10);
+      expect(documents.rows.size).toBe(0);
     });
 
     it('refuses a declared size over the maximum, naming the field, and stores nothing', async () => {

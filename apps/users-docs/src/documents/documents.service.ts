@@ -24,6 +24,7 @@ import { ObjectStorage } from '@docflow/storage';
 import { Clock } from '../common/clock';
 import { USERS_DOCS_CONFIG, type UsersDocsConfig } from '../config';
 import { UsersRepository } from '../users/users.repository';
+import { DocumentQuota } from './document-quota';
 import { DocumentEntity } from './document.entity';
 import { DocumentsRepository, type DocumentFilter, type DocumentScope } from './documents.repository';
 import { documentObjectKey, jobOutputsPrefix, teamDocumentObjectKey } from './object-keys';
@@ -100,9 +101,13 @@ export class DocumentsService {
     @Inject(ObjectStorage) private readonly storage: ObjectStorage,
     @Inject(USERS_DOCS_CONFIG) private readonly config: UsersDocsConfig,
     private readonly clock: Clock,
+    private readonly quota: DocumentQuota,
   ) {}
 
-  /** Registers a document and returns a presigned PUT that uploads it straight to the bucket. */
+  /**
+   * Registers a document and returns a presigned PUT that uploads it straight to the bucket. Refused past the
+   * creating user's quota (documents and declared bytes of their uploads, own and team documents alike).
+   */
   async create(request: CreateDocumentRequest): Promise<DocumentWithUpload> {
     if (request.size > this.config.MAX_DOCUMENT_SIZE_BYTES) {
       throw DomainError.validation('size', `must not exceed ${this.config.MAX_DOCUMENT_SIZE_BYTES} bytes`);
@@ -110,6 +115,7 @@ export class DocumentsService {
     const { userId, teamId } = scopeOf(request);
     // The creator of a team's document is a known user too.
     if (!(await this.users.exists(userId))) throw DomainError.notFound('user');
+    const admit = await this.quota.admission(userId, request.size);
 
     const now = this.clock.now();
     const id = randomUUID();
@@ -143,7 +149,7 @@ export class DocumentsService {
       expiresInSeconds: this.config.UPLOAD_URL_TTL_SECONDS,
     });
     // A team deleted since the gateway checked the member's role: nothing is stored for it.
-    if (!(await this.documents.insert(entity))) throw DomainError.notFound('team');
+    if (!(await this.documents.insert(entity, admit))) throw DomainError.notFound('team');
     return {
       ...toDocumentSummary(entity),
       upload: {

@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class JobListFilters1796319038159 implements MigrationInterface {
-  name = 'JobListFilters1796319038159';
+export class JobListFilters1796320029626 implements MigrationInterface {
+  name = 'JobListFilters1796320029626';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`

@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class JobBatchSize1796319133519 implements MigrationInterface {
-  name = 'JobBatchSize1796319133519';
+export class JobBatchSize1796320089626 implements MigrationInterface {
+  name = 'JobBatchSize1796320089626';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`
