@@ -21,6 +21,8 @@ const common = {
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json'],
   setupFiles: ['<rootDir>/tools/jest/quiet-nest.js'],
+  // Bundles (`nx build <app> -c production`: dist/bundles/<app>) hold copies of the libraries' package.json.
+  modulePathIgnorePatterns: ['<rootDir>/dist/'],
 };
 
 module.exports = {
