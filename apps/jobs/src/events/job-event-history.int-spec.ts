@@ -65,6 +65,8 @@ describe("jobs: a job's stored events as the SSE history", () => {
       S3_SECRET_ACCESS_KEY: 'S3RVER',
       SCHEDULER_ENABLED: 'false',
       OUTBOX_SWEEP_MS: '3600000',
+      // No user-details here: this suite is about events, not quotas.
+      QUOTAS: 'off',
     });
     const migrations = createServiceDataSource(jobsDataSourceOptions(config));
     await runMigrations(migrations);
