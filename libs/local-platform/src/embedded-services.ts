@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { waitFor } from './wait-for';
 import { portAnswers } from './ports';
 
@@ -70,6 +71,7 @@ export async function startNatsServer(
     );
   }
   mkdirSync(directory, { recursive: true });
+  if (port === 0) return startNatsOnAnyPort(binary, directory, host);
   // Its own process group: a Ctrl-C in the terminal reaches the launcher, which stops the services first
   // and NATS after them. Its output is not read, so it is not piped (a full pipe would block it).
   const child: ChildProcess = spawn(binary, ['-a', host, '-p', String(port), '-js', '-sd', directory], {
@@ -87,15 +89,52 @@ export async function startNatsServer(
       description: `nats-server on ${host}:${port}`,
     },
   );
-  return {
-    url: `nats://${host}:${port}`,
-    async stop() {
-      if (exited) return;
-      const gone = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await gone;
+  return { url: `nats://${host}:${port}`, stop: () => stopChild(child, () => exited) };
+}
+
+async function stopChild(child: ChildProcess, exited: () => boolean): Promise<void> {
+  if (exited()) return;
+  const gone = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await gone;
+  clearTimeout(timer);
+}
+
+/**
+ * A nats-server on a port the system picks (`-p -1`), known from its own "Listening for client connections" line:
+ * no window between finding a free port and binding it, in which another process (another test run on the same
+ * machine) could take the port and this environment would silently talk to that process's server. Its log is
+ * read for as long as it runs (a full pipe would block it; a closed one would end it).
+ */
+async function startNatsOnAnyPort(binary: string, directory: string, host: string): Promise<StartedService> {
+  const child: ChildProcess = spawn(binary, ['-a', host, '-p', '-1', '-js', '-sd', directory], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
+  let exited = false;
+  const lines: string[] = [];
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`nats-server did not start:\n${lines.join('\n')}`)),
+      10_000,
+    );
+    child.once('exit', (code) => {
+      exited = true;
       clearTimeout(timer);
-    },
-  };
+      reject(new Error(`nats-server exited (${code}):\n${lines.join('\n')}`));
+    });
+    createInterface({ input: child.stderr! }).on('line', (line) => {
+      if (lines.length < 50) lines.push(line);
+      const listening = /Listening for client connections on .*:(\d+)\s*$/.exec(line);
+      if (listening) {
+        clearTimeout(timer);
+        resolve(Number(listening[1]));
+      }
+    });
+  }).catch(async (error: unknown) => {
+    await stopChild(child, () => exited);
+    throw error;
+  });
+  return { url: `nats://${host}:${port}`, stop: () => stopChild(child, () => exited) };
 }

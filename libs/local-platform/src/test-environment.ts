@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dropDatabase, ensureDatabase } from '@docflow/database';
 import { startNatsServer, type StartedService } from './embedded-services';
-import { freePort } from './ports';
 
 export interface TestEnvironment {
   /** A database of its own, created for this environment and dropped by `close()`. */
@@ -29,7 +28,8 @@ export async function createTestEnvironment(name = 'test'): Promise<TestEnvironm
   const directory = mkdtempSync(join(tmpdir(), `docflow-${name}-`));
   let nats: StartedService;
   try {
-    nats = await startNatsServer(join(directory, 'nats'), '127.0.0.1', await freePort());
+    // Port 0: the server binds a port of the system's choosing and says which (no race with other runs).
+    nats = await startNatsServer(join(directory, 'nats'), '127.0.0.1', 0);
   } catch (error) {
     await dropDatabase(databaseUrl);
     throw error;
