@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, signup, startPlatform, type RunningPlatform, type TestUser } from './platform';
+import { ROOT, json, signup, startPlatform, type RunningPlatform, type TestUser } from './platform';
 
 const CLI = join(ROOT, 'apps/cli/dist/main.js');
 
@@ -101,6 +101,7 @@ describe('docflow CLI against the local platform', () => {
       'documents:write',
       'jobs:read',
       'jobs:write',
+      'teams:read',
       '--expires',
       '1d',
     ]);
@@ -152,6 +153,44 @@ describe('docflow CLI against the local platform', () => {
 
     const download = await docflow(['download', q1.id, '-o', '-'], ci);
     expect(download).toMatchObject({ code: 0, stdout: REPORT(1) });
+  });
+
+  it("for a team: teams list finds it; upload --team, then run --team --follow --download-to gets the team's outputs", async () => {
+    // The team is made through the API (the CLI does not manage teams); the pipeline's token acts as its owner.
+    const made = await json<{ id: string }>(`${platform.api}/teams`, {
+      method: 'POST',
+      body: { name: 'CLI Team' },
+      headers: { authorization: user.authorization },
+    });
+    expect(made.status).toBe(201);
+    const teamId = made.body.id;
+    const teams = JSON.parse((await docflow(['--json', 'teams', 'list'], ci)).stdout) as {
+      items: { id: string; name: string; role: string }[];
+    };
+    expect(teams.items).toEqual([expect.objectContaining({ id: teamId, name: 'CLI Team', role: 'owner' })]);
+
+    writeFileSync(join(work, 'team.txt'), REPORT(3));
+    const upload = await docflow(['--json', 'upload', 'team.txt', '--team', teamId], ci);
+    expect(upload.code).toBe(0);
+    const [uploaded] = JSON.parse(upload.stdout) as { id: string; teamId?: string }[];
+    expect(uploaded!.teamId).toBe(teamId);
+
+    const out = join(work, 'team-outputs');
+    const run = await docflow(
+      ['run', '--docs', uploaded!.id, '--team', teamId, '--follow', '--download-to', out],
+      ci,
+    );
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
+    expect(run.stdout).toMatch(/job [0-9a-f-]{36} completed: 1 output/);
+    expect(readdirSync(out)).toEqual(['team.summarize.md']);
+    expect(readFileSync(join(out, 'team.summarize.md'), 'utf8')).toContain('## Summary');
+
+    // The team's document and job, not the user's: their routes do not find them.
+    expect((await docflow(['docs', 'get', uploaded!.id], ci)).code).toBe(4);
+    const jobs = JSON.parse((await docflow(['--json', 'jobs', 'list', '--team', teamId], ci)).stdout) as {
+      items: { teamId?: string }[];
+    };
+    expect(jobs.items).toEqual([expect.objectContaining({ teamId })]);
   });
 
   it('exit 2 for a bad --strategy and for input the API refuses (naming its field), 4 for an unknown document', async () => {

@@ -14,6 +14,7 @@ const DOC_A = '33333333-3333-4333-8333-333333333333';
 const DOC_B = '44444444-4444-4444-8444-444444444444';
 const OUT = '55555555-5555-4555-8555-555555555555';
 const PAT = 'dfp_secret-personal-access-token';
+const TEAM = '77777777-7777-4777-8777-777777777777';
 
 function job(status: string, extra: Record<string, unknown> = {}) {
   return {
@@ -429,10 +430,11 @@ describe('docflow CLI', () => {
   });
 
   describe('upload, run --follow, download', () => {
-    function platformRoutes(finalStatus = 'completed') {
+    /** The routes of the caller's documents and jobs, or (with `base` `/api/v1/teams/<id>`) a team's. */
+    function platformRoutes(finalStatus = 'completed', base = `/api/v1/users/${USER}`) {
       meRoute();
       let stored = 0;
-      api.on(`POST /api/v1/users/${USER}/docs`, (request, response) => {
+      api.on(`POST ${base}/docs`, (request, response) => {
         const body = JSON.parse(request.body) as { name: string; size: number };
         const id = body.name === 'a.txt' ? DOC_A : DOC_B;
         send(response, 201, {
@@ -452,7 +454,7 @@ describe('docflow CLI', () => {
         });
         // Pending on the first look, uploaded afterwards.
         let looks = 0;
-        api.on(`GET /api/v1/users/${USER}/docs/${id}`, (_request, response) =>
+        api.on(`GET ${base}/docs/${id}`, (_request, response) =>
           send(
             response,
             200,
@@ -460,9 +462,12 @@ describe('docflow CLI', () => {
           ),
         );
       }
-      api.json(`POST /api/v1/users/${USER}/jobs`, 202, job('queued'));
-      api.json(`GET /api/v1/users/${USER}/jobs/${JOB}`, 200, job(finalStatus));
-      api.json(`GET /api/v1/users/${USER}/docs/${OUT}`, 200, {
+      api.json(`POST ${base}/jobs`, 202, job('queued'));
+      api.json(`GET ${base}/jobs/${JOB}`, 200, job(finalStatus));
+      api.json(`DELETE ${base}/jobs/${JOB}`, 200, job('cancelled'));
+      api.json(`GET ${base}/jobs`, 200, { items: [job(finalStatus)] });
+      api.json(`GET ${base}/docs`, 200, { items: [doc(DOC_A, 'a.txt')] });
+      api.json(`GET ${base}/docs/${OUT}`, 200, {
         ...doc(OUT, 'a.summarize.md', 'uploaded', { kind: 'output' }),
         download: { url: `${api.url}/bucket/out`, expiresAt: 'x' },
       });
@@ -654,6 +659,143 @@ describe('docflow CLI', () => {
       expect(result).toMatchObject({
         code: ExitCode.FAILED,
         stderr: expect.stringContaining('was rejected: stored size 4 differs from the declared 5'),
+      });
+    });
+
+    describe('--team', () => {
+      const teamBase = `/api/v1/teams/${TEAM}`;
+
+      it('run --files --follow --download-to: uploads to the team, starts, follows and downloads through its routes only', async () => {
+        platformRoutes('completed', teamBase);
+        api.on(`GET ${teamBase}/jobs/${JOB}/events`, (_request, response) =>
+          sse(
+            response,
+            [
+              [1, 'doc_completed', { inputId: DOC_A }],
+              [2, 'job_completed', { status: 'completed', progress: 100 }],
+            ],
+            'end',
+          ),
+        );
+        const dir = join(home, 'team-out');
+        writeFileSync(join(home, 'a.txt'), 'hello');
+        const result = await cli(
+          ['run', '--files', join(home, 'a.txt'), '--team', TEAM, '--follow', '--download-to', dir],
+          { env: withToken() },
+        );
+        expect(result).toMatchObject({ code: 0 });
+        expect(result.stdout).toContain(`job ${JOB} completed: 1 output`);
+        expect(readFileSync(join(dir, 'a.summarize.md'), 'utf8')).toBe('# Summary\n');
+        expect(api.find('PUT', `/bucket/${DOC_A}`)[0]!.body).toBe('hello');
+        expect(JSON.parse(api.find('POST', `${teamBase}/jobs`)[0]!.body)).toEqual({ docIds: [DOC_A] });
+        // Every API request went to the team's routes; the user id was never needed (no /auth/me).
+        const apiPaths = api.requests.map((r) => `${r.method} ${r.path}`).filter((p) => p.includes('/api/'));
+        expect(apiPaths).toEqual([
+          `POST ${teamBase}/docs`,
+          `GET ${teamBase}/docs/${DOC_A}`,
+          `GET ${teamBase}/docs/${DOC_A}`,
+          `POST ${teamBase}/jobs`,
+          `GET ${teamBase}/jobs/${JOB}/events`,
+          `GET ${teamBase}/jobs/${JOB}`,
+          `GET ${teamBase}/docs/${OUT}`,
+        ]);
+      });
+
+      it("every documents and jobs command takes --team and uses the team's routes", async () => {
+        platformRoutes('completed', teamBase);
+        api.on(`GET ${teamBase}/jobs/${JOB}/events`, (_request, response) =>
+          sse(response, [[1, 'job_completed', { status: 'completed' }]], 'end'),
+        );
+        writeFileSync(join(home, 'b.txt'), 'world');
+        const commands: [string[], string][] = [
+          [['upload', join(home, 'b.txt')], `POST ${teamBase}/docs`],
+          [['docs', 'list'], `GET ${teamBase}/docs`],
+          [['docs', 'get', OUT], `GET ${teamBase}/docs/${OUT}`],
+          [['download', OUT, '-o', join(home, 'out.md')], `GET ${teamBase}/docs/${OUT}`],
+          [['run', '--docs', DOC_A], `POST ${teamBase}/jobs`],
+          [['jobs', 'list', '--status', 'completed'], `GET ${teamBase}/jobs`],
+          [['jobs', 'get', JOB], `GET ${teamBase}/jobs/${JOB}`],
+          [['jobs', 'cancel', JOB], `DELETE ${teamBase}/jobs/${JOB}`],
+          [['jobs', 'follow', JOB], `GET ${teamBase}/jobs/${JOB}/events`],
+        ];
+        for (const [argv, expected] of commands) {
+          const before = api.requests.length;
+          const result = await cli([...argv, '--team', TEAM], { env: withToken() });
+          const sent = api.requests.slice(before).map((r) => `${r.method} ${r.path}`);
+          expect({ argv, code: result.code, first: sent[0] }).toEqual({ argv, code: 0, first: expected });
+          expect(sent.filter((p) => p.includes('/users/') || p.includes('/auth/me'))).toEqual([]);
+        }
+        expect(readFileSync(join(home, 'out.md'), 'utf8')).toBe('# Summary\n');
+        expect(api.find('GET', `${teamBase}/jobs`)[0]!.query).toContain('status=completed');
+      });
+
+      it('a malformed team id is exit 2 before any request, for every command that takes --team', async () => {
+        for (const argv of [
+          ['upload', 'a.txt'],
+          ['docs', 'list'],
+          ['docs', 'get', DOC_A],
+          ['download', DOC_A],
+          ['run', '--docs', DOC_A],
+          ['jobs', 'list'],
+          ['jobs', 'get', JOB],
+          ['jobs', 'cancel', JOB],
+          ['jobs', 'follow', JOB],
+          ['keys', 'list'],
+        ]) {
+          const result = await cli([...argv, '--team', 'research'], { env: withToken() });
+          expect({ argv, code: result.code }).toEqual({ argv, code: ExitCode.USAGE });
+          expect(result.stderr).toContain("option '--team <teamId>' argument 'research' is invalid");
+        }
+        expect(api.requests).toEqual([]);
+      });
+
+      it("the API's 404 (not a member) and 403 (a role that may not) are exit 4 and 3 with its message", async () => {
+        api.json(`GET ${teamBase}/jobs/${JOB}`, 404, apiError('NOT_FOUND', `team ${TEAM} not found`));
+        api.json(
+          `POST ${teamBase}/jobs`,
+          403,
+          apiError('FORBIDDEN', 'your role in the team (reader) does not allow job.create'),
+        );
+        expect(await cli(['jobs', 'get', JOB, '--team', TEAM], { env: withToken() })).toEqual({
+          code: ExitCode.NOT_FOUND,
+          stdout: '',
+          stderr: `docflow: team ${TEAM} not found (HTTP 404 NOT_FOUND, request req-1)\n`,
+        });
+        expect(await cli(['run', '--docs', DOC_A, '--team', TEAM], { env: withToken() })).toEqual({
+          code: ExitCode.AUTH,
+          stdout: '',
+          stderr:
+            'docflow: your role in the team (reader) does not allow job.create (HTTP 403 FORBIDDEN, request req-1)\n',
+        });
+      });
+
+      it('teams list shows id, name and your role, every page', async () => {
+        const second = '88888888-8888-4888-8888-888888888888';
+        api.on('GET /api/v1/teams', (request, response) =>
+          send(
+            response,
+            200,
+            new URLSearchParams(request.query).get('cursor')
+              ? {
+                  items: [{ id: second, name: 'Ops', role: 'reader', createdAt: '2026-01-02T00:00:00.000Z' }],
+                }
+              : {
+                  items: [
+                    { id: TEAM, name: 'Research', role: 'owner', createdAt: '2026-01-01T00:00:00.000Z' },
+                  ],
+                  nextCursor: 'p2',
+                },
+          ),
+        );
+        const listed = await cli(['teams', 'list'], { env: withToken() });
+        expect(listed.code).toBe(0);
+        expect(listed.stdout).toMatch(new RegExp(`${TEAM}\\s+Research\\s+owner`));
+        expect(listed.stdout).toMatch(new RegExp(`${second}\\s+Ops\\s+reader`));
+        const json = await cli(['--json', 'teams', 'list'], { env: withToken() });
+        expect(JSON.parse(json.stdout).items.map((t: { role: string }) => t.role)).toEqual([
+          'owner',
+          'reader',
+        ]);
       });
     });
 

@@ -6,6 +6,7 @@ import { authCommands } from './commands/auth';
 import { documentCommands } from './commands/documents';
 import { jobCommands } from './commands/jobs';
 import { keyCommands } from './commands/keys';
+import { teamCommands } from './commands/teams';
 import { DEFAULT_API, type CliIo } from './context';
 import { ApiError, CliError, ExitCode } from './errors';
 
@@ -20,7 +21,9 @@ function version(): string {
 
 export function buildProgram(io: CliIo, outcome: { exitCode: number }): Command {
   const program = new Command('docflow')
-    .description('docflow from the command line and CI pipelines: documents, jobs, tokens, provider keys')
+    .description(
+      "docflow from the command line and CI pipelines: documents, jobs (yours or a team's), tokens, provider keys, teams",
+    )
     .version(version(), '-V, --version')
     .option('--api <url>', `the public API (env DOCFLOW_API_URL; default ${DEFAULT_API})`)
     .option('--json', 'machine-readable output: JSON on stdout (JSON lines while following a job)')
@@ -42,6 +45,7 @@ export function buildProgram(io: CliIo, outcome: { exitCode: number }): Command 
     ...documentCommands(action),
     ...jobCommands(action),
     ...keyCommands(action),
+    ...teamCommands(action),
   ])
     program.addCommand(command);
   // Commands made with `new Command()` inherit nothing: give each the program's error handling and output.

@@ -2,7 +2,7 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { ApiClient } from './api-client';
 import { ApiError, CliError, ExitCode, describeCause } from './errors';
 
-/** One Server-Sent Event of `GET /users/{user_id}/jobs/{job_id}/events`. */
+/** One Server-Sent Event of `GET /users/{user_id}/jobs/{job_id}/events` (or `/teams/{team_id}/…`). */
 export interface JobStreamEvent {
   /**
    * The event's id (its stream sequence, or `pg-<row>` from a finished job's stored history): what

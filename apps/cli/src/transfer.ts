@@ -4,11 +4,14 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { ApiClient } from './api-client';
+import type { OwnerPath } from './owner';
 import { CliError, ExitCode, networkError } from './errors';
 
 export interface DocumentView {
   id: string;
   userId: string;
+  /** A team's document (the team's routes, `--team`). */
+  teamId?: string;
   name: string;
   kind: string;
   contentType: string;
@@ -48,10 +51,10 @@ export function contentTypeOf(file: string): string {
   return CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
 }
 
-/** Registers a document and PUTs the file's bytes, streamed, to the presigned URL. */
+/** Registers a document of `owner` (the caller, or a team) and PUTs the file's bytes, streamed, to the presigned URL. */
 export async function uploadFile(
   client: ApiClient,
-  userId: string,
+  owner: OwnerPath,
   file: string,
   contentType = contentTypeOf(file),
 ): Promise<DocumentWithUpload> {
@@ -64,7 +67,7 @@ export async function uploadFile(
     throw new CliError(`${file}: ${(error as Error).message}`, ExitCode.USAGE);
   }
   if (size === 0) throw new CliError(`${file}: empty (a document has at least one byte)`, ExitCode.USAGE);
-  const doc = await client.request<DocumentWithUpload>('POST', `/users/${userId}/docs`, {
+  const doc = await client.request<DocumentWithUpload>('POST', `${owner}/docs`, {
     body: { name: basename(file), contentType, size },
   });
   let response: Response;
@@ -98,14 +101,17 @@ function uploadHeaders(contentType: string, signed: Record<string, string>, size
 /** Polls the document until the storage event has marked it `uploaded`; `rejected` or a timeout fail. */
 export async function waitUntilUploaded(
   client: ApiClient,
-  userId: string,
+  owner: OwnerPath,
   docId: string,
   timeoutMs: number,
   now: () => number = Date.now,
 ): Promise<DocumentView> {
   const deadline = now() + timeoutMs;
   for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
-    const doc = await client.request<DocumentWithDownload>('GET', `/users/${userId}/docs/${docId}`);
+    const doc = await client.request<DocumentWithDownload>(
+      'GET',
+      `${owner}/docs/${encodeURIComponent(docId)}`,
+    );
     if (doc.status === 'uploaded') return withoutUrls(doc);
     if (doc.status === 'rejected' || doc.status === 'deleted')
       throw new CliError(
@@ -137,12 +143,12 @@ export function withoutUrls<T extends DocumentView>(doc: T): DocumentView {
  */
 export async function downloadDocument(
   client: ApiClient,
-  userId: string,
+  owner: OwnerPath,
   docId: string,
   target: string | ((doc: DocumentView) => string),
   stdout?: Writable,
 ): Promise<{ doc: DocumentView; path: string; bytes: number }> {
-  const doc = await client.request<DocumentWithDownload>('GET', `/users/${userId}/docs/${docId}`);
+  const doc = await client.request<DocumentWithDownload>('GET', `${owner}/docs/${encodeURIComponent(docId)}`);
   if (doc.status !== 'uploaded' || !doc.download)
     throw new CliError(`document ${docId} (${doc.name}) is ${doc.status}, not downloadable`, ExitCode.FAILED);
   const path = typeof target === 'function' ? target(withoutUrls(doc)) : target;

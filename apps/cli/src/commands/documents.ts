@@ -12,6 +12,7 @@ import {
   type DocumentWithDownload,
 } from '../transfer';
 import type { Context } from '../context';
+import { ownerPath, teamOption } from '../owner';
 import type { Action } from './action';
 import { allPages } from './auth';
 
@@ -25,21 +26,21 @@ export function positiveInt(value: string): number {
 export async function uploadFiles(
   ctx: Context,
   files: string[],
-  options: { contentType?: string; waitSeconds: number; quiet?: boolean },
+  options: { contentType?: string; waitSeconds: number; quiet?: boolean; team?: string },
 ): Promise<DocumentView[]> {
   for (const file of files)
     if (!existsSync(file) || !statSync(file).isFile())
       throw new CliError(`${file}: no such file`, ExitCode.USAGE);
   const client = ctx.client();
-  const userId = await client.userId();
+  const owner = await ownerPath(client, options.team);
   const registered = [];
   for (const file of files) {
-    const doc = await uploadFile(client, userId, file, options.contentType);
+    const doc = await uploadFile(client, owner, file, options.contentType);
     if (!options.quiet && !ctx.out.json) ctx.out.note(`uploaded ${file} as ${doc.id}`);
     registered.push(doc);
   }
   return Promise.all(
-    registered.map((doc) => waitUntilUploaded(client, userId, doc.id, options.waitSeconds * 1000)),
+    registered.map((doc) => waitUntilUploaded(client, owner, doc.id, options.waitSeconds * 1000)),
   );
 }
 
@@ -49,27 +50,32 @@ export function documentCommands(action: Action): Command[] {
     .argument('<files...>', 'the files')
     .option('--content-type <type>', 'for every file (default: by extension)')
     .option('--wait <seconds>', 'how long to wait for the storage to confirm each upload', positiveInt, 120)
+    .addOption(teamOption("upload them as the team's documents"))
     .action(
-      action(async (ctx, [files]: [string[]], options: { contentType?: string; wait: number }) => {
-        const docs = await uploadFiles(ctx, files, {
-          contentType: options.contentType,
-          waitSeconds: options.wait,
-        });
-        ctx.out.result(docs, () => docs.map((d) => `${d.id}\t${d.name}`));
-      }),
+      action(
+        async (ctx, [files]: [string[]], options: { contentType?: string; wait: number; team?: string }) => {
+          const docs = await uploadFiles(ctx, files, {
+            contentType: options.contentType,
+            waitSeconds: options.wait,
+            team: options.team,
+          });
+          ctx.out.result(docs, () => docs.map((d) => `${d.id}\t${d.name}`));
+        },
+      ),
     );
 
-  const docs = new Command('docs').description('your documents');
+  const docs = new Command('docs').description("your documents (or a team's, with --team)");
   docs
     .command('list')
     .description('your documents, newest first (uploads and job outputs)')
     .option('--limit <n>', 'at most this many', positiveInt, 100)
+    .addOption(teamOption("the team's documents"))
     .action(
-      action(async (ctx, _args, options: { limit: number }) => {
+      action(async (ctx, _args, options: { limit: number; team?: string }) => {
         const client = ctx.client();
         const items = await allPages<DocumentView>(
           client,
-          `/users/${await client.userId()}/docs`,
+          `${await ownerPath(client, options.team)}/docs`,
           {},
           options.limit,
         );
@@ -85,13 +91,14 @@ export function documentCommands(action: Action): Command[] {
     .command('get')
     .description('a document (without its presigned URL: use `docflow download`)')
     .argument('<id>', 'the document id')
+    .addOption(teamOption("a document of the team's"))
     .action(
-      action(async (ctx, [id]: [string]) => {
+      action(async (ctx, [id]: [string], options: { team?: string }) => {
         const client = ctx.client();
         const doc = withoutUrls(
           await client.request<DocumentWithDownload>(
             'GET',
-            `/users/${await client.userId()}/docs/${encodeURIComponent(id)}`,
+            `${await ownerPath(client, options.team)}/docs/${encodeURIComponent(id)}`,
           ),
         );
         ctx.out.result(doc, () => Object.entries(doc).map(([key, value]) => `${key}: ${String(value)}`));
@@ -102,13 +109,14 @@ export function documentCommands(action: Action): Command[] {
     .description("stream a document's bytes to a file")
     .argument('<docId>', 'the document id')
     .option('-o, --output <path>', 'a file, a directory (the document name inside it), or - for stdout')
+    .addOption(teamOption("a document of the team's"))
     .action(
-      action(async (ctx, [docId]: [string], options: { output?: string }) => {
+      action(async (ctx, [docId]: [string], options: { output?: string; team?: string }) => {
         const client = ctx.client();
         const target = options.output;
         const saved = await downloadDocument(
           client,
-          await client.userId(),
+          await ownerPath(client, options.team),
           docId,
           target === '-'
             ? '-'

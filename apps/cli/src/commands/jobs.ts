@@ -18,6 +18,7 @@ import { followJobEvents, idleTimeoutFromEnv, type JobStreamEvent } from '../job
 import { table } from '../output';
 import { downloadDocument } from '../transfer';
 import type { Context } from '../context';
+import { ownerPath, teamOption, type OwnerPath } from '../owner';
 import type { Action } from './action';
 import { allPages } from './auth';
 import { positiveInt, safeName, uploadFiles } from './documents';
@@ -57,7 +58,10 @@ export function jobCommands(action: Action): Command[] {
       .option('--param <key=value...>', 'a crew parameter (repeat it), e.g. targetLanguage=French')
       .option('--api-key-id <id>', 'a stored provider key (docflow keys list) for the model calls')
       .option('--idempotency-key <key>', 'the same key gives the same job (default: a new one per run)')
-      .option('--follow', "print the job's events until it ends; the exit code says how it ended"),
+      .option('--follow', "print the job's events until it ends; the exit code says how it ended")
+      .addOption(
+        teamOption("a job of the team's, over the team's documents (--files are uploaded to the team)"),
+      ),
   ).action(
     action(
       async (
@@ -72,6 +76,7 @@ export function jobCommands(action: Action): Command[] {
           param?: string[];
           apiKeyId?: string;
           idempotencyKey?: string;
+          team?: string;
         },
       ) => {
         if (Boolean(options.docs) === Boolean(options.files))
@@ -83,11 +88,11 @@ export function jobCommands(action: Action): Command[] {
         const idleTimeoutMs =
           options.follow || options.downloadTo ? idleTimeoutFromEnv(ctx.io.env) : undefined;
         const client = ctx.client();
-        const userId = await client.userId();
+        const owner = await ownerPath(client, options.team);
         const names = new Map<string, string>();
         let docIds = options.docs ?? [];
         if (options.files) {
-          const docs = await uploadFiles(ctx, options.files, { waitSeconds: 120 });
+          const docs = await uploadFiles(ctx, options.files, { waitSeconds: 120, team: options.team });
           for (const doc of docs) names.set(doc.id, doc.name);
           docIds = docs.map((d) => d.id);
         }
@@ -96,7 +101,7 @@ export function jobCommands(action: Action): Command[] {
           ...(options.apiKeyId ? { apiKeyId: options.apiKeyId } : {}),
           ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
         };
-        const job = await client.request<Job>('POST', `/users/${userId}/jobs`, {
+        const job = await client.request<Job>('POST', `${owner}/jobs`, {
           body: {
             docIds,
             ...(options.crew ? { crew: options.crew } : {}),
@@ -113,12 +118,12 @@ export function jobCommands(action: Action): Command[] {
         }
         if (ctx.out.json) ctx.out.jsonLine({ event: 'created', job });
         else ctx.out.lines(`job ${job.id} ${job.status}`);
-        await waitAndReport(ctx, userId, job.id, options, names, idleTimeoutMs);
+        await waitAndReport(ctx, owner, job.id, options, names, idleTimeoutMs);
       },
     ),
   );
 
-  const jobs = new Command('jobs').description('your jobs');
+  const jobs = new Command('jobs').description("your jobs (or a team's, with --team)");
   jobs
     .command('list')
     .description('your jobs, newest first; the filters combine (all must hold)')
@@ -137,6 +142,7 @@ export function jobCommands(action: Action): Command[] {
     .option('--created-before <time>', 'only jobs created before this ISO 8601 time', instant)
     .option('--doc <id>', 'only jobs with this document among their inputs')
     .option('--limit <n>', 'at most this many', positiveInt, 20)
+    .addOption(teamOption("the team's jobs"))
     .action(
       action(
         async (
@@ -150,12 +156,13 @@ export function jobCommands(action: Action): Command[] {
             createdBefore?: string;
             doc?: string;
             limit: number;
+            team?: string;
           },
         ) => {
           const client = ctx.client();
           const items = await allPages<Job>(
             client,
-            `/users/${await client.userId()}/jobs`,
+            `${await ownerPath(client, options.team)}/jobs`,
             {
               status: options.status,
               crew: options.crew,
@@ -186,12 +193,13 @@ export function jobCommands(action: Action): Command[] {
     .command('get')
     .description('a job: status, progress, per-document state, outputs')
     .argument('<id>', 'the job id')
+    .addOption(teamOption("a job of the team's"))
     .action(
-      action(async (ctx, [id]: [string]) => {
+      action(async (ctx, [id]: [string], options: { team?: string }) => {
         const client = ctx.client();
         const job = await client.request<Job>(
           'GET',
-          `/users/${await client.userId()}/jobs/${encodeURIComponent(id)}`,
+          `${await ownerPath(client, options.team)}/jobs/${encodeURIComponent(id)}`,
         );
         ctx.out.result(job, () => describeJob(job));
       }),
@@ -200,12 +208,13 @@ export function jobCommands(action: Action): Command[] {
     .command('cancel')
     .description('cancel a job: its steps stop and it ends cancelled')
     .argument('<id>', 'the job id')
+    .addOption(teamOption("a job of the team's"))
     .action(
-      action(async (ctx, [id]: [string]) => {
+      action(async (ctx, [id]: [string], options: { team?: string }) => {
         const client = ctx.client();
         const job = await client.request<Job>(
           'DELETE',
-          `/users/${await client.userId()}/jobs/${encodeURIComponent(id)}`,
+          `${await ownerPath(client, options.team)}/jobs/${encodeURIComponent(id)}`,
         );
         ctx.out.result(job, () => [`job ${job.id} ${job.status}`]);
       }),
@@ -214,14 +223,15 @@ export function jobCommands(action: Action): Command[] {
     jobs
       .command('follow')
       .description("print a job's events until it ends; the exit code says how it ended")
-      .argument('<id>', 'the job id'),
+      .argument('<id>', 'the job id')
+      .addOption(teamOption("a job of the team's (its outputs are the team's documents)")),
   ).action(
-    action(async (ctx, [id]: [string], options: FollowOptions) => {
+    action(async (ctx, [id]: [string], options: FollowOptions & { team?: string }) => {
       const idleTimeoutMs = idleTimeoutFromEnv(ctx.io.env);
       const client = ctx.client();
       await waitAndReport(
         ctx,
-        await client.userId(),
+        await ownerPath(client, options.team),
         id,
         { ...options, follow: true },
         new Map(),
@@ -273,14 +283,14 @@ export function parseParams(pairs: string[]): Record<string, string> {
 /** Follows the job's events (printed with --follow), then reads its final state, downloads, sets the exit code. */
 async function waitAndReport(
   ctx: Context,
-  userId: string,
+  owner: OwnerPath,
   jobId: string,
   options: FollowOptions,
   names: Map<string, string>,
   idleTimeoutMs?: number,
 ): Promise<void> {
   const client = ctx.client();
-  const path = `/users/${userId}/jobs/${encodeURIComponent(jobId)}`;
+  const path = `${owner}/jobs/${encodeURIComponent(jobId)}`;
   await followJobEvents(client, `${path}/events`, {
     idleTimeoutMs,
     onEvent: (event) => {
@@ -307,7 +317,8 @@ async function waitAndReport(
     mkdirSync(options.downloadTo, { recursive: true });
     const taken = new Set<string>();
     for (const docId of await outputIds(ctx, path, job)) {
-      const saved = await downloadDocument(client, userId, docId, (doc) => {
+      // A team job's outputs are the team's documents: the same owner's routes.
+      const saved = await downloadDocument(client, owner, docId, (doc) => {
         let name = safeName(doc.name);
         if (taken.has(name)) name = `${doc.id}-${name}`;
         taken.add(name);

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { API_KEY_PROVIDERS } from '@docflow/contracts';
 import { CliError, ExitCode } from '../errors';
 import { table } from '../output';
+import { teamOption } from '../owner';
 import type { Action } from './action';
 import { allPages } from './auth';
 
@@ -26,7 +27,7 @@ export function keyCommands(action: Action): Command[] {
       new Option('--provider <provider>', 'the provider').choices(API_KEY_PROVIDERS).makeOptionMandatory(),
     )
     .option('--key-stdin', 'read the key from stdin (required)')
-    .option('--team <teamId>', "store it as the team's key instead of your own")
+    .addOption(teamOption("store it as the team's key instead of your own"))
     .action(
       action(
         async (
@@ -54,7 +55,7 @@ export function keyCommands(action: Action): Command[] {
   keys
     .command('list')
     .description('your keys (or a team’s), without secrets')
-    .option('--team <teamId>', "the team's keys")
+    .addOption(teamOption("the team's keys"))
     .action(
       action(async (ctx, _args, options: { team?: string }) => {
         const items = await allPages<ApiKeyView>(ctx.client(), '/apikeys', { teamId: options.team });
