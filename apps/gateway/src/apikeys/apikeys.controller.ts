@@ -10,7 +10,7 @@ import {
 import { ServiceClient } from '@docflow/messaging';
 import { CurrentPrincipal, requireUserId } from '../auth/principal';
 import { RequireScopes } from '../auth/scopes.decorator';
-import { TeamAccess, enforceTeamDecision, type TeamAction } from '../auth/team-access';
+import { TeamAccess, type TeamAction } from '../auth/team-access';
 import { ApiKeyModel, ApiKeyPageModel, ErrorModel } from '../http/api-models';
 import { uuidParam } from '../http/validation';
 import { ApiKeyOwnerQueryDto, CreateApiKeyDto, ListApiKeysQueryDto } from './create-api-key.dto';
@@ -41,10 +41,8 @@ export class ApiKeysController {
     teamId: string | undefined,
     action: TeamAction,
   ): Promise<KeyOwner> {
-    const userId = requireUserId(principal);
-    if (teamId === undefined) return { ownerType: 'user', ownerId: userId };
-    const team = teamId.toLowerCase();
-    enforceTeamDecision(await this.teams.decide(principal, team, action), action);
+    if (teamId === undefined) return { ownerType: 'user', ownerId: requireUserId(principal) };
+    const { teamId: team } = await this.teams.authorize(principal, teamId, action);
     return { ownerType: 'team', ownerId: team };
   }
 

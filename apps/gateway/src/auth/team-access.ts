@@ -9,6 +9,7 @@ import {
 } from '@docflow/contracts';
 import { decide, type Decision, type TeamAction } from '@docflow/authz';
 import { ServiceClient } from '@docflow/messaging';
+import { requireUserId } from './principal';
 
 export type { Decision, TeamAction };
 
@@ -19,6 +20,21 @@ export type { Decision, TeamAction };
  */
 export abstract class TeamAccess {
   abstract decide(principal: AuthPrincipal, teamId: string, action: TeamAction): Promise<Decision>;
+
+  /**
+   * The member acting for the team (`userId`, and the team id in lower case) once their role allows `action`;
+   * otherwise the error {@link enforceTeamDecision} throws (404 / 403). What every team route asks first.
+   */
+  async authorize(
+    principal: AuthPrincipal,
+    teamId: string,
+    action: TeamAction,
+  ): Promise<{ userId: string; teamId: string }> {
+    const userId = requireUserId(principal);
+    const team = teamId.toLowerCase();
+    enforceTeamDecision(await this.decide(principal, team, action), action);
+    return { userId, teamId: team };
+  }
 }
 
 /** Throws the error a decision other than `allow` answers with: 404 for the team, or 403 naming the role's limit. */

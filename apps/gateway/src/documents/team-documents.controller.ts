@@ -6,12 +6,11 @@ import {
   type DocumentDetail,
   type DocumentPage,
   type DocumentWithUpload,
-  type OwnerScope,
 } from '@docflow/contracts';
 import { ServiceClient } from '@docflow/messaging';
-import { CurrentPrincipal, requireUserId } from '../auth/principal';
+import { CurrentPrincipal } from '../auth/principal';
 import { RequireScopes } from '../auth/scopes.decorator';
-import { TeamAccess, enforceTeamDecision, type TeamAction } from '../auth/team-access';
+import { TeamAccess } from '../auth/team-access';
 import {
   DocumentDetailModel,
   DocumentPageModel,
@@ -57,14 +56,6 @@ export class TeamDocumentsController {
     private readonly teams: TeamAccess,
   ) {}
 
-  /** The scope users-docs acts in, once the caller's role in the team allows `action`. */
-  private async scopeFor(principal: AuthPrincipal, teamId: string, action: TeamAction): Promise<OwnerScope> {
-    const userId = requireUserId(principal);
-    const team = teamId.toLowerCase();
-    enforceTeamDecision(await this.teams.decide(principal, team, action), action);
-    return { userId, teamId: team };
-  }
-
   @Get()
   @RequireScopes('documents:read')
   @ApiOperation({ summary: "List the team's documents (no URLs), newest first" })
@@ -74,7 +65,7 @@ export class TeamDocumentsController {
     @Param('team_id', uuidParam('team_id')) teamId: string,
     @Query() query: PageQueryDto,
   ): Promise<DocumentPage> {
-    const scope = await this.scopeFor(principal, teamId, 'document.read');
+    const scope = await this.teams.authorize(principal, teamId, 'document.read');
     return this.services.send(UsersDocsSubjects.documentList, {
       ...scope,
       limit: query.limit,
@@ -105,7 +96,7 @@ export class TeamDocumentsController {
     @Param('team_id', uuidParam('team_id')) teamId: string,
     @Body() body: CreateDocumentDto,
   ): Promise<DocumentWithUpload> {
-    const scope = await this.scopeFor(principal, teamId, 'document.write');
+    const scope = await this.teams.authorize(principal, teamId, 'document.write');
     return this.services.send(UsersDocsSubjects.documentCreate, {
       ...scope,
       name: body.name,
@@ -123,7 +114,7 @@ export class TeamDocumentsController {
     @Param('team_id', uuidParam('team_id')) teamId: string,
     @Param('doc_id', uuidParam('doc_id')) docId: string,
   ): Promise<DocumentDetail> {
-    const scope = await this.scopeFor(principal, teamId, 'document.read');
+    const scope = await this.teams.authorize(principal, teamId, 'document.read');
     return this.services.send(UsersDocsSubjects.documentGet, { ...scope, docId });
   }
 
@@ -137,7 +128,7 @@ export class TeamDocumentsController {
     @Param('team_id', uuidParam('team_id')) teamId: string,
     @Param('doc_id', uuidParam('doc_id')) docId: string,
   ): Promise<void> {
-    const scope = await this.scopeFor(principal, teamId, 'document.write');
+    const scope = await this.teams.authorize(principal, teamId, 'document.write');
     await this.services.send(UsersDocsSubjects.documentDelete, { ...scope, docId });
   }
 }

@@ -25,9 +25,9 @@ import {
   type ListJobsRequest,
 } from '@docflow/contracts';
 import { ServiceClient } from '@docflow/messaging';
-import { CurrentPrincipal, requireUserId } from '../auth/principal';
+import { CurrentPrincipal } from '../auth/principal';
 import { RequireScopes } from '../auth/scopes.decorator';
-import { TeamAccess, enforceTeamDecision, type TeamAction } from '../auth/team-access';
+import { TeamAccess } from '../auth/team-access';
 import {
   ErrorModel,
   JobInputPageModel,
@@ -84,17 +84,6 @@ export class TeamJobsController {
     private readonly teams: TeamAccess,
   ) {}
 
-  /** The member acting for the team, once their role allows `action` (404 / 403 otherwise). */
-  private async member(
-    principal: AuthPrincipal,
-    teamId: string,
-    action: TeamAction,
-  ): Promise<{ userId: string; teamId: string }> {
-    const team = teamId.toLowerCase();
-    enforceTeamDecision(await this.teams.decide(principal, team, action), action);
-    return { userId: requireUserId(principal), teamId: team };
-  }
-
   @Post()
   @HttpCode(202)
   @RequireScopes('jobs:write')
@@ -137,7 +126,7 @@ export class TeamJobsController {
     @Headers('Idempotency-Key') idempotencyKey?: string,
   ): Promise<Job> {
     checkIdempotencyKey(idempotencyKey);
-    const owner = await this.member(principal, teamId, 'job.create');
+    const owner = await this.teams.authorize(principal, teamId, 'job.create');
     return this.services.send(
       JobsSubjects.jobCreate,
       {
@@ -162,7 +151,7 @@ export class TeamJobsController {
     @Param('team_id', uuidParam('team_id')) teamId: string,
     @Query() query: ListJobsQueryDto,
   ): Promise<JobPage> {
-    const owner = await this.member(principal, teamId, 'job.read');
+    const owner = await this.teams.authorize(principal, teamId, 'job.read');
     return this.services.send(JobsSubjects.jobList, {
       ...owner,
       ...listJobsFilters(query),
@@ -180,7 +169,7 @@ export class TeamJobsController {
     @Param('team_id', uuidParam('team_id')) teamId: string,
     @Param('job_id', uuidParam('job_id')) jobId: string,
   ): Promise<Job> {
-    const owner = await this.member(principal, teamId, 'job.read');
+    const owner = await this.teams.authorize(principal, teamId, 'job.read');
     return this.services.send(JobsSubjects.jobGet, { ...owner, jobId } satisfies JobRef);
   }
 
@@ -197,7 +186,7 @@ export class TeamJobsController {
     @Param('job_id', uuidParam('job_id')) jobId: string,
     @Query() query: ListJobInputsQueryDto,
   ): Promise<JobInputPage> {
-    const owner = await this.member(principal, teamId, 'job.read');
+    const owner = await this.teams.authorize(principal, teamId, 'job.read');
     return this.services.send(JobsSubjects.jobInputs, {
       ...owner,
       jobId,
@@ -217,7 +206,7 @@ export class TeamJobsController {
     @Param('team_id', uuidParam('team_id')) teamId: string,
     @Param('job_id', uuidParam('job_id')) jobId: string,
   ): Promise<Job> {
-    const owner = await this.member(principal, teamId, 'job.create');
+    const owner = await this.teams.authorize(principal, teamId, 'job.create');
     return this.services.send(JobsSubjects.jobCancel, { ...owner, jobId } satisfies JobRef, {
       timeoutMs: 15_000,
     });
@@ -242,7 +231,7 @@ export class TeamJobsController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     const after = lastEventPosition(lastEventId);
-    const owner = await this.member(principal, teamId, 'job.read');
+    const owner = await this.teams.authorize(principal, teamId, 'job.read');
     const ref: JobRef = { ...owner, jobId };
     const job = await this.services.send<Job>(JobsSubjects.jobGet, ref);
     await this.stream.serve(job, ref, after, request, reply);

@@ -4,7 +4,7 @@ import { IdentitySubjects, type AuditEventPage, type AuthPrincipal } from '@docf
 import { ServiceClient } from '@docflow/messaging';
 import { CurrentPrincipal } from '../auth/principal';
 import { RequireScopes } from '../auth/scopes.decorator';
-import { TeamAccess, enforceTeamDecision } from '../auth/team-access';
+import { TeamAccess } from '../auth/team-access';
 import { AuditEventPageModel, ErrorModel } from '../http/api-models';
 import { PageQueryDto } from '../http/page-query.dto';
 import { uuidParam } from '../http/validation';
@@ -42,8 +42,7 @@ export class TeamAuditController {
     @Query() query: PageQueryDto,
     @CurrentPrincipal() principal: AuthPrincipal,
   ): Promise<AuditEventPage> {
-    const team = teamId.toLowerCase();
-    enforceTeamDecision(await this.teams.decide(principal, team, 'team.audit.read'), 'team.audit.read');
+    const { teamId: team } = await this.teams.authorize(principal, teamId, 'team.audit.read');
     return this.services.send(IdentitySubjects.auditTeamList, {
       teamId: team,
       limit: query.limit,
