@@ -125,3 +125,14 @@ export function isForeignKeyViolation(error: unknown): boolean {
   const e = error as { code?: string; driverError?: { code?: string } };
   return e?.code === FOREIGN_KEY_VIOLATION || e?.driverError?.code === FOREIGN_KEY_VIOLATION;
 }
+
+/**
+ * A PostgreSQL advisory lock held until the end of the caller's transaction, on any text `key` (hashed to 64
+ * bits): what serialises two transactions that must not interleave, across replicas, without a row to lock.
+ */
+export async function lockForTransaction(
+  manager: { query(sql: string, parameters?: unknown[]): Promise<unknown> },
+  key: string,
+): Promise<void> {
+  await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
+}

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager, type Repository } from 'typeorm';
 import { AccountEntity } from './account.entity';
+import { lockForTransaction } from '@docflow/database';
 
 @Injectable()
 export class AccountsRepository {
@@ -42,10 +43,7 @@ export class AccountsRepository {
 
   /** A transaction-scoped advisory lock on the address: one provisioning of it at a time, across replicas. */
   async lockEmail(manager: EntityManager, email: string): Promise<void> {
-    await manager.query(
-      `SELECT pg_advisory_xact_lock(hashtextextended('identity.account.email:' || $1, 0))`,
-      [email.trim().toLowerCase()],
-    );
+    await lockForTransaction(manager, `identity.account.email:${email.trim().toLowerCase()}`);
   }
 
   findByIds(ids: string[]): Promise<AccountEntity[]> {

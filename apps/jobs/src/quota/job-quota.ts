@@ -5,6 +5,7 @@ import { QuotaSource, type UserQuota } from '@docflow/messaging';
 import { Clock } from '../common/clock';
 import { JOBS_CONFIG, type JobsConfig } from '../config';
 import { JobEntity } from '../jobs/job.entity';
+import { lockForTransaction } from '@docflow/database';
 
 /** Checks a new job against its starter's quota inside the transaction that records it; refuses by throwing. */
 export type JobAdmission = (tx: EntityManager) => Promise<void>;
@@ -14,9 +15,7 @@ export type JobAdmission = (tx: EntityManager) => Promise<void>;
  * same time, so the second sees the first (race-free at the limit).
  */
 export async function lockJobQuota(manager: EntityManager, userId: string): Promise<void> {
-  await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
-    `jobs.quota:${userId.toLowerCase()}`,
-  ]);
+  await lockForTransaction(manager, `jobs.quota:${userId.toLowerCase()}`);
 }
 
 /**

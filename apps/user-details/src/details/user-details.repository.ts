@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager, type Repository } from 'typeorm';
 import { DeletedUserEntity } from './deleted-user.entity';
 import { UserDetailsEntity } from './user-details.entity';
+import { lockForTransaction } from '@docflow/database';
 
 export type ProfilePatch = Partial<
   Pick<UserDetailsEntity, 'displayName' | 'bio' | 'locale' | 'timezone' | 'avatarUrl'>
@@ -107,5 +108,5 @@ export class UserDetailsRepository {
  * insert that has not seen the deletion's record yet could commit after the deletion's DELETE ran.
  */
 async function lockUser(tx: EntityManager, userId: string): Promise<void> {
-  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`user-details:${userId}`]);
+  await lockForTransaction(tx, `user-details:${userId}`);
 }

@@ -4,6 +4,7 @@ import { documentQuotaRefusal, type DocumentUsage } from '@docflow/contracts';
 import { QuotaSource, type UserQuota } from '@docflow/messaging';
 import { USERS_DOCS_CONFIG, type UsersDocsConfig } from '../config';
 import { DocumentEntity } from './document.entity';
+import { lockForTransaction } from '@docflow/database';
 
 /** Checks an upload against the creator's quota inside the transaction that stores it. */
 export type QuotaAdmission = (tx: EntityManager) => Promise<void>;
@@ -13,9 +14,7 @@ export type QuotaAdmission = (tx: EntityManager) => Promise<void>;
  * time, so the second counts the first (race-free at the limit).
  */
 export async function lockUploadQuota(manager: EntityManager, userId: string): Promise<void> {
-  await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
-    `users-docs.quota:${userId.toLowerCase()}`,
-  ]);
+  await lockForTransaction(manager, `users-docs.quota:${userId.toLowerCase()}`);
 }
 
 /**

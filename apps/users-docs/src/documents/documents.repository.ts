@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In, IsNull, Not, type EntityManager, type Repository } from 'typeorm';
 import type { DocumentKind, DocumentStatus } from '@docflow/contracts';
-import type { CursorPosition } from '@docflow/database';
+import { lockForTransaction, type CursorPosition } from '@docflow/database';
 import { DeletedTeamEntity } from '../teams/deleted-team.entity';
 import { DocumentEntity } from './document.entity';
 
@@ -23,9 +23,7 @@ function scopeWhere(scope: DocumentScope) {
  * interleave (the erasure records the team as deleted under the same lock).
  */
 export async function lockTeam(manager: EntityManager, teamId: string): Promise<void> {
-  await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
-    `users-docs.team:${teamId.toLowerCase()}`,
-  ]);
+  await lockForTransaction(manager, `users-docs.team:${teamId.toLowerCase()}`);
 }
 
 export interface DocumentFilter {
