@@ -31,7 +31,6 @@ import { CreateDocumentDto } from './create-document.dto';
 @ApiTags('documents')
 @ApiBearerAuth()
 @ApiResponse({ status: 400, type: ErrorModel, description: 'Invalid input; `details` names each field' })
-@ApiResponse({ status: 401, type: ErrorModel, description: 'Not signed in' })
 @ApiResponse({
   status: 403,
   type: ErrorModel,

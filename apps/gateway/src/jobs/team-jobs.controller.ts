@@ -62,7 +62,6 @@ import {
 @ApiTags('jobs')
 @ApiBearerAuth()
 @ApiResponse({ status: 400, type: ErrorModel, description: 'Invalid input; `details` names each field' })
-@ApiResponse({ status: 401, type: ErrorModel, description: 'Not signed in' })
 @ApiResponse({
   status: 403,
   type: ErrorModel,

@@ -13,7 +13,6 @@ import { uuidParam } from '../http/validation';
 @ApiTags('teams')
 @ApiBearerAuth()
 @ApiResponse({ status: 400, type: ErrorModel, description: 'Invalid input; `details` names each field' })
-@ApiResponse({ status: 401, type: ErrorModel, description: 'Not signed in' })
 @ApiResponse({
   status: 403,
   type: ErrorModel,
